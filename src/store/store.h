@@ -1,0 +1,208 @@
+/*
+ * store.h - the persistence interface of labelops.
+ *
+ * One interface, a struct of function pointers (like SQLite's VFS), with one backend per
+ * database: SQLite now (store_sqlite.c), PostgreSQL later. All SQL lives behind it. Callers in
+ * app/ open a transaction, call operations, and commit or roll back; no operation commits on
+ * its own. Strings a read operation returns are copied into the caller's arena and live as
+ * long as it. A store handle is used by one thread at a time (the server opens one per worker).
+ *
+ * Every operation returns 0 or a negative enum lo_err (LO_ENOTFOUND, LO_ECONFLICT, LO_ESTORE)
+ * and fills err.
+ */
+#ifndef LO_STORE_STORE_H
+#define LO_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+
+/* A project. Goals are NAN (numbers) or NULL (deadline) when unset. */
+struct lo_project {
+    int64_t id;
+    const char *name;
+    const char *description;      /* "" when none */
+    const char *schema_json;      /* NULL until the project has a schema */
+    int schema_version;           /* 0 without a schema, then 1, 2, ... */
+    int guideline_version;        /* latest guideline version, 0 when none (read only) */
+    double goal_accuracy;         /* target share of correct labels, 0..1 */
+    double goal_turnaround_hours;
+    double goal_cost_per_label;
+    double goal_budget;
+    const char *goal_deadline;    /* ISO 8601 date, e.g. 2027-03-31 */
+    int64_t created_ms;
+};
+
+struct lo_project_counts {
+    int64_t items;
+    int64_t annotations;
+    int64_t predictions;
+    int64_t gold_items;
+    int64_t annotators;           /* distinct annotator names */
+};
+
+struct lo_guideline {
+    int64_t project_id;
+    int version;
+    const char *body;             /* Markdown */
+    const char *author;
+    int64_t created_ms;
+};
+
+struct lo_item {
+    int64_t id;
+    int64_t project_id;
+    const char *external_id;
+    const char *payload_json;     /* a JSON object */
+    const char *gold_json;        /* the known answer (a JSON value), NULL when none */
+    int64_t created_ms;
+};
+
+/* An annotation and its provenance. Provenance fields not yet known are 0 / NULL / NAN. */
+struct lo_annotation {
+    int64_t id;
+    int64_t project_id;
+    int64_t item_id;
+    const char *annotator;
+    const char *value_json;       /* a JSON object: {field name: value} */
+    int64_t created_ms;
+    int guideline_version;
+    int schema_version;
+    const char *workflow_stage;   /* e.g. "import", "label", "review" */
+    const char *lease_id;
+    double working_seconds;       /* server-measured; NAN when unknown */
+    const char *source;           /* "import" or "human" */
+};
+
+struct lo_prediction {
+    int64_t id;
+    int64_t project_id;
+    int64_t item_id;
+    const char *model_name;
+    const char *model_version;
+    const char *value_json;
+    double score;                 /* NAN when the model gave none */
+    int64_t created_ms;
+};
+
+/* One entry of the event log, the source of truth for operations. */
+struct lo_event {
+    int64_t id;
+    int64_t project_id;           /* 0 when not about a project */
+    const char *kind;             /* "project_created", "imported", "guideline_set", ... */
+    const char *actor;
+    const char *object_type;      /* "project", "item", "annotation", ... */
+    int64_t object_id;
+    const char *payload_json;     /* a JSON object, "{}" when nothing more */
+    int64_t created_ms;
+};
+
+/* What item_insert does when the external id exists already. */
+enum lo_item_conflict {
+    LO_ITEM_SKIP,                 /* keep the stored item, report LO_ITEM_EXISTED */
+    LO_ITEM_UPDATE,               /* replace the payload, report LO_ITEM_UPDATED (or UNCHANGED) */
+};
+
+enum lo_item_outcome {
+    LO_ITEM_INSERTED,
+    LO_ITEM_EXISTED,
+    LO_ITEM_UPDATED,
+    LO_ITEM_UNCHANGED,
+};
+
+/* One item with everything attached to it, as export_scan delivers it. The arrays and strings
+ * are valid only during the callback. */
+struct lo_export_row {
+    struct lo_item item;
+    size_t n_annotations;
+    const struct lo_annotation *annotations; /* by id */
+    size_t n_predictions;
+    const struct lo_prediction *predictions; /* by id */
+};
+
+struct lo_store;
+
+typedef int (*lo_project_cb)(void *ctx, const struct lo_project *p);
+typedef int (*lo_guideline_cb)(void *ctx, const struct lo_guideline *g);
+typedef int (*lo_export_cb)(void *ctx, const struct lo_export_row *row);
+typedef int (*lo_event_cb)(void *ctx, const struct lo_event *e);
+
+struct lo_store_ops {
+    const char *name;             /* "sqlite" */
+    void (*close)(struct lo_store *st);
+
+    /* Transactions: write = true takes the write lock at once (SQLite BEGIN IMMEDIATE). */
+    int (*begin)(struct lo_store *st, bool write, struct lo_error *err);
+    int (*commit)(struct lo_store *st, struct lo_error *err);
+    int (*rollback)(struct lo_store *st);
+
+    /* Projects. project_create fills p->id; a taken name is LO_ECONFLICT. */
+    int (*project_create)(struct lo_store *st, struct lo_project *p, struct lo_error *err);
+    int (*project_get)(struct lo_store *st, const char *name, struct lo_arena *arena,
+                       struct lo_project *out, struct lo_error *err);
+    int (*project_list)(struct lo_store *st, struct lo_arena *arena, lo_project_cb cb, void *ctx,
+                        struct lo_error *err);
+    /* Deletes the project and everything in it. */
+    int (*project_delete)(struct lo_store *st, int64_t project_id, struct lo_error *err);
+    /* Stores a new schema version (the old ones are kept) and returns its number. */
+    int (*project_set_schema)(struct lo_store *st, int64_t project_id, const char *schema_json,
+                              int64_t now_ms, int *version_out, struct lo_error *err);
+    int (*project_counts)(struct lo_store *st, int64_t project_id, struct lo_project_counts *out,
+                          struct lo_error *err);
+
+    /* Guidelines: every set makes a new version; old versions are never changed. */
+    int (*guideline_add)(struct lo_store *st, int64_t project_id, const char *body,
+                         const char *author, int64_t now_ms, int *version_out,
+                         struct lo_error *err);
+    /* version 0 means the latest; LO_ENOTFOUND when there is none. */
+    int (*guideline_get)(struct lo_store *st, int64_t project_id, int version,
+                         struct lo_arena *arena, struct lo_guideline *out, struct lo_error *err);
+    /* Newest first; body is not filled (NULL) to keep listing cheap. */
+    int (*guideline_list)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                          lo_guideline_cb cb, void *ctx, struct lo_error *err);
+
+    /* Items. On an existing external id, mode decides; *id_out is the item's id either way. */
+    int (*item_insert)(struct lo_store *st, const struct lo_item *item,
+                       enum lo_item_conflict mode, int64_t *id_out,
+                       enum lo_item_outcome *outcome, struct lo_error *err);
+    int (*item_find)(struct lo_store *st, int64_t project_id, const char *external_id,
+                     int64_t *id_out, struct lo_error *err);
+    int (*item_set_gold)(struct lo_store *st, int64_t item_id, const char *gold_json,
+                         struct lo_error *err);
+
+    int (*annotation_insert)(struct lo_store *st, const struct lo_annotation *a,
+                             int64_t *id_out, struct lo_error *err);
+    int (*prediction_insert)(struct lo_store *st, const struct lo_prediction *p,
+                             int64_t *id_out, struct lo_error *err);
+    int (*event_append)(struct lo_store *st, const struct lo_event *e, int64_t *id_out,
+                        struct lo_error *err);
+    /* Events of a project (0: all) in id order. */
+    int (*event_list)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                      lo_event_cb cb, void *ctx, struct lo_error *err);
+
+    /* Every item of a project in id order with its annotations and predictions, streamed in
+     * constant memory. A non-zero return from cb stops the scan and is returned. */
+    int (*export_scan)(struct lo_store *st, int64_t project_id, lo_export_cb cb, void *ctx,
+                       struct lo_error *err);
+};
+
+struct lo_store {
+    const struct lo_store_ops *ops;
+};
+
+/* Opens (creating if needed) an SQLite database at path and applies pending migrations. */
+int lo_store_open_sqlite(const char *path, struct lo_store **out, struct lo_error *err);
+
+/* The schema version the migrations of this binary bring a database to. */
+int lo_store_schema_version(void);
+
+static inline void lo_store_close(struct lo_store *st)
+{
+    if (st)
+        st->ops->close(st);
+}
+
+#endif
