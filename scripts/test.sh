@@ -49,7 +49,7 @@ run_one() {
 for build in build build-asan; do
   echo "== $build"
   for t in "$build"/tests/test_*; do
-    [ -x "$t" ] || continue
+    [ -f "$t" ] && [ -x "$t" ] || continue
     run_one "$build/$(basename "$t")" "$t"
   done
   for s in tests/cli/test_*.sh; do
