@@ -1,0 +1,113 @@
+/*
+ * migrations.c - the schema of the SQLite store, as numbered migrations.
+ *
+ * Why C string literals and not .sql files turned into C at build time: the schema is small,
+ * string literals need no generator step in the build, and the SQL stays readable here with its
+ * comments. Never edit a released migration; add the next number. Deleting a project deletes
+ * everything in it through ON DELETE CASCADE, so every child table has an index that starts
+ * with its foreign key (without one, each cascaded delete would scan the child table).
+ */
+#include "store/migrations.h"
+
+static const char migration_0001[] =
+    /* Marks the file as a labelops database ("LOPS"). */
+    "PRAGMA application_id = 1280266323;\n"
+
+    "CREATE TABLE projects (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    name TEXT NOT NULL UNIQUE,\n"
+    "    description TEXT NOT NULL DEFAULT '',\n"
+    "    schema_version INTEGER NOT NULL DEFAULT 0,  -- current; the text is in schema_versions\n"
+    "    goal_accuracy REAL,                         -- NULL when unset\n"
+    "    goal_turnaround_hours REAL,\n"
+    "    goal_cost_per_label REAL,\n"
+    "    goal_budget REAL,\n"
+    "    goal_deadline TEXT,                         -- ISO 8601 date\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+
+    /* Every schema version a project ever had; rows are never updated. */
+    "CREATE TABLE schema_versions (\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    version INTEGER NOT NULL,\n"
+    "    schema_json TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (project_id, version)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TRIGGER schema_versions_immutable BEFORE UPDATE ON schema_versions BEGIN\n"
+    "    SELECT RAISE(ABORT, 'schema versions are never changed');\n"
+    "END;\n"
+
+    /* Guideline versions; rows are never updated. */
+    "CREATE TABLE guidelines (\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    version INTEGER NOT NULL,\n"
+    "    body TEXT NOT NULL,\n"
+    "    author TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (project_id, version)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TRIGGER guidelines_immutable BEFORE UPDATE ON guidelines BEGIN\n"
+    "    SELECT RAISE(ABORT, 'guideline versions are never changed');\n"
+    "END;\n"
+
+    "CREATE TABLE items (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    external_id TEXT NOT NULL,\n"
+    "    payload_json TEXT NOT NULL,\n"
+    "    gold_json TEXT,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    UNIQUE (project_id, external_id)\n"
+    ");\n"
+    /* (project_id, id) order: export and counts scan one project's items in id order. */
+    "CREATE INDEX items_project ON items(project_id);\n"
+
+    "CREATE TABLE annotations (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,\n"
+    "    annotator TEXT NOT NULL,\n"
+    "    value_json TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    guideline_version INTEGER NOT NULL DEFAULT 0,\n"
+    "    schema_version INTEGER NOT NULL DEFAULT 0,\n"
+    "    workflow_stage TEXT,\n"
+    "    lease_id TEXT,\n"
+    "    working_seconds REAL,                       -- NULL when unknown\n"
+    "    source TEXT\n"
+    ");\n"
+    /* (item_id, id) order: the export merge reads annotations in item order. */
+    "CREATE INDEX annotations_item ON annotations(item_id);\n"
+
+    "CREATE TABLE predictions (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,\n"
+    "    model_name TEXT NOT NULL,\n"
+    "    model_version TEXT NOT NULL DEFAULT '',\n"
+    "    value_json TEXT NOT NULL,\n"
+    "    score REAL,                                 -- NULL when the model gave none\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX predictions_item ON predictions(item_id);\n"
+
+    /* The event log. project_id is NULL for events about no project (and for the event that
+     * records a project's deletion, which must outlive the project's own events). */
+    "CREATE TABLE events (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    kind TEXT NOT NULL,\n"
+    "    actor TEXT NOT NULL DEFAULT '',\n"
+    "    object_type TEXT NOT NULL DEFAULT '',\n"
+    "    object_id INTEGER NOT NULL DEFAULT 0,\n"
+    "    payload_json TEXT NOT NULL DEFAULT '{}',\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX events_project ON events(project_id);\n";
+
+const struct lo_migration lo__migrations[] = {
+    { 1, "initial schema: projects, schema versions, guidelines, items, annotations, "
+         "predictions, events",
+      migration_0001 },
+};
+
+const size_t lo__migrations_count = sizeof(lo__migrations) / sizeof(lo__migrations[0]);

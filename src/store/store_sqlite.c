@@ -1,0 +1,1307 @@
+/*
+ * store_sqlite.c - the SQLite backend of the store interface (store.h).
+ *
+ * One handle is one connection, used by one thread at a time. On open it sets the connection
+ * up (WAL, synchronous=NORMAL, foreign_keys=ON, busy timeout, cache size) and applies the
+ * pending migrations of migrations.c in one write transaction. Every statement is prepared once
+ * per handle, on first use, and then reset and rebound: SQL text is a constant of this file and
+ * values only ever travel as bound parameters, never pasted into SQL.
+ *
+ * It must never commit on behalf of a caller: write operations refuse to run outside a write
+ * transaction opened with begin(write = true), so an import can never turn into a million tiny
+ * transactions by accident.
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/limits.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+/* Connection set-up, chosen by measurement (docs/internals/store.md). page_size only takes
+ * effect on a new database, so it comes before anything that creates a page. */
+#define SQ_PAGE_SIZE_SQL "PRAGMA page_size = 8192"
+#define SQ_CACHE_SQL "PRAGMA cache_size = -16384" /* KiB: 16 MiB per connection */
+#define SQ_BUSY_TIMEOUT_MS 5000
+/* After a checkpoint the WAL file is cut back to this size rather than left at its peak. */
+#define SQ_JOURNAL_LIMIT_SQL "PRAGMA journal_size_limit = 67108864"
+
+/* Text attached to one exported item (annotation and prediction strings) is copied into one
+ * scratch buffer that may not grow past this. */
+#define SQ_EXPORT_ROW_BYTES (64u * 1024 * 1024)
+
+enum sq_stmt_id {
+    S_BEGIN,
+    S_BEGIN_IMMEDIATE,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_PROJECT_INSERT,
+    S_PROJECT_GET,
+    S_PROJECT_LIST,
+    S_PROJECT_DELETE,
+    S_SCHEMA_INSERT,
+    S_PROJECT_SET_SCHEMA,
+    S_PROJECT_COUNTS,
+    S_GUIDELINE_INSERT,
+    S_GUIDELINE_GET,
+    S_GUIDELINE_GET_LATEST,
+    S_GUIDELINE_LIST,
+    S_ITEM_INSERT,
+    S_ITEM_LOOKUP,
+    S_ITEM_UPDATE,
+    S_ITEM_FIND,
+    S_ITEM_SET_GOLD,
+    S_ANNOTATION_INSERT,
+    S_PREDICTION_INSERT,
+    S_EVENT_INSERT,
+    S_EVENT_LIST_ALL,
+    S_EVENT_LIST_PROJECT,
+    S_EXPORT_ITEMS,
+    S_EXPORT_ANNOTATIONS,
+    S_EXPORT_PREDICTIONS,
+    S_COUNT
+};
+
+#define PROJECT_COLUMNS                                                                       \
+    "SELECT p.id, p.name, p.description, s.schema_json, p.schema_version,"                    \
+    " (SELECT coalesce(max(g.version), 0) FROM guidelines g WHERE g.project_id = p.id),"      \
+    " p.goal_accuracy, p.goal_turnaround_hours, p.goal_cost_per_label, p.goal_budget,"        \
+    " p.goal_deadline, p.created_ms"                                                          \
+    " FROM projects p LEFT JOIN schema_versions s"                                            \
+    " ON s.project_id = p.id AND s.version = p.schema_version"
+
+static const char *const sq_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN",
+    [S_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_PROJECT_INSERT] =
+        "INSERT INTO projects (name, description, goal_accuracy, goal_turnaround_hours,"
+        " goal_cost_per_label, goal_budget, goal_deadline, created_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_PROJECT_GET] = PROJECT_COLUMNS " WHERE p.name = ?1",
+    [S_PROJECT_LIST] = PROJECT_COLUMNS " ORDER BY p.name",
+    [S_PROJECT_DELETE] = "DELETE FROM projects WHERE id = ?1",
+    [S_SCHEMA_INSERT] =
+        "INSERT INTO schema_versions (project_id, version, schema_json, created_ms)"
+        " SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3 FROM schema_versions"
+        " WHERE project_id = ?1 RETURNING version",
+    [S_PROJECT_SET_SCHEMA] = "UPDATE projects SET schema_version = ?2 WHERE id = ?1",
+    [S_PROJECT_COUNTS] =
+        "SELECT (SELECT count(*) FROM projects WHERE id = ?1),"
+        " (SELECT count(*) FROM items WHERE project_id = ?1),"
+        " (SELECT count(*) FROM items i JOIN annotations a ON a.item_id = i.id"
+        "  WHERE i.project_id = ?1),"
+        " (SELECT count(*) FROM items i JOIN predictions r ON r.item_id = i.id"
+        "  WHERE i.project_id = ?1),"
+        " (SELECT count(*) FROM items WHERE project_id = ?1 AND gold_json IS NOT NULL),"
+        " (SELECT count(DISTINCT a.annotator) FROM items i JOIN annotations a"
+        "  ON a.item_id = i.id WHERE i.project_id = ?1)",
+    [S_GUIDELINE_INSERT] =
+        "INSERT INTO guidelines (project_id, version, body, author, created_ms)"
+        " SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4 FROM guidelines"
+        " WHERE project_id = ?1 RETURNING version",
+    [S_GUIDELINE_GET] = "SELECT version, body, author, created_ms FROM guidelines"
+                        " WHERE project_id = ?1 AND version = ?2",
+    [S_GUIDELINE_GET_LATEST] = "SELECT version, body, author, created_ms FROM guidelines"
+                               " WHERE project_id = ?1 ORDER BY version DESC LIMIT 1",
+    [S_GUIDELINE_LIST] = "SELECT version, author, created_ms FROM guidelines"
+                         " WHERE project_id = ?1 ORDER BY version DESC",
+    [S_ITEM_INSERT] =
+        "INSERT INTO items (project_id, external_id, payload_json, gold_json, created_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (project_id, external_id) DO NOTHING",
+    [S_ITEM_LOOKUP] = "SELECT id, payload_json, gold_json FROM items"
+                      " WHERE project_id = ?1 AND external_id = ?2",
+    [S_ITEM_UPDATE] = "UPDATE items SET payload_json = ?2, gold_json = coalesce(?3, gold_json)"
+                      " WHERE id = ?1",
+    [S_ITEM_FIND] = "SELECT id FROM items WHERE project_id = ?1 AND external_id = ?2",
+    [S_ITEM_SET_GOLD] = "UPDATE items SET gold_json = ?2 WHERE id = ?1",
+    [S_ANNOTATION_INSERT] =
+        "INSERT INTO annotations (item_id, annotator, value_json, created_ms,"
+        " guideline_version, schema_version, workflow_stage, lease_id, working_seconds, source)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_PREDICTION_INSERT] =
+        "INSERT INTO predictions (item_id, model_name, model_version, value_json, score,"
+        " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_EVENT_INSERT] =
+        "INSERT INTO events (project_id, kind, actor, object_type, object_id, payload_json,"
+        " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_EVENT_LIST_ALL] = "SELECT id, project_id, kind, actor, object_type, object_id,"
+                         " payload_json, created_ms FROM events ORDER BY id",
+    [S_EVENT_LIST_PROJECT] = "SELECT id, project_id, kind, actor, object_type, object_id,"
+                             " payload_json, created_ms FROM events WHERE project_id = ?1"
+                             " ORDER BY id",
+    [S_EXPORT_ITEMS] = "SELECT id, external_id, payload_json, gold_json, created_ms FROM items"
+                       " WHERE project_id = ?1 ORDER BY id",
+    /* The merge needs annotations in (item id, id) order: items_project gives the items in
+     * id order and annotations_item each item's annotations in id order, so no sort. */
+    [S_EXPORT_ANNOTATIONS] =
+        "SELECT a.item_id, a.id, a.annotator, a.value_json, a.created_ms, a.guideline_version,"
+        " a.schema_version, a.workflow_stage, a.lease_id, a.working_seconds, a.source"
+        " FROM items i JOIN annotations a ON a.item_id = i.id WHERE i.project_id = ?1"
+        " ORDER BY i.id, a.id",
+    [S_EXPORT_PREDICTIONS] =
+        "SELECT r.item_id, r.id, r.model_name, r.model_version, r.value_json, r.score,"
+        " r.created_ms FROM items i JOIN predictions r ON r.item_id = i.id"
+        " WHERE i.project_id = ?1 ORDER BY i.id, r.id",
+};
+
+enum sq_tx { TX_NONE, TX_READ, TX_WRITE };
+
+struct sq_store {
+    struct lo_store base; /* first, so a struct lo_store * is a struct sq_store * */
+    sqlite3 *db;
+    enum sq_tx tx;
+    sqlite3_stmt *stmts[S_COUNT];
+};
+
+static struct sq_store *sq(struct lo_store *st)
+{
+    return (struct sq_store *)st;
+}
+
+/* Maps an SQLite result code to an lo_err and records "what: sqlite's message". */
+static int sq_fail(struct sq_store *s, int rc, const char *what, struct lo_error *err)
+{
+    int code = LO_ESTORE;
+    if (rc == SQLITE_NOMEM)
+        code = LO_ENOMEM;
+    else if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        code = LO_ECONFLICT;
+    else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        code = LO_ENOTFOUND;
+    return lo_error_set(err, code, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "");
+}
+
+/* The cached statement id, prepared on first use and reset, ready for binding. */
+static int sq_stmt(struct sq_store *s, enum sq_stmt_id id, sqlite3_stmt **out,
+                   struct lo_error *err)
+{
+    if (!s->stmts[id]) {
+        int rc = sqlite3_prepare_v3(s->db, sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->stmts[id], NULL);
+        if (rc != SQLITE_OK)
+            return sq_fail(s, rc, "preparing a statement", err);
+    }
+    *out = s->stmts[id];
+    return 0;
+}
+
+static int bind_text(sqlite3_stmt *stmt, int i, const char *v)
+{
+    if (!v)
+        return sqlite3_bind_null(stmt, i);
+    return sqlite3_bind_text(stmt, i, v, -1, SQLITE_STATIC);
+}
+
+/* NAN (unset) is stored as NULL. */
+static int bind_double(sqlite3_stmt *stmt, int i, double v)
+{
+    if (isnan(v))
+        return sqlite3_bind_null(stmt, i);
+    return sqlite3_bind_double(stmt, i, v);
+}
+
+static double col_double(sqlite3_stmt *stmt, int i)
+{
+    if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
+        return NAN;
+    return sqlite3_column_double(stmt, i);
+}
+
+/* Copies a text column into the arena; NULL stays NULL. */
+static int col_text(sqlite3_stmt *stmt, int i, struct lo_arena *arena, const char **out)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, i);
+    if (!t) {
+        *out = NULL;
+        return sqlite3_errcode(sqlite3_db_handle(stmt)) == SQLITE_NOMEM ? LO_ENOMEM : 0;
+    }
+    char *copy = lo_arena_strndup(arena, (const char *)t, (size_t)sqlite3_column_bytes(stmt, i));
+    if (!copy)
+        return LO_ENOMEM;
+    *out = copy;
+    return 0;
+}
+
+static int need_write(struct sq_store *s, const char *op, struct lo_error *err)
+{
+    if (s->tx == TX_WRITE)
+        return 0;
+    return lo_error_set(err, LO_EUSAGE, "%s needs a write transaction (begin with write = true)",
+                        op);
+}
+
+/* Runs a statement that returns no rows (bindings done) and resets it. */
+static int sq_exec_stmt(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
+                        struct lo_error *err)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), what, err);
+        sqlite3_reset(stmt);
+        return rc;
+    }
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+/* ---- transactions ---------------------------------------------------------------------- */
+
+static int sq_begin(struct lo_store *st, bool write, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    if (s->tx != TX_NONE)
+        return lo_error_set(err, LO_EUSAGE, "a transaction is open already");
+    int rc = sq_stmt(s, write ? S_BEGIN_IMMEDIATE : S_BEGIN, &stmt, err);
+    if (rc)
+        return rc;
+    rc = sq_exec_stmt(s, stmt, "beginning a transaction", err);
+    if (rc)
+        return rc;
+    s->tx = write ? TX_WRITE : TX_READ;
+    return 0;
+}
+
+static int sq_commit(struct lo_store *st, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    if (s->tx == TX_NONE)
+        return lo_error_set(err, LO_EUSAGE, "commit without a transaction");
+    int rc = sq_stmt(s, S_COMMIT, &stmt, err);
+    if (rc)
+        return rc;
+    rc = sq_exec_stmt(s, stmt, "committing", err);
+    if (rc)
+        return rc; /* still open: the caller rolls back */
+    s->tx = TX_NONE;
+    return 0;
+}
+
+static int sq_rollback(struct lo_store *st)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    if (s->tx == TX_NONE)
+        return 0;
+    s->tx = TX_NONE;
+    int rc = sq_stmt(s, S_ROLLBACK, &stmt, NULL);
+    if (rc)
+        return rc;
+    /* SQLite may have rolled back by itself (e.g. after SQLITE_FULL); then this fails harmlessly. */
+    if (sqlite3_get_autocommit(s->db))
+        return 0;
+    return sq_exec_stmt(s, stmt, "rolling back", NULL);
+}
+
+/* ---- projects ---------------------------------------------------------------------------- */
+
+static int sq_project_create(struct lo_store *st, struct lo_project *p, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "project_create", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_PROJECT_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, p->name);
+    bind_text(stmt, 2, p->description ? p->description : "");
+    bind_double(stmt, 3, p->goal_accuracy);
+    bind_double(stmt, 4, p->goal_turnaround_hours);
+    bind_double(stmt, 5, p->goal_cost_per_label);
+    bind_double(stmt, 6, p->goal_budget);
+    bind_text(stmt, 7, p->goal_deadline);
+    sqlite3_bind_int64(stmt, 8, p->created_ms);
+    rc = sq_exec_stmt(s, stmt, "creating a project", err);
+    if (rc == LO_ECONFLICT)
+        return lo_error_field(err, LO_ECONFLICT, "name", "a project named '%s' exists already",
+                              p->name);
+    if (rc)
+        return rc;
+    p->id = sqlite3_last_insert_rowid(s->db);
+    p->schema_version = 0;
+    p->guideline_version = 0;
+    if (p->schema_json) {
+        /* A schema given at creation is version 1, kept like every later one. */
+        return st->ops->project_set_schema(st, p->id, p->schema_json, p->created_ms,
+                                           &p->schema_version, err);
+    }
+    return 0;
+}
+
+static int read_project(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_project *p)
+{
+    int rc;
+    memset(p, 0, sizeof(*p));
+    p->id = sqlite3_column_int64(stmt, 0);
+    rc = col_text(stmt, 1, arena, &p->name);
+    if (rc)
+        return rc;
+    rc = col_text(stmt, 2, arena, &p->description);
+    if (rc)
+        return rc;
+    rc = col_text(stmt, 3, arena, &p->schema_json);
+    if (rc)
+        return rc;
+    p->schema_version = sqlite3_column_int(stmt, 4);
+    p->guideline_version = sqlite3_column_int(stmt, 5);
+    p->goal_accuracy = col_double(stmt, 6);
+    p->goal_turnaround_hours = col_double(stmt, 7);
+    p->goal_cost_per_label = col_double(stmt, 8);
+    p->goal_budget = col_double(stmt, 9);
+    rc = col_text(stmt, 10, arena, &p->goal_deadline);
+    if (rc)
+        return rc;
+    p->created_ms = sqlite3_column_int64(stmt, 11);
+    if (!p->description)
+        p->description = "";
+    return 0;
+}
+
+static int sq_project_get(struct lo_store *st, const char *name, struct lo_arena *arena,
+                          struct lo_project *out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_PROJECT_GET, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, name);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        rc = read_project(stmt, arena, out);
+        if (rc)
+            lo_error_set(err, rc, "out of memory reading project '%s'", name);
+    } else if (step == SQLITE_DONE) {
+        rc = lo_error_set(err, LO_ENOTFOUND, "no project named '%s'", name);
+    } else {
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), "reading a project", err);
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_project_list(struct lo_store *st, struct lo_arena *arena, lo_project_cb cb,
+                           void *ctx, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_PROJECT_LIST, &stmt, err);
+    if (rc)
+        return rc;
+    for (;;) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing projects", err);
+            break;
+        }
+        struct lo_project p;
+        rc = read_project(stmt, arena, &p);
+        if (rc) {
+            lo_error_set(err, rc, "out of memory listing projects");
+            break;
+        }
+        rc = cb(ctx, &p);
+        if (rc)
+            break;
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_project_delete(struct lo_store *st, int64_t project_id, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "project_delete", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_PROJECT_DELETE, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    rc = sq_exec_stmt(s, stmt, "deleting a project", err);
+    if (rc)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return lo_error_set(err, LO_ENOTFOUND, "no project with id %lld", (long long)project_id);
+    return 0;
+}
+
+/* Runs an INSERT ... RETURNING version and reads the version. */
+static int insert_returning_version(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
+                                    int *version_out, struct lo_error *err)
+{
+    int rc = 0;
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        *version_out = sqlite3_column_int(stmt, 0);
+        step = sqlite3_step(stmt);
+    }
+    if (step != SQLITE_DONE)
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), what, err);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_project_set_schema(struct lo_store *st, int64_t project_id,
+                                 const char *schema_json, int64_t now_ms, int *version_out,
+                                 struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int version = 0;
+    int rc = need_write(s, "project_set_schema", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_SCHEMA_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    bind_text(stmt, 2, schema_json);
+    sqlite3_bind_int64(stmt, 3, now_ms);
+    rc = insert_returning_version(s, stmt, "storing a schema version", &version, err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no project with id %lld", (long long)project_id);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_PROJECT_SET_SCHEMA, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    sqlite3_bind_int(stmt, 2, version);
+    rc = sq_exec_stmt(s, stmt, "setting the current schema", err);
+    if (rc)
+        return rc;
+    if (version_out)
+        *version_out = version;
+    return 0;
+}
+
+static int sq_project_counts(struct lo_store *st, int64_t project_id,
+                             struct lo_project_counts *out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_PROJECT_COUNTS, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    int step = sqlite3_step(stmt);
+    if (step != SQLITE_ROW) {
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), "counting", err);
+    } else if (sqlite3_column_int64(stmt, 0) == 0) {
+        rc = lo_error_set(err, LO_ENOTFOUND, "no project with id %lld", (long long)project_id);
+    } else {
+        out->items = sqlite3_column_int64(stmt, 1);
+        out->annotations = sqlite3_column_int64(stmt, 2);
+        out->predictions = sqlite3_column_int64(stmt, 3);
+        out->gold_items = sqlite3_column_int64(stmt, 4);
+        out->annotators = sqlite3_column_int64(stmt, 5);
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* ---- guidelines -------------------------------------------------------------------------- */
+
+static int sq_guideline_add(struct lo_store *st, int64_t project_id, const char *body,
+                            const char *author, int64_t now_ms, int *version_out,
+                            struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int version = 0;
+    int rc = need_write(s, "guideline_add", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_GUIDELINE_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    bind_text(stmt, 2, body ? body : "");
+    bind_text(stmt, 3, author ? author : "");
+    sqlite3_bind_int64(stmt, 4, now_ms);
+    rc = insert_returning_version(s, stmt, "storing a guideline version", &version, err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no project with id %lld", (long long)project_id);
+    if (rc)
+        return rc;
+    if (version_out)
+        *version_out = version;
+    return 0;
+}
+
+static int sq_guideline_get(struct lo_store *st, int64_t project_id, int version,
+                            struct lo_arena *arena, struct lo_guideline *out,
+                            struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, version ? S_GUIDELINE_GET : S_GUIDELINE_GET_LATEST, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    if (version)
+        sqlite3_bind_int(stmt, 2, version);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        out->project_id = project_id;
+        out->version = sqlite3_column_int(stmt, 0);
+        out->created_ms = sqlite3_column_int64(stmt, 3);
+        rc = col_text(stmt, 1, arena, &out->body);
+        if (!rc)
+            rc = col_text(stmt, 2, arena, &out->author);
+        if (rc)
+            lo_error_set(err, rc, "out of memory reading a guideline");
+    } else if (step == SQLITE_DONE) {
+        if (version)
+            rc = lo_error_set(err, LO_ENOTFOUND, "no guideline version %d", version);
+        else
+            rc = lo_error_set(err, LO_ENOTFOUND, "the project has no guidelines");
+    } else {
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), "reading a guideline", err);
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_guideline_list(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                             lo_guideline_cb cb, void *ctx, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_GUIDELINE_LIST, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    for (;;) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing guidelines", err);
+            break;
+        }
+        struct lo_guideline g = { .project_id = project_id };
+        g.version = sqlite3_column_int(stmt, 0);
+        g.created_ms = sqlite3_column_int64(stmt, 2);
+        rc = col_text(stmt, 1, arena, &g.author);
+        if (rc) {
+            lo_error_set(err, rc, "out of memory listing guidelines");
+            break;
+        }
+        rc = cb(ctx, &g);
+        if (rc)
+            break;
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* ---- items, annotations, predictions, events ---------------------------------------------- */
+
+static bool same_text(const unsigned char *stored, const char *given)
+{
+    if (!stored || !given)
+        return !stored && !given;
+    return strcmp((const char *)stored, given) == 0;
+}
+
+static int sq_item_insert(struct lo_store *st, const struct lo_item *item,
+                          enum lo_item_conflict mode, int64_t *id_out,
+                          enum lo_item_outcome *outcome, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "item_insert", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_ITEM_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, item->project_id);
+    bind_text(stmt, 2, item->external_id);
+    bind_text(stmt, 3, item->payload_json ? item->payload_json : "{}");
+    bind_text(stmt, 4, item->gold_json);
+    sqlite3_bind_int64(stmt, 5, item->created_ms);
+    rc = sq_exec_stmt(s, stmt, "inserting an item", err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no project with id %lld", (long long)item->project_id);
+    if (rc)
+        return rc;
+    if (sqlite3_changes(s->db) == 1) {
+        *id_out = sqlite3_last_insert_rowid(s->db);
+        *outcome = LO_ITEM_INSERTED;
+        return 0;
+    }
+
+    /* The external id exists: the rare path, so a second statement is fine. */
+    rc = sq_stmt(s, S_ITEM_LOOKUP, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, item->project_id);
+    bind_text(stmt, 2, item->external_id);
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), "looking up an item", err);
+        sqlite3_reset(stmt);
+        return rc;
+    }
+    int64_t id = sqlite3_column_int64(stmt, 0);
+    bool same = same_text(sqlite3_column_text(stmt, 1), item->payload_json)
+                && (!item->gold_json || same_text(sqlite3_column_text(stmt, 2), item->gold_json));
+    sqlite3_reset(stmt);
+    *id_out = id;
+    if (mode == LO_ITEM_SKIP) {
+        *outcome = LO_ITEM_EXISTED;
+        return 0;
+    }
+    if (same) {
+        *outcome = LO_ITEM_UNCHANGED;
+        return 0;
+    }
+    rc = sq_stmt(s, S_ITEM_UPDATE, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, id);
+    bind_text(stmt, 2, item->payload_json ? item->payload_json : "{}");
+    bind_text(stmt, 3, item->gold_json);
+    rc = sq_exec_stmt(s, stmt, "updating an item", err);
+    if (rc)
+        return rc;
+    *outcome = LO_ITEM_UPDATED;
+    return 0;
+}
+
+static int sq_item_find(struct lo_store *st, int64_t project_id, const char *external_id,
+                        int64_t *id_out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_ITEM_FIND, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    bind_text(stmt, 2, external_id);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        *id_out = sqlite3_column_int64(stmt, 0);
+    else if (step == SQLITE_DONE)
+        rc = lo_error_set(err, LO_ENOTFOUND, "no item '%s'", external_id);
+    else
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), "finding an item", err);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_item_set_gold(struct lo_store *st, int64_t item_id, const char *gold_json,
+                            struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "item_set_gold", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_ITEM_SET_GOLD, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, item_id);
+    bind_text(stmt, 2, gold_json);
+    rc = sq_exec_stmt(s, stmt, "setting gold", err);
+    if (rc)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return lo_error_set(err, LO_ENOTFOUND, "no item with id %lld", (long long)item_id);
+    return 0;
+}
+
+static int sq_annotation_insert(struct lo_store *st, const struct lo_annotation *a,
+                                int64_t *id_out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "annotation_insert", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_ANNOTATION_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, a->item_id);
+    bind_text(stmt, 2, a->annotator ? a->annotator : "");
+    bind_text(stmt, 3, a->value_json ? a->value_json : "{}");
+    sqlite3_bind_int64(stmt, 4, a->created_ms);
+    sqlite3_bind_int(stmt, 5, a->guideline_version);
+    sqlite3_bind_int(stmt, 6, a->schema_version);
+    bind_text(stmt, 7, a->workflow_stage);
+    bind_text(stmt, 8, a->lease_id);
+    bind_double(stmt, 9, a->working_seconds);
+    bind_text(stmt, 10, a->source);
+    rc = sq_exec_stmt(s, stmt, "inserting an annotation", err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no item with id %lld", (long long)a->item_id);
+    if (rc)
+        return rc;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int sq_prediction_insert(struct lo_store *st, const struct lo_prediction *p,
+                                int64_t *id_out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "prediction_insert", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_PREDICTION_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, p->item_id);
+    bind_text(stmt, 2, p->model_name ? p->model_name : "");
+    bind_text(stmt, 3, p->model_version ? p->model_version : "");
+    bind_text(stmt, 4, p->value_json ? p->value_json : "{}");
+    bind_double(stmt, 5, p->score);
+    sqlite3_bind_int64(stmt, 6, p->created_ms);
+    rc = sq_exec_stmt(s, stmt, "inserting a prediction", err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no item with id %lld", (long long)p->item_id);
+    if (rc)
+        return rc;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int sq_event_append(struct lo_store *st, const struct lo_event *e, int64_t *id_out,
+                           struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "event_append", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_EVENT_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    if (e->project_id)
+        sqlite3_bind_int64(stmt, 1, e->project_id);
+    else
+        sqlite3_bind_null(stmt, 1);
+    bind_text(stmt, 2, e->kind ? e->kind : "");
+    bind_text(stmt, 3, e->actor ? e->actor : "");
+    bind_text(stmt, 4, e->object_type ? e->object_type : "");
+    sqlite3_bind_int64(stmt, 5, e->object_id);
+    bind_text(stmt, 6, e->payload_json ? e->payload_json : "{}");
+    sqlite3_bind_int64(stmt, 7, e->created_ms);
+    rc = sq_exec_stmt(s, stmt, "appending an event", err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no project with id %lld", (long long)e->project_id);
+    if (rc)
+        return rc;
+    if (id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int sq_event_list(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                         lo_event_cb cb, void *ctx, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, project_id ? S_EVENT_LIST_PROJECT : S_EVENT_LIST_ALL, &stmt, err);
+    if (rc)
+        return rc;
+    if (project_id)
+        sqlite3_bind_int64(stmt, 1, project_id);
+    for (;;) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing events", err);
+            break;
+        }
+        struct lo_event e = { 0 };
+        e.id = sqlite3_column_int64(stmt, 0);
+        e.project_id = sqlite3_column_int64(stmt, 1); /* NULL reads as 0 */
+        e.object_id = sqlite3_column_int64(stmt, 5);
+        e.created_ms = sqlite3_column_int64(stmt, 7);
+        rc = col_text(stmt, 2, arena, &e.kind);
+        if (!rc)
+            rc = col_text(stmt, 3, arena, &e.actor);
+        if (!rc)
+            rc = col_text(stmt, 4, arena, &e.object_type);
+        if (!rc)
+            rc = col_text(stmt, 6, arena, &e.payload_json);
+        if (rc) {
+            lo_error_set(err, rc, "out of memory listing events");
+            break;
+        }
+        rc = cb(ctx, &e);
+        if (rc)
+            break;
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* ---- export -------------------------------------------------------------------------------- */
+
+/* The annotations and predictions of the item being exported. Their strings are copied into
+ * text (the cursor moves past them to see where the item's group ends), first as offsets, then
+ * turned into pointers once the group is complete and text no longer moves. */
+struct export_group {
+    struct lo_buf text;
+    struct lo_annotation *ann;
+    size_t n_ann, cap_ann;
+    struct lo_prediction *pred;
+    size_t n_pred, cap_pred;
+};
+
+#define NO_TEXT ((const char *)0)
+
+/* Appends column i's text (with its NUL) and stores its offset + 1 in *slot (0 for NULL). */
+static int group_copy(struct export_group *g, sqlite3_stmt *stmt, int i, const char **slot)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, i);
+    if (!t) {
+        *slot = NO_TEXT;
+        return 0;
+    }
+    size_t off = g->text.len;
+    int rc = lo_buf_append(&g->text, t, (size_t)sqlite3_column_bytes(stmt, i) + 1);
+    if (rc)
+        return rc;
+    *slot = (const char *)(uintptr_t)(off + 1);
+    return 0;
+}
+
+static const char *group_ptr(const struct export_group *g, const char *slot)
+{
+    if (slot == NO_TEXT)
+        return NULL;
+    return g->text.data + ((uintptr_t)slot - 1);
+}
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    if (need > LO_LIMIT_ANNOTATIONS_PER_ITEM)
+        return LO_ELIMIT;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    if (ncap > LO_LIMIT_ANNOTATIONS_PER_ITEM)
+        ncap = LO_LIMIT_ANNOTATIONS_PER_ITEM;
+    void *p = realloc(*v, ncap * elem);
+    if (!p)
+        return LO_ENOMEM;
+    *v = p;
+    *cap = ncap;
+    return 0;
+}
+
+static int group_add_annotation(struct export_group *g, sqlite3_stmt *a, int64_t project_id)
+{
+    int rc = grow((void **)&g->ann, &g->cap_ann, g->n_ann + 1, sizeof(*g->ann));
+    if (rc)
+        return rc;
+    struct lo_annotation *x = &g->ann[g->n_ann];
+    x->item_id = sqlite3_column_int64(a, 0);
+    x->id = sqlite3_column_int64(a, 1);
+    x->project_id = project_id;
+    x->created_ms = sqlite3_column_int64(a, 4);
+    x->guideline_version = sqlite3_column_int(a, 5);
+    x->schema_version = sqlite3_column_int(a, 6);
+    x->working_seconds = col_double(a, 9);
+    rc = group_copy(g, a, 2, &x->annotator);
+    if (!rc)
+        rc = group_copy(g, a, 3, &x->value_json);
+    if (!rc)
+        rc = group_copy(g, a, 7, &x->workflow_stage);
+    if (!rc)
+        rc = group_copy(g, a, 8, &x->lease_id);
+    if (!rc)
+        rc = group_copy(g, a, 10, &x->source);
+    if (rc)
+        return rc;
+    g->n_ann++;
+    return 0;
+}
+
+static int group_add_prediction(struct export_group *g, sqlite3_stmt *r, int64_t project_id)
+{
+    int rc = grow((void **)&g->pred, &g->cap_pred, g->n_pred + 1, sizeof(*g->pred));
+    if (rc)
+        return rc;
+    struct lo_prediction *x = &g->pred[g->n_pred];
+    x->item_id = sqlite3_column_int64(r, 0);
+    x->id = sqlite3_column_int64(r, 1);
+    x->project_id = project_id;
+    x->score = col_double(r, 5);
+    x->created_ms = sqlite3_column_int64(r, 6);
+    rc = group_copy(g, r, 2, &x->model_name);
+    if (!rc)
+        rc = group_copy(g, r, 3, &x->model_version);
+    if (!rc)
+        rc = group_copy(g, r, 4, &x->value_json);
+    if (rc)
+        return rc;
+    g->n_pred++;
+    return 0;
+}
+
+static void group_fix_pointers(struct export_group *g)
+{
+    for (size_t i = 0; i < g->n_ann; i++) {
+        struct lo_annotation *x = &g->ann[i];
+        x->annotator = group_ptr(g, x->annotator);
+        x->value_json = group_ptr(g, x->value_json);
+        x->workflow_stage = group_ptr(g, x->workflow_stage);
+        x->lease_id = group_ptr(g, x->lease_id);
+        x->source = group_ptr(g, x->source);
+    }
+    for (size_t i = 0; i < g->n_pred; i++) {
+        struct lo_prediction *x = &g->pred[i];
+        x->model_name = group_ptr(g, x->model_name);
+        x->model_version = group_ptr(g, x->model_version);
+        x->value_json = group_ptr(g, x->value_json);
+    }
+}
+
+static int group_error(int rc, int64_t item_id, struct lo_error *err)
+{
+    if (rc == LO_ELIMIT)
+        return lo_error_set(err, rc,
+                            "item %lld has more than %d annotations or predictions, or more "
+                            "than %u bytes of them (LO_LIMIT_ANNOTATIONS_PER_ITEM)",
+                            (long long)item_id, LO_LIMIT_ANNOTATIONS_PER_ITEM,
+                            SQ_EXPORT_ROW_BYTES);
+    return lo_error_set(err, rc, "out of memory exporting item %lld", (long long)item_id);
+}
+
+/* A merge of three cursors, each in item id order: items, the project's annotations and its
+ * predictions. Each item's group is gathered by advancing the child cursors while they point
+ * at it; memory holds one item's group at a time. */
+static int export_merge(struct sq_store *s, int64_t project_id, lo_export_cb cb, void *ctx,
+                        struct export_group *g, struct lo_error *err)
+{
+    sqlite3_stmt *items = NULL, *anns = NULL, *preds = NULL;
+    int rc = sq_stmt(s, S_EXPORT_ITEMS, &items, err);
+    if (!rc)
+        rc = sq_stmt(s, S_EXPORT_ANNOTATIONS, &anns, err);
+    if (!rc)
+        rc = sq_stmt(s, S_EXPORT_PREDICTIONS, &preds, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(items, 1, project_id);
+    sqlite3_bind_int64(anns, 1, project_id);
+    sqlite3_bind_int64(preds, 1, project_id);
+    int arc = sqlite3_step(anns);
+    int prc = sqlite3_step(preds);
+    for (;;) {
+        int irc = sqlite3_step(items);
+        if (irc == SQLITE_DONE)
+            break;
+        if (irc != SQLITE_ROW || (arc != SQLITE_ROW && arc != SQLITE_DONE)
+            || (prc != SQLITE_ROW && prc != SQLITE_DONE)) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "exporting", err);
+            break;
+        }
+        struct lo_export_row row = { 0 };
+        row.item.id = sqlite3_column_int64(items, 0);
+        row.item.project_id = project_id;
+        row.item.external_id = (const char *)sqlite3_column_text(items, 1);
+        row.item.payload_json = (const char *)sqlite3_column_text(items, 2);
+        row.item.gold_json = (const char *)sqlite3_column_text(items, 3);
+        row.item.created_ms = sqlite3_column_int64(items, 4);
+        lo_buf_reset(&g->text);
+        g->n_ann = 0;
+        g->n_pred = 0;
+        while (arc == SQLITE_ROW && sqlite3_column_int64(anns, 0) <= row.item.id) {
+            if (sqlite3_column_int64(anns, 0) == row.item.id) {
+                rc = group_add_annotation(g, anns, project_id);
+                if (rc)
+                    break;
+            }
+            arc = sqlite3_step(anns);
+        }
+        while (!rc && prc == SQLITE_ROW && sqlite3_column_int64(preds, 0) <= row.item.id) {
+            if (sqlite3_column_int64(preds, 0) == row.item.id) {
+                rc = group_add_prediction(g, preds, project_id);
+                if (rc)
+                    break;
+            }
+            prc = sqlite3_step(preds);
+        }
+        if (rc) {
+            group_error(rc, row.item.id, err);
+            break;
+        }
+        if ((arc != SQLITE_ROW && arc != SQLITE_DONE) || (prc != SQLITE_ROW && prc != SQLITE_DONE)) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "exporting", err);
+            break;
+        }
+        group_fix_pointers(g);
+        row.n_annotations = g->n_ann;
+        row.annotations = g->ann;
+        row.n_predictions = g->n_pred;
+        row.predictions = g->pred;
+        rc = cb(ctx, &row);
+        if (rc)
+            break;
+    }
+    sqlite3_reset(items);
+    sqlite3_reset(anns);
+    sqlite3_reset(preds);
+    return rc;
+}
+
+static int sq_export_scan(struct lo_store *st, int64_t project_id, lo_export_cb cb, void *ctx,
+                          struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    struct export_group g = { 0 };
+    bool own_tx = s->tx == TX_NONE;
+    int rc;
+    /* The three cursors must read one snapshot; without a caller's transaction, take one. */
+    if (own_tx) {
+        rc = sq_begin(st, false, err);
+        if (rc)
+            return rc;
+    }
+    lo_buf_init(&g.text, SQ_EXPORT_ROW_BYTES);
+    rc = export_merge(s, project_id, cb, ctx, &g, err);
+    lo_buf_free(&g.text);
+    free(g.ann);
+    free(g.pred);
+    if (own_tx)
+        sq_rollback(st); /* read only: nothing to keep */
+    return rc;
+}
+
+/* ---- open and close ------------------------------------------------------------------------ */
+
+static void sq_close(struct lo_store *st)
+{
+    struct sq_store *s = sq(st);
+    if (s->tx != TX_NONE)
+        sq_rollback(st);
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->stmts[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static const struct lo_store_ops sq_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .project_create = sq_project_create,
+    .project_get = sq_project_get,
+    .project_list = sq_project_list,
+    .project_delete = sq_project_delete,
+    .project_set_schema = sq_project_set_schema,
+    .project_counts = sq_project_counts,
+    .guideline_add = sq_guideline_add,
+    .guideline_get = sq_guideline_get,
+    .guideline_list = sq_guideline_list,
+    .item_insert = sq_item_insert,
+    .item_find = sq_item_find,
+    .item_set_gold = sq_item_set_gold,
+    .annotation_insert = sq_annotation_insert,
+    .prediction_insert = sq_prediction_insert,
+    .event_append = sq_event_append,
+    .event_list = sq_event_list,
+    .export_scan = sq_export_scan,
+};
+
+/* Runs one static SQL text (set-up pragmas, migrations, never data). */
+static int sq_exec(struct sq_store *s, const char *sql, const char *what, struct lo_error *err)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, sqlite3_extended_errcode(s->db), what, err);
+    return 0;
+}
+
+/* Reads one integer from a one-row query; a missing table reads as 0 when missing_ok. */
+static int sq_query_int(struct sq_store *s, const char *sql, bool missing_ok, int64_t *out,
+                        struct lo_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    *out = 0;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        if (missing_ok && rc == SQLITE_ERROR)
+            return 0;
+        return sq_fail(s, sqlite3_extended_errcode(s->db), "reading the schema version", err);
+    }
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(stmt, 0);
+    else if (rc != SQLITE_DONE)
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), "reading the schema version", err);
+    sqlite3_finalize(stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : rc;
+}
+
+#define SQ_APPLICATION_ID 1280266323 /* "LOPS"; set by migration 1 */
+#define SQ_MIGRATION_TABLE                                                                     \
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"               \
+    " name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+#define SQ_MIGRATION_VERSION "SELECT coalesce(max(version), 0) FROM schema_migrations"
+
+static int sq_check_version(struct sq_store *s, const char *path, int64_t current, size_t known,
+                            struct lo_error *err)
+{
+    int64_t app_id;
+    int rc = sq_query_int(s, "PRAGMA application_id", false, &app_id, err);
+    if (rc)
+        return rc;
+    if (app_id != 0 && app_id != SQ_APPLICATION_ID)
+        return lo_error_set(err, LO_ESTORE, "%s is an SQLite database of another program", path);
+    if (current > (int64_t)known)
+        return lo_error_set(err, LO_ESTORE,
+                            "%s has schema version %lld, newer than this labelops knows (%zu); "
+                            "use a newer labelops",
+                            path, (long long)current, known);
+    return 0;
+}
+
+/* Applies the pending migrations in one write transaction, recording each. */
+static int sq_migrate(struct sq_store *s, const char *path, const struct lo_migration *migrations,
+                      size_t count, struct lo_error *err)
+{
+    int64_t current;
+    int rc = sq_query_int(s, SQ_MIGRATION_VERSION, true, &current, err);
+    if (rc)
+        return rc;
+    rc = sq_check_version(s, path, current, count, err);
+    if (rc || current == (int64_t)count)
+        return rc;
+
+    rc = sq_exec(s, "BEGIN IMMEDIATE", "locking the database for migration", err);
+    if (rc)
+        return rc;
+    /* Another process may have migrated between the first look and the lock. */
+    rc = sq_exec(s, SQ_MIGRATION_TABLE, "creating schema_migrations", err);
+    if (!rc)
+        rc = sq_query_int(s, SQ_MIGRATION_VERSION, false, &current, err);
+    if (!rc)
+        rc = sq_check_version(s, path, current, count, err);
+    sqlite3_stmt *record = NULL;
+    if (!rc && sqlite3_prepare_v2(s->db,
+                                  "INSERT INTO schema_migrations (version, name, applied_at)"
+                                  " VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                                  -1, &record, NULL)
+                   != SQLITE_OK)
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), "recording a migration", err);
+    for (size_t i = (size_t)current; !rc && i < count; i++) {
+        const struct lo_migration *m = &migrations[i];
+        if (m->version != (int)i + 1) {
+            rc = lo_error_set(err, LO_ESTORE, "migration %zu is numbered %d", i + 1, m->version);
+            break;
+        }
+        rc = sq_exec(s, m->sql, "applying a migration", err);
+        if (rc) {
+            lo_error_prefix(err, "migration %d (%s)", m->version, m->name);
+            break;
+        }
+        sqlite3_bind_int(record, 1, m->version);
+        sqlite3_bind_text(record, 2, m->name, -1, SQLITE_STATIC);
+        rc = sq_exec_stmt(s, record, "recording a migration", err);
+    }
+    sqlite3_finalize(record);
+    if (!rc)
+        rc = sq_exec(s, "COMMIT", "committing migrations", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int sq_configure(struct sq_store *s, struct lo_error *err)
+{
+    int rc = sqlite3_busy_timeout(s->db, SQ_BUSY_TIMEOUT_MS);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, "setting the busy timeout", err);
+    rc = sq_exec(s, SQ_PAGE_SIZE_SQL, "setting the page size", err);
+    if (!rc)
+        rc = sq_exec(s, SQ_CACHE_SQL, "setting the cache size", err);
+    if (rc)
+        return rc;
+    /* WAL: readers never block the writer nor the writer the readers. The answer says what the
+     * journal mode became ("memory" for an in-memory database, which has no WAL). */
+    sqlite3_stmt *stmt = NULL;
+    rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, rc, "setting WAL mode", err);
+    rc = sqlite3_step(stmt);
+    const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
+    bool ok = mode && (strcmp(mode, "wal") == 0 || strcmp(mode, "memory") == 0);
+    sqlite3_finalize(stmt);
+    if (!ok)
+        return sq_fail(s, sqlite3_extended_errcode(s->db), "switching to WAL mode", err);
+    /* Under WAL, NORMAL syncs at checkpoints, not at each commit: a committed transaction
+     * survives a crash of the process (it is in the WAL file), and the database stays
+     * consistent after a power loss, which may only lose the last commits. */
+    rc = sq_exec(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+    if (!rc)
+        rc = sq_exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
+    if (!rc)
+        rc = sq_exec(s, SQ_JOURNAL_LIMIT_SQL, "setting the journal size limit", err);
+    return rc;
+}
+
+int lo__store_open_sqlite_with(const char *path, const struct lo_migration *migrations,
+                               size_t count, struct lo_store **out, struct lo_error *err)
+{
+    *out = NULL;
+    struct sq_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return lo_error_set(err, LO_ENOMEM, "out of memory opening %s", path);
+    s->base.ops = &sq_ops;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+                | SQLITE_OPEN_EXRESCODE;
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = lo_error_set(err, LO_ESTORE, "cannot open %s: %s", path,
+                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    rc = sq_configure(s, err);
+    if (rc)
+        goto fail;
+    rc = sq_migrate(s, path, migrations, count, err);
+    if (rc)
+        goto fail;
+    *out = &s->base;
+    return 0;
+
+fail:
+    sqlite3_close(s->db);
+    free(s);
+    return rc;
+}
+
+int lo_store_open_sqlite(const char *path, struct lo_store **out, struct lo_error *err)
+{
+    return lo__store_open_sqlite_with(path, lo__migrations, lo__migrations_count, out, err);
+}
+
+int lo_store_schema_version(void)
+{
+    return (int)lo__migrations_count;
+}

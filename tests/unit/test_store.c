@@ -1,0 +1,921 @@
+/*
+ * test_store.c - the store suite.
+ *
+ * The suite (STORE_SUITE below) is written against store.h only: each test takes a fresh, empty
+ * struct lo_store from a backend's factory. The SQLite backend runs it here; the PostgreSQL
+ * backend adds its factory and runs the same list. Tests that must look inside one backend
+ * (migrations, pragmas) are listed apart, in SQLITE_ONLY.
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "harness.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+#define T0 1800000000000LL /* a fixed time, ms */
+
+static struct lo_project project_named(const char *name)
+{
+    struct lo_project p = { 0 };
+    p.name = name;
+    p.description = "";
+    p.goal_accuracy = NAN;
+    p.goal_turnaround_hours = NAN;
+    p.goal_cost_per_label = NAN;
+    p.goal_budget = NAN;
+    p.created_ms = T0;
+    return p;
+}
+
+/* Creates a project in its own write transaction; returns its id (0 on failure). */
+static int64_t make_project(struct lo_store *st, const char *name)
+{
+    struct lo_error err;
+    struct lo_project p = project_named(name);
+    if (st->ops->begin(st, true, &err) || st->ops->project_create(st, &p, &err)
+        || st->ops->commit(st, &err)) {
+        st->ops->rollback(st);
+        return 0;
+    }
+    return p.id;
+}
+
+static int64_t add_item(struct lo_store *st, int64_t project_id, const char *ext,
+                        const char *payload)
+{
+    struct lo_item it = { .project_id = project_id, .external_id = ext, .payload_json = payload,
+                          .created_ms = T0 };
+    int64_t id = 0;
+    enum lo_item_outcome out;
+    if (st->ops->item_insert(st, &it, LO_ITEM_SKIP, &id, &out, NULL))
+        return 0;
+    return id;
+}
+
+static int64_t add_annotation(struct lo_store *st, int64_t item_id, const char *annotator,
+                              const char *value)
+{
+    struct lo_annotation a = { .item_id = item_id, .annotator = annotator, .value_json = value,
+                               .created_ms = T0, .working_seconds = NAN, .source = "import" };
+    int64_t id = 0;
+    if (st->ops->annotation_insert(st, &a, &id, NULL))
+        return 0;
+    return id;
+}
+
+/* Renders an export as one string: "ext[annotator=value,...|model,...] ..." */
+static int render_row(void *ctx, const struct lo_export_row *row)
+{
+    struct lo_buf *b = ctx;
+    lo_buf_printf(b, "%s%s[", b->len ? " " : "", row->item.external_id);
+    for (size_t i = 0; i < row->n_annotations; i++)
+        lo_buf_printf(b, "%s%s=%s", i ? "," : "", row->annotations[i].annotator,
+                      row->annotations[i].value_json);
+    if (row->n_predictions)
+        lo_buf_putc(b, '|');
+    for (size_t i = 0; i < row->n_predictions; i++)
+        lo_buf_printf(b, "%s%s", i ? "," : "", row->predictions[i].model_name);
+    lo_buf_putc(b, ']');
+    return 0;
+}
+
+/* The export of a project as a string; the caller frees it. */
+static char *export_string(struct lo_store *st, int64_t project_id)
+{
+    struct lo_buf b;
+    lo_buf_init(&b, 1 << 20);
+    if (st->ops->export_scan(st, project_id, render_row, &b, NULL)) {
+        lo_buf_free(&b);
+        return strdup("(export failed)");
+    }
+    if (!b.data)
+        return strdup("");
+    return lo_buf_take(&b);
+}
+
+static int count_project(void *ctx, const struct lo_project *p)
+{
+    (void)p;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* ---- the suite ---------------------------------------------------------------------------- */
+
+static void test_project_create_get_list_delete(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    lo_arena_init(&arena, 0);
+    struct lo_project p = project_named("cats");
+    p.description = "cat or not";
+    p.goal_accuracy = 0.95;
+    p.goal_turnaround_hours = 48;
+    p.goal_cost_per_label = 0.05;
+    p.goal_budget = 1000;
+    p.goal_deadline = "2027-03-31";
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->project_create(st, &p, &err), 0);
+    CHECK(p.id > 0);
+    struct lo_project q = project_named("dogs");
+    CHECK_INT(st->ops->project_create(st, &q, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    struct lo_project got;
+    CHECK_INT(st->ops->project_get(st, "cats", &arena, &got, &err), 0);
+    CHECK_INT(got.id, p.id);
+    CHECK_STR(got.name, "cats");
+    CHECK_STR(got.description, "cat or not");
+    CHECK(got.schema_json == NULL);
+    CHECK_INT(got.schema_version, 0);
+    CHECK_INT(got.guideline_version, 0);
+    CHECK_NEAR(got.goal_accuracy, 0.95, 0);
+    CHECK_NEAR(got.goal_turnaround_hours, 48, 0);
+    CHECK_NEAR(got.goal_cost_per_label, 0.05, 0);
+    CHECK_NEAR(got.goal_budget, 1000, 0);
+    CHECK_STR(got.goal_deadline, "2027-03-31");
+    CHECK_INT(got.created_ms, T0);
+
+    CHECK_INT(st->ops->project_get(st, "dogs", &arena, &got, &err), 0);
+    CHECK(isnan(got.goal_accuracy) && isnan(got.goal_budget));
+    CHECK(got.goal_deadline == NULL);
+    CHECK_STR(got.description, "");
+
+    int n = 0;
+    CHECK_INT(st->ops->project_list(st, &arena, count_project, &n, &err), 0);
+    CHECK_INT(n, 2);
+
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->project_delete(st, p.id, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->project_get(st, "cats", &arena, &got, &err), LO_ENOTFOUND);
+    n = 0;
+    CHECK_INT(st->ops->project_list(st, &arena, count_project, &n, &err), 0);
+    CHECK_INT(n, 1);
+    lo_arena_free(&arena);
+}
+
+static void test_project_name_taken_is_conflict(struct lo_store *st)
+{
+    struct lo_error err;
+    CHECK(make_project(st, "cats") > 0);
+    struct lo_project p = project_named("cats");
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    lo_error_clear(&err);
+    CHECK_INT(st->ops->project_create(st, &p, &err), LO_ECONFLICT);
+    CHECK_INT(err.code, LO_ECONFLICT);
+    CHECK(strstr(err.msg, "cats") != NULL);
+    /* The transaction is still usable after the refused statement. */
+    struct lo_project q = project_named("cats2");
+    CHECK_INT(st->ops->project_create(st, &q, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+}
+
+static void test_unknown_project_is_not_found(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    struct lo_project p;
+    struct lo_project_counts c;
+    int v = 0;
+    lo_arena_init(&arena, 0);
+    CHECK_INT(st->ops->project_get(st, "nope", &arena, &p, &err), LO_ENOTFOUND);
+    CHECK(strstr(err.msg, "nope") != NULL);
+    CHECK_INT(st->ops->project_counts(st, 999, &c, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->project_delete(st, 999, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->project_set_schema(st, 999, "{}", T0, &v, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->guideline_add(st, 999, "# g", "pm", T0, &v, &err), LO_ENOTFOUND);
+    CHECK(add_item(st, 999, "x", "{}") == 0);
+    CHECK_INT(st->ops->rollback(st), 0);
+    lo_arena_free(&arena);
+}
+
+static void test_writes_need_a_write_transaction(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_project p = project_named("cats");
+    CHECK_INT(st->ops->project_create(st, &p, &err), LO_EUSAGE);
+    CHECK_INT(st->ops->begin(st, false, &err), 0);
+    CHECK_INT(st->ops->project_create(st, &p, &err), LO_EUSAGE);
+    CHECK_INT(st->ops->begin(st, true, &err), LO_EUSAGE); /* no nesting */
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), LO_EUSAGE);
+}
+
+static void test_schema_versions_increase_and_old_ones_are_kept(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    struct lo_project got;
+    int v1 = 0, v2 = 0;
+    lo_arena_init(&arena, 0);
+    int64_t id = make_project(st, "cats");
+    CHECK(id > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->project_set_schema(st, id, "{\"v\":1}", T0, &v1, &err), 0);
+    CHECK_INT(st->ops->project_set_schema(st, id, "{\"v\":2}", T0 + 1, &v2, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(v1, 1);
+    CHECK_INT(v2, 2);
+    CHECK_INT(st->ops->project_get(st, "cats", &arena, &got, &err), 0);
+    CHECK_INT(got.schema_version, 2);
+    CHECK_STR(got.schema_json, "{\"v\":2}");
+
+    /* A schema given at creation is version 1 of another project, numbered on its own. */
+    struct lo_project q = project_named("dogs");
+    q.schema_json = "{\"d\":1}";
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->project_create(st, &q, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(q.schema_version, 1);
+    CHECK_INT(st->ops->project_get(st, "dogs", &arena, &got, &err), 0);
+    CHECK_INT(got.schema_version, 1);
+    CHECK_STR(got.schema_json, "{\"d\":1}");
+    lo_arena_free(&arena);
+}
+
+static int collect_guideline(void *ctx, const struct lo_guideline *g)
+{
+    struct lo_buf *b = ctx;
+    lo_buf_printf(b, "%d:%s:%s ", g->version, g->author, g->body ? "body" : "nobody");
+    return 0;
+}
+
+static void test_guidelines_are_versioned_and_old_versions_unchanged(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    struct lo_guideline g;
+    int v = 0;
+    lo_arena_init(&arena, 0);
+    int64_t id = make_project(st, "cats");
+    CHECK(id > 0);
+    CHECK_INT(st->ops->guideline_get(st, id, 0, &arena, &g, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->guideline_add(st, id, "# v1\nLabel cats.", "ann", T0, &v, &err), 0);
+    CHECK_INT(v, 1);
+    CHECK_INT(st->ops->guideline_add(st, id, "# v2\nLabel cats, not lions.", "bob", T0 + 5, &v,
+                                     &err),
+              0);
+    CHECK_INT(v, 2);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    CHECK_INT(st->ops->guideline_get(st, id, 1, &arena, &g, &err), 0);
+    CHECK_INT(g.version, 1);
+    CHECK_STR(g.body, "# v1\nLabel cats.");
+    CHECK_STR(g.author, "ann");
+    CHECK_INT(g.created_ms, T0);
+    CHECK_INT(st->ops->guideline_get(st, id, 0, &arena, &g, &err), 0);
+    CHECK_INT(g.version, 2);
+    CHECK_STR(g.body, "# v2\nLabel cats, not lions.");
+    CHECK_INT(st->ops->guideline_get(st, id, 3, &arena, &g, &err), LO_ENOTFOUND);
+
+    struct lo_project p;
+    CHECK_INT(st->ops->project_get(st, "cats", &arena, &p, &err), 0);
+    CHECK_INT(p.guideline_version, 2);
+
+    struct lo_buf b;
+    lo_buf_init(&b, 4096);
+    CHECK_INT(st->ops->guideline_list(st, id, &arena, collect_guideline, &b, &err), 0);
+    CHECK_STR(b.data, "2:bob:nobody 1:ann:nobody ");
+    lo_buf_free(&b);
+    lo_arena_free(&arena);
+}
+
+static void test_item_insert_skip_and_update_outcomes(struct lo_store *st)
+{
+    struct lo_error err;
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    struct lo_item it = { .project_id = pid, .external_id = "a", .payload_json = "{\"t\":1}",
+                          .created_ms = T0 };
+    int64_t id1 = 0, id2 = 0;
+    enum lo_item_outcome out;
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->item_insert(st, &it, LO_ITEM_SKIP, &id1, &out, &err), 0);
+    CHECK_INT(out, LO_ITEM_INSERTED);
+
+    it.payload_json = "{\"t\":2}";
+    CHECK_INT(st->ops->item_insert(st, &it, LO_ITEM_SKIP, &id2, &out, &err), 0);
+    CHECK_INT(out, LO_ITEM_EXISTED);
+    CHECK_INT(id2, id1);
+    char *s = export_string(st, pid);
+    int same = strcmp(s, "a[]") == 0;
+    free(s);
+    CHECK(same);
+
+    CHECK_INT(st->ops->item_insert(st, &it, LO_ITEM_UPDATE, &id2, &out, &err), 0);
+    CHECK_INT(out, LO_ITEM_UPDATED);
+    CHECK_INT(id2, id1);
+    CHECK_INT(st->ops->item_insert(st, &it, LO_ITEM_UPDATE, &id2, &out, &err), 0);
+    CHECK_INT(out, LO_ITEM_UNCHANGED);
+
+    /* The same external id in another project is another item. */
+    int64_t other = 0;
+    struct lo_project q = project_named("dogs");
+    CHECK_INT(st->ops->project_create(st, &q, &err), 0);
+    it.project_id = q.id;
+    CHECK_INT(st->ops->item_insert(st, &it, LO_ITEM_SKIP, &other, &out, &err), 0);
+    CHECK_INT(out, LO_ITEM_INSERTED);
+    CHECK(other != id1);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    int64_t found = 0;
+    CHECK_INT(st->ops->item_find(st, pid, "a", &found, &err), 0);
+    CHECK_INT(found, id1);
+    CHECK_INT(st->ops->item_find(st, pid, "zz", &found, &err), LO_ENOTFOUND);
+}
+
+struct captured {
+    int rows;
+    struct lo_item item;
+    char payload[64], gold[64];
+    struct lo_annotation a;
+    char annotator[32], value[64], stage[32], lease[32], source[32];
+    struct lo_prediction p;
+    char model[32], model_version[32], pvalue[64];
+    size_t n_annotations, n_predictions;
+};
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "(null)");
+}
+
+static int capture_first(void *ctx, const struct lo_export_row *row)
+{
+    struct captured *c = ctx;
+    if (c->rows++)
+        return 0;
+    c->item = row->item;
+    copy_str(c->payload, sizeof(c->payload), row->item.payload_json);
+    copy_str(c->gold, sizeof(c->gold), row->item.gold_json);
+    c->n_annotations = row->n_annotations;
+    c->n_predictions = row->n_predictions;
+    if (row->n_annotations) {
+        c->a = row->annotations[0];
+        copy_str(c->annotator, sizeof(c->annotator), c->a.annotator);
+        copy_str(c->value, sizeof(c->value), c->a.value_json);
+        copy_str(c->stage, sizeof(c->stage), c->a.workflow_stage);
+        copy_str(c->lease, sizeof(c->lease), c->a.lease_id);
+        copy_str(c->source, sizeof(c->source), c->a.source);
+    }
+    if (row->n_predictions) {
+        c->p = row->predictions[0];
+        copy_str(c->model, sizeof(c->model), c->p.model_name);
+        copy_str(c->model_version, sizeof(c->model_version), c->p.model_version);
+        copy_str(c->pvalue, sizeof(c->pvalue), c->p.value_json);
+    }
+    return 0;
+}
+
+static void test_annotation_and_prediction_provenance_round_trip(struct lo_store *st)
+{
+    struct lo_error err;
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t item = add_item(st, pid, "a", "{\"text\":\"meow\"}");
+    CHECK(item > 0);
+    CHECK_INT(st->ops->item_set_gold(st, item, "{\"label\":\"cat\"}", &err), 0);
+    struct lo_annotation a = { .item_id = item, .annotator = "ann", .created_ms = T0 + 7,
+                               .value_json = "{\"label\":\"cat\"}", .guideline_version = 3,
+                               .schema_version = 2, .workflow_stage = "review",
+                               .lease_id = "L-17", .working_seconds = 12.5, .source = "human" };
+    int64_t aid = 0, rid = 0;
+    CHECK_INT(st->ops->annotation_insert(st, &a, &aid, &err), 0);
+    CHECK(aid > 0);
+    struct lo_prediction p = { .item_id = item, .model_name = "resnet", .model_version = "1.2",
+                               .value_json = "{\"label\":\"dog\"}", .score = 0.25,
+                               .created_ms = T0 + 9 };
+    CHECK_INT(st->ops->prediction_insert(st, &p, &rid, &err), 0);
+    CHECK(rid > 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    struct captured c = { 0 };
+    CHECK_INT(st->ops->export_scan(st, pid, capture_first, &c, &err), 0);
+    CHECK_INT(c.rows, 1);
+    CHECK_INT(c.item.id, item);
+    CHECK_INT(c.item.project_id, pid);
+    CHECK_STR(c.payload, "{\"text\":\"meow\"}");
+    CHECK_STR(c.gold, "{\"label\":\"cat\"}");
+    CHECK_INT(c.n_annotations, 1);
+    CHECK_INT(c.a.id, aid);
+    CHECK_INT(c.a.item_id, item);
+    CHECK_INT(c.a.project_id, pid);
+    CHECK_STR(c.annotator, "ann");
+    CHECK_STR(c.value, "{\"label\":\"cat\"}");
+    CHECK_INT(c.a.created_ms, T0 + 7);
+    CHECK_INT(c.a.guideline_version, 3);
+    CHECK_INT(c.a.schema_version, 2);
+    CHECK_STR(c.stage, "review");
+    CHECK_STR(c.lease, "L-17");
+    CHECK_NEAR(c.a.working_seconds, 12.5, 0);
+    CHECK_STR(c.source, "human");
+    CHECK_INT(c.n_predictions, 1);
+    CHECK_INT(c.p.id, rid);
+    CHECK_STR(c.model, "resnet");
+    CHECK_STR(c.model_version, "1.2");
+    CHECK_STR(c.pvalue, "{\"label\":\"dog\"}");
+    CHECK_NEAR(c.p.score, 0.25, 0);
+    CHECK_INT(c.p.created_ms, T0 + 9);
+}
+
+static void test_unknown_provenance_reads_back_as_unknown(struct lo_store *st)
+{
+    struct lo_error err;
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t item = add_item(st, pid, "a", "{}");
+    struct lo_annotation a = { .item_id = item, .annotator = "ann", .value_json = "{}",
+                               .working_seconds = NAN };
+    CHECK_INT(st->ops->annotation_insert(st, &a, NULL, &err), 0);
+    struct lo_prediction p = { .item_id = item, .model_name = "m", .value_json = "{}",
+                               .score = NAN };
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    struct captured c = { 0 };
+    CHECK_INT(st->ops->export_scan(st, pid, capture_first, &c, &err), 0);
+    CHECK_STR(c.gold, "(null)");
+    CHECK_INT(c.a.guideline_version, 0);
+    CHECK_INT(c.a.schema_version, 0);
+    CHECK_STR(c.stage, "(null)");
+    CHECK_STR(c.lease, "(null)");
+    CHECK(isnan(c.a.working_seconds));
+    CHECK(isnan(c.p.score));
+}
+
+static void test_annotation_on_unknown_item_is_not_found(struct lo_store *st)
+{
+    struct lo_error err;
+    CHECK(make_project(st, "cats") > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    struct lo_annotation a = { .item_id = 4242, .annotator = "ann", .value_json = "{}",
+                               .working_seconds = NAN };
+    CHECK_INT(st->ops->annotation_insert(st, &a, NULL, &err), LO_ENOTFOUND);
+    struct lo_prediction p = { .item_id = 4242, .model_name = "m", .value_json = "{}",
+                               .score = NAN };
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->item_set_gold(st, 4242, "1", &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->rollback(st), 0);
+}
+
+static int collect_event(void *ctx, const struct lo_event *e)
+{
+    struct lo_buf *b = ctx;
+    lo_buf_printf(b, "%s/%s/%s:%lld/%lld ", e->kind, e->actor, e->object_type,
+                  (long long)e->object_id, (long long)e->project_id);
+    return 0;
+}
+
+static void test_events_are_listed_in_order(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    lo_arena_init(&arena, 0);
+    int64_t a = make_project(st, "a");
+    int64_t b = make_project(st, "b");
+    CHECK(a > 0 && b > 0);
+    const char *kinds[] = { "project_created", "imported", "guideline_set", "exported" };
+    const int64_t projects[] = { a, b, a, 0 };
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t last = 0;
+    for (int i = 0; i < 4; i++) {
+        struct lo_event e = { .project_id = projects[i], .kind = kinds[i], .actor = "pm",
+                              .object_type = "project", .object_id = i + 1,
+                              .created_ms = T0 + i };
+        int64_t id = 0;
+        CHECK_INT(st->ops->event_append(st, &e, &id, &err), 0);
+        CHECK(id > last);
+        last = id;
+    }
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    struct lo_buf buf;
+    lo_buf_init(&buf, 4096);
+    CHECK_INT(st->ops->event_list(st, a, &arena, collect_event, &buf, &err), 0);
+    char want_a[128];
+    snprintf(want_a, sizeof(want_a), "project_created/pm/project:1/%lld guideline_set/pm/project:3/%lld ",
+             (long long)a, (long long)a);
+    CHECK_STR(buf.data, want_a);
+    lo_buf_reset(&buf);
+    CHECK_INT(st->ops->event_list(st, 0, &arena, collect_event, &buf, &err), 0);
+    CHECK(strstr(buf.data, "project_created") < strstr(buf.data, "imported"));
+    CHECK(strstr(buf.data, "imported") < strstr(buf.data, "guideline_set"));
+    CHECK(strstr(buf.data, "guideline_set") < strstr(buf.data, "exported/pm/project:4/0"));
+    lo_buf_free(&buf);
+    lo_arena_free(&arena);
+}
+
+static void test_export_scan_orders_and_groups_items(struct lo_store *st)
+{
+    struct lo_error err;
+    int64_t pid = make_project(st, "cats");
+    int64_t other = make_project(st, "dogs");
+    CHECK(pid > 0 && other > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t i1 = add_item(st, pid, "one", "{}");
+    int64_t i2 = add_item(st, pid, "two", "{}");
+    int64_t o1 = add_item(st, other, "dog", "{}");
+    int64_t i3 = add_item(st, pid, "three", "{}");
+    int64_t i4 = add_item(st, pid, "four", "{}");
+    CHECK(i1 && i2 && i3 && i4 && o1);
+    /* Annotations arrive out of item order and interleaved with another project's. */
+    CHECK(add_annotation(st, i3, "x", "1"));
+    CHECK(add_annotation(st, i1, "y", "2"));
+    CHECK(add_annotation(st, o1, "z", "9"));
+    CHECK(add_annotation(st, i3, "w", "3"));
+    CHECK(add_annotation(st, i1, "v", "4"));
+    struct lo_prediction p = { .item_id = i4, .model_name = "m1", .value_json = "{}",
+                               .score = NAN };
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), 0);
+    p.item_id = i1;
+    p.model_name = "m2";
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    char *s = export_string(st, pid);
+    CHECK(s);
+    int ok = strcmp(s, "one[y=2,v=4|m2] two[] three[x=1,w=3] four[|m1]") == 0;
+    if (!ok)
+        lo__test_fail(__FILE__, __LINE__, "export was \"%s\"", s);
+    free(s);
+    s = export_string(st, other);
+    ok = ok && strcmp(s, "dog[z=9]") == 0;
+    free(s);
+    CHECK(ok);
+}
+
+static int stop_after_two(void *ctx, const struct lo_export_row *row)
+{
+    (void)row;
+    return ++*(int *)ctx == 2 ? 77 : 0;
+}
+
+static void test_export_scan_stops_when_the_callback_says_so(struct lo_store *st)
+{
+    struct lo_error err;
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK(add_item(st, pid, "a", "{}") && add_item(st, pid, "b", "{}")
+          && add_item(st, pid, "c", "{}"));
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    int n = 0;
+    CHECK_INT(st->ops->export_scan(st, pid, stop_after_two, &n, &err), 77);
+    CHECK_INT(n, 2);
+    /* The handle is usable afterwards. */
+    char *s = export_string(st, pid);
+    int ok = strcmp(s, "a[] b[] c[]") == 0;
+    free(s);
+    CHECK(ok);
+}
+
+static void test_rollback_leaves_nothing(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    struct lo_project got;
+    struct lo_project_counts c;
+    lo_arena_init(&arena, 0);
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t item = add_item(st, pid, "a", "{}");
+    CHECK(item > 0);
+    CHECK(add_annotation(st, item, "ann", "1"));
+    struct lo_project q = project_named("dogs");
+    CHECK_INT(st->ops->project_create(st, &q, &err), 0);
+    int v = 0;
+    CHECK_INT(st->ops->guideline_add(st, pid, "# g", "pm", T0, &v, &err), 0);
+    struct lo_event e = { .project_id = pid, .kind = "imported", .payload_json = "{}" };
+    CHECK_INT(st->ops->event_append(st, &e, NULL, &err), 0);
+    CHECK_INT(st->ops->rollback(st), 0);
+
+    CHECK_INT(st->ops->project_counts(st, pid, &c, &err), 0);
+    CHECK_INT(c.items, 0);
+    CHECK_INT(c.annotations, 0);
+    CHECK_INT(st->ops->project_get(st, "dogs", &arena, &got, &err), LO_ENOTFOUND);
+    struct lo_guideline g;
+    CHECK_INT(st->ops->guideline_get(st, pid, 0, &arena, &g, &err), LO_ENOTFOUND);
+    struct lo_buf b;
+    lo_buf_init(&b, 4096);
+    CHECK_INT(st->ops->event_list(st, 0, &arena, collect_event, &b, &err), 0);
+    CHECK(b.len == 0);
+    lo_buf_free(&b);
+    lo_arena_free(&arena);
+}
+
+static void test_project_counts_count_what_is_in_the_project(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_project_counts c;
+    int64_t pid = make_project(st, "cats");
+    int64_t other = make_project(st, "dogs");
+    CHECK(pid > 0 && other > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t i1 = add_item(st, pid, "a", "{}");
+    int64_t i2 = add_item(st, pid, "b", "{}");
+    int64_t o1 = add_item(st, other, "a", "{}");
+    CHECK(add_annotation(st, i1, "ann", "1") && add_annotation(st, i1, "bob", "1")
+          && add_annotation(st, i2, "ann", "2") && add_annotation(st, o1, "cy", "3"));
+    CHECK_INT(st->ops->item_set_gold(st, i2, "2", &err), 0);
+    struct lo_prediction p = { .item_id = i1, .model_name = "m", .value_json = "{}",
+                               .score = 0.5 };
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->project_counts(st, pid, &c, &err), 0);
+    CHECK_INT(c.items, 2);
+    CHECK_INT(c.annotations, 3);
+    CHECK_INT(c.predictions, 1);
+    CHECK_INT(c.gold_items, 1);
+    CHECK_INT(c.annotators, 2);
+}
+
+static void test_deleting_a_project_deletes_everything_in_it(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    struct lo_project_counts c;
+    lo_arena_init(&arena, 0);
+    int64_t pid = make_project(st, "cats");
+    int64_t keep = make_project(st, "dogs");
+    CHECK(pid > 0 && keep > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int v = 0;
+    CHECK_INT(st->ops->project_set_schema(st, pid, "{}", T0, &v, &err), 0);
+    CHECK_INT(st->ops->guideline_add(st, pid, "# g", "pm", T0, &v, &err), 0);
+    int64_t item = add_item(st, pid, "a", "{}");
+    int64_t kept_item = add_item(st, keep, "a", "{}");
+    CHECK(add_annotation(st, item, "ann", "1") && add_annotation(st, kept_item, "ann", "1"));
+    struct lo_prediction p = { .item_id = item, .model_name = "m", .value_json = "{}",
+                               .score = NAN };
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), 0);
+    struct lo_event e = { .project_id = pid, .kind = "imported", .payload_json = "{}" };
+    CHECK_INT(st->ops->event_append(st, &e, NULL, &err), 0);
+    e.project_id = keep;
+    CHECK_INT(st->ops->event_append(st, &e, NULL, &err), 0);
+    CHECK_INT(st->ops->project_delete(st, pid, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    CHECK_INT(st->ops->project_counts(st, pid, &c, &err), LO_ENOTFOUND);
+    struct lo_guideline g;
+    CHECK_INT(st->ops->guideline_get(st, pid, 0, &arena, &g, &err), LO_ENOTFOUND);
+    int64_t found;
+    CHECK_INT(st->ops->item_find(st, pid, "a", &found, &err), LO_ENOTFOUND);
+    char *s = export_string(st, pid);
+    int empty = strcmp(s, "") == 0;
+    free(s);
+    CHECK(empty);
+    struct lo_buf b;
+    lo_buf_init(&b, 4096);
+    CHECK_INT(st->ops->event_list(st, 0, &arena, collect_event, &b, &err), 0);
+    char want[64];
+    snprintf(want, sizeof(want), "imported//:0/%lld ", (long long)keep);
+    int events_ok = b.data && strcmp(b.data, want) == 0;
+    lo_buf_free(&b);
+    CHECK(events_ok);
+
+    /* The other project is untouched. */
+    CHECK_INT(st->ops->project_counts(st, keep, &c, &err), 0);
+    CHECK_INT(c.items, 1);
+    CHECK_INT(c.annotations, 1);
+
+    /* The name is free again. */
+    CHECK(make_project(st, "cats") > 0);
+    lo_arena_free(&arena);
+}
+
+/* Every backend runs this list. */
+#define STORE_SUITE(X)                                                                         \
+    X(test_project_create_get_list_delete)                                                     \
+    X(test_project_name_taken_is_conflict)                                                     \
+    X(test_unknown_project_is_not_found)                                                       \
+    X(test_writes_need_a_write_transaction)                                                    \
+    X(test_schema_versions_increase_and_old_ones_are_kept)                                     \
+    X(test_guidelines_are_versioned_and_old_versions_unchanged)                                \
+    X(test_item_insert_skip_and_update_outcomes)                                               \
+    X(test_annotation_and_prediction_provenance_round_trip)                                    \
+    X(test_unknown_provenance_reads_back_as_unknown)                                           \
+    X(test_annotation_on_unknown_item_is_not_found)                                            \
+    X(test_events_are_listed_in_order)                                                         \
+    X(test_export_scan_orders_and_groups_items)                                                \
+    X(test_export_scan_stops_when_the_callback_says_so)                                        \
+    X(test_rollback_leaves_nothing)                                                            \
+    X(test_project_counts_count_what_is_in_the_project)                                        \
+    X(test_deleting_a_project_deletes_everything_in_it)
+
+/* ---- the SQLite backend --------------------------------------------------------------------- */
+
+static const char *fresh_db_path(void)
+{
+    static char path[512];
+    static int n;
+    snprintf(path, sizeof(path), "%s/store-%d.db", lo_test_tmpdir(), ++n);
+    return path;
+}
+
+/* The factory: a fresh, empty SQLite store. */
+static struct lo_store *open_sqlite(void)
+{
+    struct lo_error err;
+    struct lo_store *st = NULL;
+    if (lo_store_open_sqlite(fresh_db_path(), &st, &err)) {
+        lo__test_fail(__FILE__, __LINE__, "open: %s", err.msg);
+        return NULL;
+    }
+    return st;
+}
+
+static void run_on_sqlite(void (*fn)(struct lo_store *))
+{
+    struct lo_store *st = open_sqlite();
+    if (!st)
+        return;
+    fn(st);
+    lo_store_close(st);
+}
+
+#define SQLITE_WRAPPER(f)                                                                      \
+    static void f##_sqlite(void)                                                               \
+    {                                                                                          \
+        run_on_sqlite(f);                                                                      \
+    }
+STORE_SUITE(SQLITE_WRAPPER)
+
+/* Reads one integer with the sqlite3 library directly (backend-specific checks). */
+static long long sqlite_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    long long v = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK
+        && sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK
+        && sqlite3_step(stmt) == SQLITE_ROW)
+        v = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return v;
+}
+
+static int sqlite_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+static void test_sqlite_opens_in_wal_mode_at_the_current_schema_version(void)
+{
+    struct lo_error err;
+    struct lo_store *st = NULL;
+    const char *path = fresh_db_path();
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), 0);
+    CHECK_STR(st->ops->name, "sqlite");
+    lo_store_close(st);
+    CHECK(lo_store_schema_version() >= 1);
+    CHECK_INT(sqlite_int(path, "SELECT max(version) FROM schema_migrations"),
+              lo_store_schema_version());
+    CHECK_INT(sqlite_int(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"),
+              1);
+}
+
+/* The real migrations plus one more that would fail if it ran twice. */
+static const struct lo_migration *migrations_plus(const char *extra_sql, size_t *count)
+{
+    static struct lo_migration list[64];
+    size_t n = lo__migrations_count;
+    if (n + 1 > sizeof(list) / sizeof(list[0]))
+        return NULL;
+    memcpy(list, lo__migrations, n * sizeof(list[0]));
+    list[n].version = (int)n + 1;
+    list[n].name = "test migration";
+    list[n].sql = extra_sql;
+    *count = n + 1;
+    return list;
+}
+
+static void test_sqlite_reopening_applies_no_migration_twice(void)
+{
+    struct lo_error err;
+    struct lo_store *st = NULL;
+    const char *path = fresh_db_path();
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), 0);
+    lo_store_close(st);
+
+    size_t count = 0;
+    const struct lo_migration *list = migrations_plus("CREATE TABLE extra (x INTEGER);", &count);
+    CHECK(list);
+    CHECK_INT(lo__store_open_sqlite_with(path, list, count, &st, &err), 0);
+    CHECK(make_project(st, "cats") > 0);
+    lo_store_close(st);
+    /* Again: "CREATE TABLE extra" would fail if it ran a second time. */
+    lo_error_clear(&err);
+    CHECK_MSG(lo__store_open_sqlite_with(path, list, count, &st, &err) == 0, "%s", err.msg);
+    struct lo_arena arena;
+    struct lo_project p;
+    lo_arena_init(&arena, 0);
+    int rc = st->ops->project_get(st, "cats", &arena, &p, &err);
+    lo_arena_free(&arena);
+    lo_store_close(st);
+    CHECK_INT(rc, 0);
+    CHECK_INT(sqlite_int(path, "SELECT count(*) FROM schema_migrations"), count);
+}
+
+static void test_sqlite_failed_migration_changes_nothing(void)
+{
+    struct lo_error err;
+    struct lo_store *st = NULL;
+    const char *path = fresh_db_path();
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), 0);
+    lo_store_close(st);
+    size_t count = 0;
+    const struct lo_migration *list =
+        migrations_plus("CREATE TABLE extra (x INTEGER); INSERT INTO nosuchtable VALUES (1);",
+                        &count);
+    CHECK(list);
+    lo_error_clear(&err);
+    CHECK_INT(lo__store_open_sqlite_with(path, list, count, &st, &err), LO_ESTORE);
+    CHECK(st == NULL);
+    CHECK(strstr(err.msg, "test migration") != NULL);
+    CHECK_INT(sqlite_int(path, "SELECT max(version) FROM schema_migrations"),
+              lo_store_schema_version());
+    CHECK_INT(sqlite_int(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'extra'"), 0);
+}
+
+static void test_sqlite_newer_database_is_refused(void)
+{
+    struct lo_error err;
+    struct lo_store *st = NULL;
+    const char *path = fresh_db_path();
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), 0);
+    lo_store_close(st);
+    /* What a later labelops would leave behind. */
+    CHECK_INT(sqlite_exec(path, "INSERT INTO schema_migrations VALUES (999, 'future', 'x')"),
+              SQLITE_OK);
+    lo_error_clear(&err);
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), LO_ESTORE);
+    CHECK(st == NULL);
+    CHECK_MSG(strstr(err.msg, "newer") && strstr(err.msg, "999"), "message: %s", err.msg);
+}
+
+static void test_sqlite_foreign_database_is_refused(void)
+{
+    struct lo_error err;
+    struct lo_store *st = NULL;
+    const char *path = fresh_db_path();
+    CHECK_INT(sqlite_exec(path, "PRAGMA application_id = 42; CREATE TABLE t (x);"), SQLITE_OK);
+    lo_error_clear(&err);
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), LO_ESTORE);
+    CHECK(strstr(err.msg, "another program") != NULL);
+}
+
+static void test_sqlite_committed_data_survives_reopening(void)
+{
+    struct lo_error err;
+    struct lo_store *st = NULL;
+    const char *path = fresh_db_path();
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), 0);
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK(add_item(st, pid, "a", "{\"x\":1}") > 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    lo_store_close(st);
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), 0);
+    struct lo_project_counts c;
+    int rc = st->ops->project_counts(st, pid, &c, &err);
+    lo_store_close(st);
+    CHECK_INT(rc, 0);
+    CHECK_INT(c.items, 1);
+}
+
+#define SQLITE_ENTRY(f) { #f, f##_sqlite },
+
+int main(int argc, char **argv)
+{
+    static const struct lo_test tests[] = {
+        STORE_SUITE(SQLITE_ENTRY)
+        LO_T(test_sqlite_opens_in_wal_mode_at_the_current_schema_version),
+        LO_T(test_sqlite_reopening_applies_no_migration_twice),
+        LO_T(test_sqlite_failed_migration_changes_nothing),
+        LO_T(test_sqlite_newer_database_is_refused),
+        LO_T(test_sqlite_foreign_database_is_refused),
+        LO_T(test_sqlite_committed_data_survives_reopening),
+    };
+    return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+}
