@@ -683,6 +683,49 @@ static void test_value_from_label_needs_a_single_field_or_a_name(void)
     lo_schema_free(s);
 }
 
+static struct lo_schema *parse_file(const char *relpath, struct lo_error *err)
+{
+    char buf[64 * 1024];
+    FILE *f = fopen(lo_fixture(relpath), "rb");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    struct lo_schema *s = NULL;
+    lo_error_clear(err);
+    lo_schema_parse(buf, n, &s, err);
+    return s;
+}
+
+/* The schemas shipped in examples/schemas/ (and shown in docs/schema.md) stay valid. */
+static void test_example_schemas_parse_and_accept_their_documented_values(void)
+{
+    static const char *const names[] = { "sentiment", "ner", "detection", "article_review",
+                                         "relevance" };
+    char rel[128];
+    struct lo_error err;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(rel, sizeof(rel), "../../examples/schemas/%s.json", names[i]);
+        struct lo_schema *s = parse_file(rel, &err);
+        CHECK_MSG(s != NULL, "%s: %s: %s", rel, err.field, err.msg);
+        lo_schema_free(s);
+    }
+    struct lo_schema *s = parse_file("../../examples/schemas/ner.json", &err);
+    CHECK(s != NULL);
+    CHECK_ACCEPTS(s,
+                  "{\"entities\":[{\"start\":0,\"end\":6,\"label\":\"PER\"},"
+                  "{\"start\":16,\"end\":25,\"label\":\"LOC\"}]}",
+                  "{\"text\":\"Zo\u00eb K. moved to K\u00f8benhavn in 2020.\"}");
+    lo_schema_free(s);
+    s = parse_file("../../examples/schemas/detection.json", &err);
+    CHECK(s != NULL);
+    CHECK_ACCEPTS(s,
+                  "{\"objects\":[{\"x\":12,\"y\":40,\"w\":200,\"h\":120,\"label\":\"car\"}],"
+                  "\"scene\":\"night\"}",
+                  "{\"image\":\"img/0001.jpg\",\"width\":1280,\"height\":720}");
+    lo_schema_free(s);
+}
+
 int main(int argc, char **argv)
 {
     static const struct lo_test tests[] = {
@@ -704,6 +747,7 @@ int main(int argc, char **argv)
         LO_T(test_infer_numeric_rating_from_labels),
         LO_T(test_infer_refuses_nothing_and_too_many_classes),
         LO_T(test_value_from_label_needs_a_single_field_or_a_name),
+        LO_T(test_example_schemas_parse_and_accept_their_documented_values),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
