@@ -1,0 +1,298 @@
+/*
+ * app.c - opening the application, projects and guidelines.
+ */
+#include "app/app.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app_int.h"
+#include "base/json.h"
+#include "base/limits.h"
+#include "schema/schema.h"
+
+int lo_app_open(struct lo_app *app, const char *db_path, struct lo_error *err)
+{
+    memset(app, 0, sizeof(*app));
+    app->clock = lo_clock_system();
+    lo_rng_seed(&app->rng, (uint64_t)lo_clock_now_ms(&app->clock));
+    const char *user = getenv("USER");
+    app->actor = user && user[0] ? user : "local";
+    return lo_store_open_sqlite(db_path, &app->store, err);
+}
+
+void lo_app_close(struct lo_app *app)
+{
+    lo_store_close(app->store);
+    app->store = NULL;
+}
+
+int lo__app_event(struct lo_app *app, int64_t project_id, const char *kind,
+                  const char *object_type, int64_t object_id, json_t *payload_take,
+                  struct lo_error *err)
+{
+    char *payload = payload_take ? lo_json_dump(payload_take) : NULL;
+    json_decref(payload_take);
+    struct lo_event e = {
+        .project_id = project_id,
+        .kind = kind,
+        .actor = app->actor,
+        .object_type = object_type,
+        .object_id = object_id,
+        .payload_json = payload ? payload : "{}",
+        .created_ms = lo_clock_now_ms(&app->clock),
+    };
+    int64_t id;
+    int rc = app->store->ops->event_append(app->store, &e, &id, err);
+    free(payload);
+    return rc;
+}
+
+int lo__app_find_project(struct lo_app *app, const char *name, struct lo_arena *arena,
+                         struct lo_project *out, struct lo_error *err)
+{
+    int rc = app->store->ops->project_get(app->store, name, arena, out, err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_field(err, LO_ENOTFOUND, "project", "no project named '%s'", name);
+    return rc;
+}
+
+void lo_project_spec_init(struct lo_project_spec *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->goal_accuracy = NAN;
+    s->goal_turnaround_hours = NAN;
+    s->goal_cost_per_label = NAN;
+    s->goal_budget = NAN;
+}
+
+static int check_name(const char *name, struct lo_error *err)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0)
+        return lo_error_field(err, LO_EINVAL, "name", "a project needs a name");
+    if (n > LO_LIMIT_NAME)
+        return lo_error_field(err, LO_ELIMIT, "name", "name longer than %d bytes (LO_LIMIT_NAME)",
+                              LO_LIMIT_NAME);
+    if (!lo_utf8_valid(name, n, NULL))
+        return lo_error_field(err, LO_EINVAL, "name", "name is not valid UTF-8");
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20)
+            return lo_error_field(err, LO_EINVAL, "name", "name contains a control character");
+    return 0;
+}
+
+static int check_goals(const struct lo_project_spec *s, struct lo_error *err)
+{
+    if (!isnan(s->goal_accuracy) && !(s->goal_accuracy > 0 && s->goal_accuracy <= 1))
+        return lo_error_field(err, LO_EINVAL, "accuracy", "accuracy target must be in (0, 1]");
+    if (!isnan(s->goal_turnaround_hours) && !(s->goal_turnaround_hours > 0))
+        return lo_error_field(err, LO_EINVAL, "turnaround", "turnaround target must be > 0 hours");
+    if (!isnan(s->goal_cost_per_label) && !(s->goal_cost_per_label >= 0))
+        return lo_error_field(err, LO_EINVAL, "cost-per-label", "cost per label must be >= 0");
+    if (!isnan(s->goal_budget) && !(s->goal_budget >= 0))
+        return lo_error_field(err, LO_EINVAL, "budget", "budget must be >= 0");
+    if (s->goal_deadline) {
+        int y, m, d;
+        char extra;
+        if (sscanf(s->goal_deadline, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 ||
+            strlen(s->goal_deadline) != 10 || m < 1 || m > 12 || d < 1 || d > 31)
+            return lo_error_field(err, LO_EINVAL, "deadline",
+                                  "deadline must be a date YYYY-MM-DD, got '%s'",
+                                  s->goal_deadline);
+    }
+    return 0;
+}
+
+int lo_app_project_create(struct lo_app *app, const struct lo_project_spec *spec, int64_t *id_out,
+                          struct lo_error *err)
+{
+    struct lo_schema *schema = NULL;
+    char *canonical = NULL;
+    int rc = check_name(spec->name, err);
+    if (!rc)
+        rc = check_goals(spec, err);
+    if (rc)
+        return rc;
+    if (spec->schema_json) {
+        rc = lo_schema_parse(spec->schema_json, strlen(spec->schema_json), &schema, err);
+        if (rc) {
+            lo_error_prefix(err, "schema");
+            return rc;
+        }
+        canonical = lo_schema_to_json(schema);
+        lo_schema_free(schema);
+        if (!canonical)
+            return lo_error_set(err, LO_ENOMEM, "out of memory");
+    }
+    struct lo_store *st = app->store;
+    struct lo_project p = {
+        .name = spec->name,
+        .description = spec->description ? spec->description : "",
+        .goal_accuracy = spec->goal_accuracy,
+        .goal_turnaround_hours = spec->goal_turnaround_hours,
+        .goal_cost_per_label = spec->goal_cost_per_label,
+        .goal_budget = spec->goal_budget,
+        .goal_deadline = spec->goal_deadline,
+        .created_ms = lo_clock_now_ms(&app->clock),
+    };
+    rc = st->ops->begin(st, true, err);
+    if (rc)
+        goto out;
+    rc = st->ops->project_create(st, &p, err);
+    if (rc == LO_ECONFLICT)
+        lo_error_field(err, LO_ECONFLICT, "name", "a project named '%s' exists already",
+                       spec->name);
+    if (rc)
+        goto rollback;
+    if (canonical) {
+        int version;
+        rc = st->ops->project_set_schema(st, p.id, canonical, p.created_ms, &version, err);
+        if (rc)
+            goto rollback;
+    }
+    rc = lo__app_event(app, p.id, "project_created", "project", p.id,
+                       json_pack("{s:s, s:b}", "name", spec->name, "schema", canonical != NULL),
+                       err);
+    if (rc)
+        goto rollback;
+    rc = st->ops->commit(st, err);
+    if (rc)
+        goto rollback;
+    if (id_out)
+        *id_out = p.id;
+    free(canonical);
+    return 0;
+rollback:
+    st->ops->rollback(st);
+out:
+    free(canonical);
+    return rc;
+}
+
+int lo_app_project_get(struct lo_app *app, const char *name, struct lo_arena *arena,
+                       struct lo_project *out, struct lo_project_counts *counts,
+                       struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    int rc = st->ops->begin(st, false, err);
+    if (rc)
+        return rc;
+    rc = lo__app_find_project(app, name, arena, out, err);
+    if (!rc && counts)
+        rc = st->ops->project_counts(st, out->id, counts, err);
+    st->ops->rollback(st);
+    return rc;
+}
+
+int lo_app_project_list(struct lo_app *app, struct lo_arena *arena, lo_project_cb cb, void *ctx,
+                        struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    int rc = st->ops->begin(st, false, err);
+    if (rc)
+        return rc;
+    rc = st->ops->project_list(st, arena, cb, ctx, err);
+    st->ops->rollback(st);
+    return rc;
+}
+
+int lo_app_project_delete(struct lo_app *app, const char *name, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct lo_project p;
+    lo_arena_init(&arena, 4096);
+    int rc = st->ops->begin(st, true, err);
+    if (rc)
+        goto out;
+    rc = lo__app_find_project(app, name, &arena, &p, err);
+    if (!rc)
+        rc = st->ops->project_delete(st, p.id, err);
+    if (!rc)
+        rc = lo__app_event(app, 0, "project_deleted", "project", p.id,
+                           json_pack("{s:s}", "name", name), err);
+    if (!rc)
+        rc = st->ops->commit(st, err);
+    if (rc)
+        st->ops->rollback(st);
+out:
+    lo_arena_free(&arena);
+    return rc;
+}
+
+int lo_app_guideline_set(struct lo_app *app, const char *project, const char *body,
+                         int *version_out, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct lo_project p;
+    size_t n = strlen(body);
+    if (n > LO_LIMIT_GUIDELINE_BYTES)
+        return lo_error_field(err, LO_ELIMIT, "guideline",
+                              "guideline longer than %d bytes (LO_LIMIT_GUIDELINE_BYTES)",
+                              LO_LIMIT_GUIDELINE_BYTES);
+    size_t bad;
+    if (!lo_utf8_valid(body, n, &bad))
+        return lo_error_field(err, LO_EINVAL, "guideline",
+                              "guideline is not valid UTF-8 (byte %zu)", bad + 1);
+    lo_arena_init(&arena, 4096);
+    int rc = st->ops->begin(st, true, err);
+    if (rc)
+        goto out;
+    rc = lo__app_find_project(app, project, &arena, &p, err);
+    int version = 0;
+    if (!rc)
+        rc = st->ops->guideline_add(st, p.id, body, app->actor, lo_clock_now_ms(&app->clock),
+                                    &version, err);
+    if (!rc)
+        rc = lo__app_event(app, p.id, "guideline_set", "guideline", version,
+                           json_pack("{s:i, s:I}", "version", version, "bytes", (json_int_t)n),
+                           err);
+    if (!rc)
+        rc = st->ops->commit(st, err);
+    if (rc)
+        st->ops->rollback(st);
+    else if (version_out)
+        *version_out = version;
+out:
+    lo_arena_free(&arena);
+    return rc;
+}
+
+int lo_app_guideline_get(struct lo_app *app, const char *project, int version,
+                         struct lo_arena *arena, struct lo_guideline *out, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_project p;
+    int rc = st->ops->begin(st, false, err);
+    if (rc)
+        return rc;
+    rc = lo__app_find_project(app, project, arena, &p, err);
+    if (!rc) {
+        rc = st->ops->guideline_get(st, p.id, version, arena, out, err);
+        if (rc == LO_ENOTFOUND && version)
+            lo_error_field(err, rc, "version", "project '%s' has no guideline version %d",
+                           project, version);
+        else if (rc == LO_ENOTFOUND)
+            lo_error_set(err, rc, "project '%s' has no guidelines yet", project);
+    }
+    st->ops->rollback(st);
+    return rc;
+}
+
+int lo_app_guideline_log(struct lo_app *app, const char *project, struct lo_arena *arena,
+                         lo_guideline_cb cb, void *ctx, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_project p;
+    int rc = st->ops->begin(st, false, err);
+    if (rc)
+        return rc;
+    rc = lo__app_find_project(app, project, arena, &p, err);
+    if (!rc)
+        rc = st->ops->guideline_list(st, p.id, arena, cb, ctx, err);
+    st->ops->rollback(st);
+    return rc;
+}

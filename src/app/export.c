@@ -1,0 +1,386 @@
+/*
+ * export.c - streaming a project out as JSONL or CSV, and reading a project's labels back as
+ * coded ratings for the statistics.
+ *
+ * Export builds each line in one capped buffer and writes it; stored JSON (payloads, values) is
+ * copied as the text it is, never parsed again, so memory stays flat and speed is bounded by the
+ * store's scan.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "app/app_int.h"
+#include "base/json.h"
+#include "base/limits.h"
+#include "schema/schema.h"
+
+struct export_ctx {
+    FILE *out;
+    enum lo_format format;
+    struct lo_buf line;
+    struct lo_export_report *rep;
+    const struct lo_schema_field *label_field;  /* one-field projects: a plain label column */
+    struct lo_error *err;
+};
+
+static int put_str(struct lo_buf *b, const char *s)
+{
+    return s ? lo_json_put_string(b, s, strlen(s)) : lo_buf_puts(b, "null");
+}
+
+static int put_time(struct lo_buf *b, int64_t ms)
+{
+    char t[40];
+    lo_time_format(ms, t, sizeof(t));
+    return lo_json_put_string(b, t, strlen(t));
+}
+
+static int put_int_or_null(struct lo_buf *b, int v)
+{
+    return v ? lo_buf_printf(b, "%d", v) : lo_buf_puts(b, "null");
+}
+
+static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
+{
+    struct lo_buf *b = &c->line;
+    int rc = 0;
+    lo_buf_reset(b);
+    rc |= lo_buf_puts(b, "{\"id\":");
+    rc |= put_str(b, row->item.external_id);
+    rc |= lo_buf_puts(b, ",\"data\":");
+    rc |= lo_buf_puts(b, row->item.payload_json);
+    if (row->item.gold_json) {
+        rc |= lo_buf_puts(b, ",\"gold\":");
+        rc |= lo_buf_puts(b, row->item.gold_json);
+    }
+    rc |= lo_buf_puts(b, ",\"annotations\":[");
+    for (size_t i = 0; i < row->n_annotations; i++) {
+        const struct lo_annotation *a = &row->annotations[i];
+        rc |= lo_buf_puts(b, i ? ",{\"annotator\":" : "{\"annotator\":");
+        rc |= put_str(b, a->annotator);
+        rc |= lo_buf_puts(b, ",\"value\":");
+        rc |= lo_buf_puts(b, a->value_json);
+        rc |= lo_buf_puts(b, ",\"created\":");
+        rc |= put_time(b, a->created_ms);
+        rc |= lo_buf_puts(b, ",\"guideline_version\":");
+        rc |= put_int_or_null(b, a->guideline_version);
+        rc |= lo_buf_puts(b, ",\"schema_version\":");
+        rc |= put_int_or_null(b, a->schema_version);
+        rc |= lo_buf_puts(b, ",\"workflow_stage\":");
+        rc |= put_str(b, a->workflow_stage);
+        rc |= lo_buf_puts(b, ",\"lease_id\":");
+        rc |= put_str(b, a->lease_id);
+        rc |= lo_buf_puts(b, ",\"working_seconds\":");
+        rc |= lo_json_put_double(b, a->working_seconds);
+        rc |= lo_buf_puts(b, ",\"source\":");
+        rc |= put_str(b, a->source);
+        rc |= lo_buf_putc(b, '}');
+    }
+    rc |= lo_buf_puts(b, "],\"predictions\":[");
+    for (size_t i = 0; i < row->n_predictions; i++) {
+        const struct lo_prediction *p = &row->predictions[i];
+        rc |= lo_buf_puts(b, i ? ",{\"model\":" : "{\"model\":");
+        rc |= put_str(b, p->model_name);
+        rc |= lo_buf_puts(b, ",\"model_version\":");
+        rc |= put_str(b, p->model_version);
+        rc |= lo_buf_puts(b, ",\"value\":");
+        rc |= lo_buf_puts(b, p->value_json);
+        rc |= lo_buf_puts(b, ",\"score\":");
+        rc |= lo_json_put_double(b, p->score);
+        rc |= lo_buf_puts(b, ",\"created\":");
+        rc |= put_time(b, p->created_ms);
+        rc |= lo_buf_putc(b, '}');
+    }
+    rc |= lo_buf_puts(b, "]}\n");
+    if (rc)
+        return lo_error_set(c->err, LO_ELIMIT,
+                            "item '%s' is too large to export on one line (%d bytes)",
+                            row->item.external_id, LO_LIMIT_JSONL_LINE * 4);
+    if (fwrite(b->data, 1, b->len, c->out) != b->len)
+        return lo_error_set(c->err, LO_EIO, "writing the export failed");
+    return 0;
+}
+
+static void csv_str(struct lo_buf *b, const char *s)
+{
+    bool quote = false;
+    size_t n = s ? strlen(s) : 0;
+    for (size_t i = 0; i < n && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        lo_buf_append(b, s, n);
+        return;
+    }
+    lo_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            lo_buf_putc(b, '"');
+        lo_buf_putc(b, s[i]);
+    }
+    lo_buf_putc(b, '"');
+}
+
+/* The plain label of a value object for one-field projects ("" when not reducible). */
+static void csv_label(struct export_ctx *c, struct lo_buf *b, const char *value_json)
+{
+    if (!c->label_field || !value_json)
+        return;
+    json_t *v = json_loads(value_json, 0, NULL);
+    char text[LO_LIMIT_LABEL + 1];
+    struct lo_error ignore;
+    json_t *fv = json_object_get(v, c->label_field->name);
+    if (fv && lo_schema_value_label(c->label_field, fv, text, sizeof(text), &ignore) == 0)
+        csv_str(b, text);
+    json_decref(v);
+}
+
+static int csv_emit(struct export_ctx *c)
+{
+    struct lo_buf *b = &c->line;
+    if (fwrite(b->data, 1, b->len, c->out) != b->len)
+        return lo_error_set(c->err, LO_EIO, "writing the export failed");
+    return 0;
+}
+
+static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
+{
+    struct lo_buf *b = &c->line;
+    char t[40];
+    /* item,kind,annotator,label,value,score,created,guideline_version,schema_version,
+     * workflow_stage,lease_id,working_seconds,source,gold,data */
+    for (size_t i = 0; i < row->n_annotations; i++) {
+        const struct lo_annotation *a = &row->annotations[i];
+        lo_buf_reset(b);
+        csv_str(b, row->item.external_id);
+        lo_buf_puts(b, ",annotation,");
+        csv_str(b, a->annotator);
+        lo_buf_putc(b, ',');
+        csv_label(c, b, a->value_json);
+        lo_buf_putc(b, ',');
+        csv_str(b, a->value_json);
+        lo_buf_puts(b, ",,");
+        lo_time_format(a->created_ms, t, sizeof(t));
+        lo_buf_puts(b, t);
+        lo_buf_printf(b, ",%d,%d,", a->guideline_version, a->schema_version);
+        csv_str(b, a->workflow_stage);
+        lo_buf_putc(b, ',');
+        csv_str(b, a->lease_id);
+        lo_buf_putc(b, ',');
+        if (!isnan(a->working_seconds))
+            lo_buf_printf(b, "%.3f", a->working_seconds);
+        lo_buf_putc(b, ',');
+        csv_str(b, a->source);
+        lo_buf_putc(b, ',');
+        csv_str(b, row->item.gold_json);
+        lo_buf_putc(b, ',');
+        csv_str(b, row->item.payload_json);
+        if (lo_buf_putc(b, '\n'))
+            return lo_error_set(c->err, LO_ELIMIT, "row of item '%s' too large",
+                                row->item.external_id);
+        int rc = csv_emit(c);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < row->n_predictions; i++) {
+        const struct lo_prediction *p = &row->predictions[i];
+        lo_buf_reset(b);
+        csv_str(b, row->item.external_id);
+        lo_buf_puts(b, ",prediction,");
+        char who[2 * LO_LIMIT_NAME + 2];
+        snprintf(who, sizeof(who), "%s%s%s", p->model_name, p->model_version[0] ? "@" : "",
+                 p->model_version);
+        csv_str(b, who);
+        lo_buf_putc(b, ',');
+        csv_label(c, b, p->value_json);
+        lo_buf_putc(b, ',');
+        csv_str(b, p->value_json);
+        lo_buf_putc(b, ',');
+        if (!isnan(p->score))
+            lo_buf_printf(b, "%.17g", p->score);
+        lo_buf_putc(b, ',');
+        lo_time_format(p->created_ms, t, sizeof(t));
+        lo_buf_puts(b, t);
+        lo_buf_puts(b, ",,,,,,,");
+        csv_str(b, row->item.gold_json);
+        lo_buf_putc(b, ',');
+        csv_str(b, row->item.payload_json);
+        if (lo_buf_putc(b, '\n'))
+            return lo_error_set(c->err, LO_ELIMIT, "row of item '%s' too large",
+                                row->item.external_id);
+        int rc = csv_emit(c);
+        if (rc)
+            return rc;
+    }
+    if (row->n_annotations == 0 && row->n_predictions == 0) {
+        lo_buf_reset(b);
+        csv_str(b, row->item.external_id);
+        lo_buf_puts(b, ",item,,,,,,,,,,,,");
+        csv_str(b, row->item.gold_json);
+        lo_buf_putc(b, ',');
+        csv_str(b, row->item.payload_json);
+        if (lo_buf_putc(b, '\n'))
+            return lo_error_set(c->err, LO_ELIMIT, "row of item '%s' too large",
+                                row->item.external_id);
+        return csv_emit(c);
+    }
+    return 0;
+}
+
+static int export_cb(void *ctx, const struct lo_export_row *row)
+{
+    struct export_ctx *c = ctx;
+    c->rep->items++;
+    c->rep->annotations += (int64_t)row->n_annotations;
+    c->rep->predictions += (int64_t)row->n_predictions;
+    return c->format == LO_FMT_CSV ? csv_row(c, row) : jsonl_row(c, row);
+}
+
+int lo_app_export(struct lo_app *app, const char *project, enum lo_format format, FILE *out,
+                  struct lo_export_report *rep, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct lo_project p;
+    struct lo_schema *schema = NULL;
+    struct export_ctx c = { .out = out, .format = format, .rep = rep, .err = err };
+    memset(rep, 0, sizeof(*rep));
+    if (format != LO_FMT_CSV && format != LO_FMT_JSONL)
+        return lo_error_field(err, LO_EUSAGE, "format", "export formats are jsonl and csv");
+    int64_t t0 = lo_clock_now_ms(&app->clock);
+    lo_arena_init(&arena, 4096);
+    lo_buf_init(&c.line, LO_LIMIT_JSONL_LINE * 4);
+    int rc = st->ops->begin(st, false, err);
+    if (rc)
+        goto out;
+    rc = lo__app_find_project(app, project, &arena, &p, err);
+    if (rc)
+        goto done;
+    if (p.schema_json && lo_schema_parse(p.schema_json, strlen(p.schema_json), &schema, err) == 0 &&
+        lo_schema_field_count(schema) == 1) {
+        const struct lo_schema_field *f = lo_schema_field_at(schema, 0);
+        if (f->type == LO_FIELD_SINGLE_CHOICE || f->type == LO_FIELD_RATING)
+            c.label_field = f;
+    }
+    lo_error_clear(err);
+    if (format == LO_FMT_CSV)
+        fputs("item,kind,annotator,label,value,score,created,guideline_version,schema_version,"
+              "workflow_stage,lease_id,working_seconds,source,gold,data\n",
+              out);
+    rc = st->ops->export_scan(st, p.id, export_cb, &c, err);
+    if (!rc && fflush(out) != 0)
+        rc = lo_error_set(err, LO_EIO, "writing the export failed");
+done:
+    st->ops->rollback(st);
+    if (!rc) {
+        /* The export is an operation worth an event: who took which data out, and when. */
+        rc = st->ops->begin(st, true, err);
+        if (!rc)
+            rc = lo__app_event(app, p.id, "exported", "project", p.id,
+                               json_pack("{s:s, s:I, s:I}", "format", lo_format_name(format),
+                                         "items", (json_int_t)rep->items, "annotations",
+                                         (json_int_t)rep->annotations),
+                               err);
+        if (!rc)
+            rc = st->ops->commit(st, err);
+        else
+            st->ops->rollback(st);
+    }
+out:
+    rep->seconds = (double)(lo_clock_now_ms(&app->clock) - t0) / 1000.0;
+    lo_schema_free(schema);
+    lo_buf_free(&c.line);
+    lo_arena_free(&arena);
+    return rc;
+}
+
+/* ---- a project's labels as coded ratings ------------------------------------------------- */
+
+struct ratings_ctx {
+    struct lo_ratings_builder *b;
+    const struct lo_schema_field *field;
+    struct lo_error *err;
+    int64_t skipped;
+};
+
+static int label_of(const struct lo_schema_field *f, const char *value_json, char *out,
+                    size_t cap)
+{
+    json_t *v = json_loads(value_json, 0, NULL);
+    struct lo_error ignore;
+    json_t *fv = json_object_get(v, f->name);
+    int rc = fv && !json_is_null(fv) ? lo_schema_value_label(f, fv, out, cap, &ignore) : -1;
+    json_decref(v);
+    return rc;
+}
+
+static int ratings_cb(void *ctx, const struct lo_export_row *row)
+{
+    struct ratings_ctx *c = ctx;
+    char text[LO_LIMIT_LABEL + 1];
+    struct lo_str item = lo_str_from(row->item.external_id);
+    for (size_t i = 0; i < row->n_annotations; i++) {
+        const struct lo_annotation *a = &row->annotations[i];
+        if (label_of(c->field, a->value_json, text, sizeof(text)) != 0) {
+            c->skipped++;
+            continue;
+        }
+        int rc = lo_ratings_builder_add(c->b, item, lo_str_from(a->annotator), lo_str_from(text),
+                                        c->err);
+        if (rc)
+            return rc;
+    }
+    if (row->item.gold_json && label_of(c->field, row->item.gold_json, text, sizeof(text)) == 0) {
+        int rc = lo_ratings_builder_gold(c->b, item, lo_str_from(text), c->err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int lo_app_project_ratings(struct lo_app *app, const char *project, const char *field,
+                           struct lo_arena *arena, struct lo_ratings *out, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_project p;
+    struct lo_schema *schema = NULL;
+    struct ratings_ctx c = { .err = err };
+    int rc = lo_ratings_builder_new(&c.b, arena);
+    if (rc)
+        return lo_error_set(err, rc, "out of memory");
+    rc = st->ops->begin(st, false, err);
+    if (rc)
+        goto out;
+    rc = lo__app_find_project(app, project, arena, &p, err);
+    if (!rc && !p.schema_json)
+        rc = lo_error_set(err, LO_EINVAL, "project '%s' has no labels yet", project);
+    if (!rc)
+        rc = lo_schema_parse(p.schema_json, strlen(p.schema_json), &schema, err);
+    if (!rc) {
+        if (field)
+            c.field = lo_schema_field_find(schema, field);
+        else if (lo_schema_field_count(schema) == 1)
+            c.field = lo_schema_field_at(schema, 0);
+        if (!c.field)
+            rc = field ? lo_error_field(err, LO_EINVAL, "field", "no field '%s' in the schema",
+                                        field)
+                       : lo_error_field(err, LO_EUSAGE, "field",
+                                        "the schema has several fields: name one with --field");
+        else if (c.field->type != LO_FIELD_SINGLE_CHOICE && c.field->type != LO_FIELD_RATING)
+            rc = lo_error_field(err, LO_EINVAL, "field",
+                                "field '%s' is %s: agreement on it needs the structured "
+                                "comparators",
+                                c.field->name, lo_field_type_name(c.field->type));
+    }
+    if (!rc)
+        rc = st->ops->export_scan(st, p.id, ratings_cb, &c, err);
+    st->ops->rollback(st);
+out:
+    lo_schema_free(schema);
+    if (rc) {
+        lo_ratings_builder_free(c.b);
+        return rc;
+    }
+    return lo_ratings_builder_finish(c.b, out, err);
+}
