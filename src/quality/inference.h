@@ -48,7 +48,8 @@ struct lo_infer_options {
     uint64_t seed;     /* for random restarts (MACE); default 1 */
     double smoothing;  /* pseudo-count added to every count an M-step normalises (Dirichlet /
                         * Beta prior); wmv: added to each annotator's gold hits and misses.
-                        * Defaults: ds, onecoin, glad 0.01; mace 0.5; wmv 1; mv unused */
+                        * Defaults: ds, onecoin 0 (maximum likelihood); glad 0.01 (class
+                        * prior only); mace 0.5; wmv 1; mv unused */
     bool clamp_gold;   /* items with a known class (r->gold[i] >= 0) keep it: posterior one-hot */
     int restarts;      /* MACE: extra runs from random starting points, best objective kept */
 };
