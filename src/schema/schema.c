@@ -395,6 +395,10 @@ static int parse_type_specific(struct lo_schema *s, const json_t *fj, struct lo_
                 return lo_error_field(err, LO_EINVAL, where, "step (%g) must be positive",
                                       f->step);
             double k = (f->max - f->min) / f->step;
+            if (!isfinite(k) || k > 1e15)
+                return lo_error_field(err, LO_EINVAL, where,
+                                      "step (%g) is too small for the range [%g, %g]", f->step,
+                                      f->min, f->max);
             if (fabs(k - nearbyint(k)) > 1e-9 * fmax(1.0, fabs(k)))
                 return lo_error_field(err, LO_EINVAL, where,
                                       "max (%g) must be min (%g) plus a whole number of steps "
@@ -725,7 +729,7 @@ static int validate_multi(const struct lo_schema_field *f, const json_t *v, stru
         return lo_error_set(err, LO_ENOMEM, "out of memory");
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        long ci;
+        long ci = 0;
         snprintf(path, sizeof(path), "%s[%zu]", f->name, i);
         rc = check_class(f, json_array_get(v, i), path, &ci, err);
         if (rc)
@@ -860,7 +864,7 @@ static int validate_spans(const struct lo_schema_field *f, const json_t *v, cons
         if (rc)
             goto done;
         struct span_ref *r = &refs[i];
-        r->index = i;
+        *r = (struct span_ref){ .index = i };
         rc = span_int(sp, "start", path, &r->start, err);
         if (rc)
             goto done;
@@ -983,7 +987,7 @@ static int validate_boxes(const struct lo_schema_field *f, const json_t *v, cons
     bool known = item && image_size(f, item, &iw, &ih);
     for (size_t i = 0; i < n; i++) {
         const json_t *b = json_array_get(v, i);
-        double x, y, w, h;
+        double x = 0, y = 0, w = 0, h = 0;
         snprintf(path, sizeof(path), "%s[%zu]", f->name, i);
         if (!json_is_object(b))
             return lo_error_field(err, LO_EINVAL, path,

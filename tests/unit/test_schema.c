@@ -683,6 +683,26 @@ static void test_value_from_label_needs_a_single_field_or_a_name(void)
     lo_schema_free(s);
 }
 
+static void test_errors_may_be_ignored_with_a_null_error_struct(void)
+{
+    struct lo_schema *s = NULL;
+    const char *bad = "{\"fields\":[{\"name\":\"m\",\"type\":\"multi_choice\","
+                      "\"classes\":[\"x\"],\"max_selected\":3}]}";
+    CHECK_INT(lo_schema_parse(bad, strlen(bad), &s, NULL), LO_EINVAL);
+    CHECK(s == NULL);
+    s = parse(full_schema, &(struct lo_error){ 0 });
+    CHECK(s != NULL);
+    json_t *v = json_pack("{s:s,s:i}", "sentiment", "pos", "quality", 9);
+    CHECK_INT(lo_schema_validate_value(s, v, NULL, NULL), LO_EINVAL);
+    json_decref(v);
+    json_t *out = NULL;
+    CHECK_INT(lo_schema_value_from_label(s, NULL, lo_str_from("pos"), &out, NULL), LO_EUSAGE);
+    lo_schema_free(s);
+    CHECK_SCHEMA_REJECTS("{\"fields\":[{\"name\":\"r\",\"type\":\"rating\",\"min\":-1e308,"
+                         "\"max\":1e308,\"step\":1e-300,\"level\":\"interval\"}]}",
+                         LO_EINVAL, "r", "too small for the range");
+}
+
 static struct lo_schema *parse_file(const char *relpath, struct lo_error *err)
 {
     char buf[64 * 1024];
@@ -748,6 +768,7 @@ int main(int argc, char **argv)
         LO_T(test_infer_refuses_nothing_and_too_many_classes),
         LO_T(test_value_from_label_needs_a_single_field_or_a_name),
         LO_T(test_example_schemas_parse_and_accept_their_documented_values),
+        LO_T(test_errors_may_be_ignored_with_a_null_error_struct),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
