@@ -1171,10 +1171,12 @@ int lo_schema_value_from_label(const struct lo_schema *s, const char *field_name
     case LO_FIELD_RATING: {
         long long i;
         double d;
+        /* A whole number is stored as a JSON integer however it was written ("3", "3.0",
+         * "3e0"), so equal ratings give equal value bytes. */
         if (lo_str_to_i64(label, &i))
             v = json_integer((json_int_t)i);
         else if (lo_str_to_double(label, &d))
-            v = json_real(d);
+            v = json_num(d);
         else
             return lo_error_field(err, LO_EINVAL, f->name,
                                   "label '%.*s' is not a number, and '%s' is a rating",

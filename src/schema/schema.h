@@ -122,7 +122,8 @@ int lo_schema_validate_value(const struct lo_schema *s, const json_t *value,
                              const json_t *item_payload, struct lo_error *err);
 
 /* Turns a plain label from a long-format file into the value object of a one-field schema:
- * {"label": "pos"} for a single_choice or free_text field, {"label": 3} (or 2.5) for a rating.
+ * {"label": "pos"} for a single_choice or free_text field, {"label": 3} (or 2.5) for a rating;
+ * a whole number is always a JSON integer ("3.0" gives 3).
  * field_name selects the field; NULL means the schema's only field (LO_EUSAGE when it has more
  * than one). The label is trimmed of surrounding blanks. A rating label that is not a number is
  * LO_EINVAL; multi_choice, spans and boxes cannot come from a plain label (LO_EINVAL). The value

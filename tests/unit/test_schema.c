@@ -614,6 +614,11 @@ static void test_infer_numeric_rating_from_labels(void)
     free(dumped);
     CHECK_INT(lo_schema_validate_value(s, v, NULL, &err), 0);
     json_decref(v);
+    CHECK_INT(lo_schema_value_from_label(s, NULL, lo_str_from(" 4.0"), &v, &err), 0);
+    dumped = json_dumps(v, JSON_COMPACT);
+    CHECK_STR(dumped, "{\"label\":4}");
+    free(dumped);
+    json_decref(v);
     CHECK_INT(lo_schema_value_from_label(s, NULL, lo_str_from("high"), &v, &err), LO_EINVAL);
     CHECK_STR(err.field, "label");
     CHECK_HAS(err.msg, "not a number");
