@@ -532,15 +532,23 @@ struct ds_state {
     double *logpi, *cnt;    /* [A K K] */
 };
 
-static double ds_pass(struct infer_ctx *c, void *vst, bool estep)
+/* The E-step and count accumulation, written once and inlined with K a constant for the
+ * common small class counts (the compiler then unrolls the class loops), else generic. The
+ * log-likelihood sums log(sum exp) through a running product of the per-item sums (each in
+ * [1, K]), taking one log per ~200 items instead of one per item. */
+static inline __attribute__((always_inline)) double ds_pass_k(struct infer_ctx *c,
+                                                              struct ds_state *st, bool estep,
+                                                              size_t K)
 {
-    struct ds_state *st = vst;
-    size_t K = c->K;
-    double *lp = c->lp, L = 0;
-    memset(st->pc, 0, K * sizeof(double));
-    memset(st->cnt, 0, c->A * K * K * sizeof(double));
+    double lp[LO_LIMIT_CLASSES_STATS];
+    double L = 0, prod = 1.0;
+    const uint32_t *ann = c->ann, *lab = c->lab, *off = c->off;
+    const double *logpi = st->logpi;
+    double *cnt = st->cnt, *pc = st->pc;
+    memset(pc, 0, K * sizeof(double));
+    memset(cnt, 0, c->A * K * K * sizeof(double));
     for (size_t i = 0; i < c->I; i++) {
-        uint32_t b = c->off[i], e = c->off[i + 1];
+        uint32_t b = off[i], e = off[i + 1];
         int32_t g = c->clamp[i];
         double *T = c->res->posterior + i * K;
         if (b == e && g < 0) {
@@ -550,9 +558,12 @@ static double ds_pass(struct infer_ctx *c, void *vst, bool estep)
             continue;
         }
         if (estep) {
-            memcpy(lp, st->logp, K * sizeof(double));
+#pragma GCC unroll 8
+            for (size_t k = 0; k < K; k++)
+                lp[k] = st->logp[k];
             for (uint32_t j = b; j < e; j++) {
-                const double *row = st->logpi + ((size_t)c->ann[j] * K + c->lab[j]) * K;
+                const double *row = logpi + ((size_t)ann[j] * K + lab[j]) * K;
+#pragma GCC unroll 8
                 for (size_t k = 0; k < K; k++)
                     lp[k] += row[k];
             }
@@ -560,18 +571,56 @@ static double ds_pass(struct infer_ctx *c, void *vst, bool estep)
                 L += lp[g];
                 one_hot(T, K, (size_t)g);
             } else {
-                L += normalise_log(lp, K, T);
+                double m = lp[0];
+                for (size_t k = 1; k < K; k++)
+                    m = lp[k] > m ? lp[k] : m;
+                if (!isfinite(m)) {
+                    L += normalise_log(lp, K, T);
+                } else {
+                    double sum = 0;
+                    for (size_t k = 0; k < K; k++) {
+                        T[k] = exp(lp[k] - m);
+                        sum += T[k];
+                    }
+                    double inv = 1.0 / sum;
+                    for (size_t k = 0; k < K; k++)
+                        T[k] *= inv;
+                    L += m;
+                    prod *= sum;
+                    if (prod > 1e250) {
+                        L += log(prod);
+                        prod = 1.0;
+                    }
+                }
             }
         }
         for (size_t k = 0; k < K; k++)
-            st->pc[k] += T[k];
+            pc[k] += T[k];
         for (uint32_t j = b; j < e; j++) {
-            double *row = st->cnt + ((size_t)c->ann[j] * K + c->lab[j]) * K;
+            double *row = cnt + ((size_t)ann[j] * K + lab[j]) * K;
+#pragma GCC unroll 8
             for (size_t k = 0; k < K; k++)
                 row[k] += T[k];
         }
     }
-    return L;
+    return L + log(prod);
+}
+
+static double ds_pass(struct infer_ctx *c, void *vst, bool estep)
+{
+    struct ds_state *st = vst;
+    switch (c->K) {
+    case 2:
+        return ds_pass_k(c, st, estep, 2);
+    case 3:
+        return ds_pass_k(c, st, estep, 3);
+    case 4:
+        return ds_pass_k(c, st, estep, 4);
+    case 5:
+        return ds_pass_k(c, st, estep, 5);
+    default:
+        return ds_pass_k(c, st, estep, c->K);
+    }
 }
 
 static void ds_mstep(struct infer_ctx *c, void *vst)
