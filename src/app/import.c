@@ -358,8 +358,11 @@ static int check_external_id(const char *id, struct lo_error *err)
     return 0;
 }
 
-/* One item from a parsed JSONL object (taken over). */
-static int import_item_object(struct import_ctx *c, json_t *obj, struct lo_error *err)
+/* One item from a parsed JSONL object (taken over). raw, when not empty, is the object's text
+ * exactly as read: when the payload is the object itself it is stored as given, which spares
+ * serialising it again (the id key stays in the payload then). */
+static int import_item_object(struct import_ctx *c, json_t *obj, struct lo_str raw,
+                              struct lo_error *err)
 {
     int rc = 0;
     char ext[LO_LIMIT_EXTERNAL_ID + 1];
@@ -396,11 +399,20 @@ static int import_item_object(struct import_ctx *c, json_t *obj, struct lo_error
     json_t *data = json_object_get(obj, "data");
     bool export_shape = json_is_object(data);
     json_t *payload;
+    bool raw_payload = false;
     if (export_shape) {
         payload = json_incref(data);
+        /* Keep the payload's text as written, so an export read back exports the same bytes. */
+        struct lo_str data_text;
+        if (raw.len && lo_json_member_text(raw, "data", &data_text)) {
+            raw = data_text;
+            raw_payload = true;
+        }
+    } else if (raw.len && !c->o->text_field && !c->o->image_field) {
+        payload = json_incref(obj);
+        raw_payload = true;
     } else {
         payload = json_incref(obj);
-        json_object_del(payload, id_key);
         const char *maps[2][2] = { { c->o->text_field, "text" }, { c->o->image_field, "image" } };
         for (int m = 0; m < 2; m++) {
             if (!maps[m][0])
@@ -440,7 +452,9 @@ static int import_item_object(struct import_ctx *c, json_t *obj, struct lo_error
         snprintf(what, sizeof(what), "predictions[%zu]", i);
         rc = import_prediction_obj(c, 0, payload, json_array_get(preds, i), what, true, err);
     }
-    char *payload_text = rc ? NULL : lo_json_dump(payload);
+    char *payload_text = NULL;
+    if (!rc)
+        payload_text = raw_payload ? strndup(raw.ptr, raw.len) : lo_json_dump(payload);
     if (!rc && !payload_text)
         rc = lo_error_set(err, LO_ENOMEM, "out of memory");
     if (rc) {
@@ -528,7 +542,7 @@ static int import_items_jsonl(struct import_ctx *c, FILE *fp, struct lo_error *e
                 break;
             continue;
         }
-        rc = import_item_object(c, obj, err);
+        rc = import_item_object(c, obj, t, err);
         if (rc) {
             rc = reject(c, lr.line_no, t, rc, err);
             if (rc)
@@ -643,7 +657,7 @@ static int import_items_csv(struct import_ctx *c, FILE *fp, char delim, struct l
         o2.image_field = NULL;
         const struct lo_import_opts *saved = c->o;
         c->o = &o2;
-        rc = import_item_object(c, obj, err);
+        rc = import_item_object(c, obj, (struct lo_str){ NULL, 0 }, err);
         c->o = saved;
         if (rc) {
             rc = reject(c, r.record_line, (struct lo_str){ NULL, 0 }, rc, err);

@@ -67,3 +67,86 @@ char *lo_json_dump(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
+
+static size_t skip_ws(const char *s, size_t i, size_t n)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* End (one past) of the string starting at s[i] == '"'. */
+static size_t skip_string(const char *s, size_t i, size_t n)
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* End (one past) of the value starting at s[i]. */
+static size_t skip_value(const char *s, size_t i, size_t n)
+{
+    if (i >= n)
+        return n;
+    if (s[i] == '"')
+        return skip_string(s, i, n);
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        while (i < n) {
+            char c = s[i];
+            if (c == '"') {
+                i = skip_string(s, i, n);
+                continue;
+            }
+            if (c == '{' || c == '[')
+                depth++;
+            else if (c == '}' || c == ']') {
+                depth--;
+                if (depth == 0)
+                    return i + 1;
+            }
+            i++;
+        }
+        return n;
+    }
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' &&
+           s[i] != '\n' && s[i] != '\r')
+        i++;
+    return i;
+}
+
+bool lo_json_member_text(struct lo_str obj, const char *key, struct lo_str *value)
+{
+    const char *s = obj.ptr;
+    size_t n = obj.len, klen = strlen(key);
+    size_t i = skip_ws(s, 0, n);
+    if (i >= n || s[i] != '{')
+        return false;
+    i++;
+    for (;;) {
+        i = skip_ws(s, i, n);
+        if (i >= n || s[i] != '"')
+            return false;
+        size_t kend = skip_string(s, i, n);
+        /* Keys written with escapes never match: callers ask for plain ASCII keys. */
+        bool match = kend - i - 2 == klen && memcmp(s + i + 1, key, klen) == 0;
+        i = skip_ws(s, kend, n);
+        if (i >= n || s[i] != ':')
+            return false;
+        i = skip_ws(s, i + 1, n);
+        size_t vend = skip_value(s, i, n);
+        if (match) {
+            value->ptr = s + i;
+            value->len = vend - i;
+            return true;
+        }
+        i = skip_ws(s, vend, n);
+        if (i >= n || s[i] != ',')
+            return false;
+        i++;
+    }
+}

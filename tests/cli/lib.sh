@@ -49,7 +49,7 @@ expect_near() {
 
 # jq_get JSON EXPR: evaluates a Python expression on the parsed JSON (bound to j).
 jget() {
-  python3 -c "import json,sys; j=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list)) or v is None or isinstance(v,bool) else v)" "$1" "$2"
+  python3 -c "import json,sys; j=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list,tuple)) or v is None or isinstance(v,bool) else v)" "$1" "$2"
 }
 
 finish() {

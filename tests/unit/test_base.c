@@ -6,6 +6,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/json.h"
 #include "base/rng.h"
 #include "base/str.h"
 #include "harness.h"
@@ -91,6 +92,39 @@ static void test_rng_same_seed_same_stream(void)
     }
 }
 
+static void test_json_member_text_finds_values_as_written(void)
+{
+    struct lo_str obj = lo_str_from("{ \"id\" : \"a,}\\\"b\", \"data\": {\"x\": [1, {\"y\": \"]\"}]} ,"
+                                    "\"n\":-1.5e3 }");
+    struct lo_str v;
+    CHECK(lo_json_member_text(obj, "data", &v));
+    CHECK(lo_str_eq_cstr(v, "{\"x\": [1, {\"y\": \"]\"}]}"));
+    CHECK(lo_json_member_text(obj, "id", &v));
+    CHECK(lo_str_eq_cstr(v, "\"a,}\\\"b\""));
+    CHECK(lo_json_member_text(obj, "n", &v));
+    CHECK(lo_str_eq_cstr(v, "-1.5e3"));
+    CHECK(!lo_json_member_text(obj, "x", &v));
+}
+
+static void test_json_escaping_round_trips(void)
+{
+    struct lo_buf b;
+    lo_buf_init(&b, 1024);
+    const char *s = "q\"b\\n\nt\t\x01\xc3\xa9";
+    CHECK_INT(lo_json_put_string(&b, s, strlen(s)), 0);
+    json_t *v = lo_json_parse(b.data, b.len, NULL);
+    CHECK(v != NULL);
+    CHECK_STR(json_string_value(v), s);
+    json_decref(v);
+    lo_buf_reset(&b);
+    lo_json_put_double(&b, 0.1);
+    CHECK_STR(b.data, "0.1");
+    lo_buf_reset(&b);
+    lo_json_put_double(&b, NAN);
+    CHECK_STR(b.data, "null");
+    lo_buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     static const struct lo_test tests[] = {
@@ -100,6 +134,8 @@ int main(int argc, char **argv)
         LO_T(test_buf_refuses_to_grow_past_its_cap),
         LO_T(test_arena_alignment_and_strings),
         LO_T(test_rng_same_seed_same_stream),
+        LO_T(test_json_member_text_finds_values_as_written),
+        LO_T(test_json_escaping_round_trips),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
