@@ -318,13 +318,16 @@ int lo_agree_read_table(const char *path, enum lo_format fmt, double n_obs,
     int rc = read_grid(path, fmt, arena, &g, err);
     if (rc)
         return rc;
-    size_t nd = g.rows - 1, cnt = 0;
-    if (nd == 1 && all_numeric(&g, 1, 0, &cnt) && cnt >= 4) {
+    size_t cnt = 0;
+    /* A first row of numbers only is data, not a header (weight matrices often have none). */
+    size_t first = all_numeric(&g, 0, 0, &cnt) && cnt >= 2 ? 0 : 1;
+    size_t nd = g.rows - first;
+    if (nd == 1 && all_numeric(&g, first, 0, &cnt) && cnt >= 4) {
         /* One row of q*q cells. */
         size_t q = (size_t)llround(sqrt((double)cnt));
         if (q * q != cnt) {
             lo_error_set(err, LO_EINVAL, "a one-row table needs q*q cells, found %zu", cnt);
-            return lo_error_at(err, path, g.line[1]);
+            return lo_error_at(err, path, g.line[first]);
         }
         out->q = q;
         out->cells = lo_arena_alloc(arena, cnt * sizeof(double));
@@ -332,7 +335,7 @@ int lo_agree_read_table(const char *path, enum lo_format fmt, double n_obs,
         if (!out->cells || !out->class_names)
             return lo_error_set(err, LO_ENOMEM, "out of memory");
         for (size_t i = 0; i < cnt; i++)
-            lo_str_to_double(g.cell[1][i], &out->cells[i]);
+            lo_str_to_double(g.cell[first][i], &out->cells[i]);
         for (size_t k = 0; k < q; k++) {
             char nm[32];
             snprintf(nm, sizeof(nm), "%zu", k + 1);
@@ -351,21 +354,29 @@ int lo_agree_read_table(const char *path, enum lo_format fmt, double n_obs,
         out->class_names = lo_arena_alloc(arena, q * sizeof(char *));
         if (!out->cells || !out->class_names)
             return lo_error_set(err, LO_ENOMEM, "out of memory");
-        for (size_t r = 1; r < g.rows; r++) {
+        bool row_labels = false;
+        for (size_t r = first; r < g.rows; r++) {
             size_t from = 0;
             if (!all_numeric(&g, r, 0, &cnt) || cnt == q + 1)
                 from = 1;
+            row_labels = row_labels || from == 1;
             if (!all_numeric(&g, r, from, &cnt) || cnt != q) {
-                lo_error_set(err, LO_EINVAL, "row %zu of the table needs %zu numbers", r, q);
+                lo_error_set(err, LO_EINVAL, "row %zu of the table needs %zu numbers",
+                             r - first + 1, q);
                 return lo_error_at(err, path, g.line[r]);
             }
             for (size_t c = 0; c < q; c++)
-                lo_str_to_double(g.cell[r][from + c], &out->cells[(r - 1) * q + c]);
+                lo_str_to_double(g.cell[r][from + c], &out->cells[(r - first) * q + c]);
         }
-        /* Category names: from the header when it has q of them after any corner cell. */
-        size_t nh = g.ncols[0], off = nh > q ? nh - q : 0;
+        /* Category names: from the header when it has q of them after any corner cell, else
+         * the row labels, else 1..q. */
+        size_t nh = first ? g.ncols[0] : 0, off = nh > q ? nh - q : 0;
         for (size_t k = 0; k < q; k++) {
-            struct lo_str nm = nh >= q ? g.cell[0][off + k] : cell_at(&g, k + 1, 0);
+            char num[32];
+            snprintf(num, sizeof(num), "%zu", k + 1);
+            struct lo_str nm = nh >= q         ? g.cell[0][off + k]
+                               : row_labels ? cell_at(&g, first + k, 0)
+                                            : lo_str_from(num);
             out->class_names[k] = cstr(arena, nm);
         }
     }

@@ -47,9 +47,9 @@ struct lo_agree_table {
     bool scaled;                 /* proportions were multiplied by n_obs */
 };
 
-/* Table: either a square matrix (a header with the category names, then q rows of q numbers,
- * each optionally led by its category name), or one data row of q*q numbers in row-major order
- * (categories named 1..q). When n_obs > 0 the cells must be proportions (summing to 1) and are
+/* Table: either a square matrix (an optional header with the category names, then q rows of q
+ * numbers, each optionally led by its category name), or one data row of q*q numbers in
+ * row-major order (categories named 1..q). Also reads weight matrices. When n_obs > 0 the cells must be proportions (summing to 1) and are
  * multiplied by n_obs. */
 int lo_agree_read_table(const char *path, enum lo_format fmt, double n_obs,
                         struct lo_arena *arena, struct lo_agree_table *out,
