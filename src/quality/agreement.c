@@ -825,26 +825,16 @@ static void sort_by_value(size_t *idx, size_t n, const double *v)
     }
 }
 
-/* Computes alpha, D_o and D_e with x->unit_w as multiplicities; *why is set (and the
- * outputs left alone) when alpha is undefined. */
-static void alpha_core(struct alpha_ctx *x, double *alpha, double *d_o, double *d_e,
-                       const char **why)
+/* With x->marg holding the value marginals of the pairable ratings (N of them), lists the
+ * classes present and prepares the level's helpers (ordinal cumulative marginals, the centre of
+ * interval values). Returns the number of classes present, or 0 with *why set. */
+static size_t alpha_prepare(struct alpha_ctx *x, double N, const char **why)
 {
     const struct lo_agree_data *d = x->d;
     size_t q = d->n_classes;
-    *why = NULL;
-    memset(x->marg, 0, q * sizeof(double));
-    double N = 0;
-    for (size_t u = 0; u < d->n_units; u++) {
-        if (d->m[u] < 2 || x->unit_w[u] == 0)
-            continue;
-        for (size_t e = d->v_start[u]; e < d->v_start[u + 1]; e++)
-            x->marg[d->v_class[e]] += x->unit_w[u] * d->v_count[e];
-        N += x->unit_w[u] * d->m[u];
-    }
     if (N <= 0) {
         *why = NOTHING_PAIRABLE;
-        return;
+        return 0;
     }
     size_t np = 0;
     for (size_t c = 0; c < q; c++)
@@ -853,7 +843,7 @@ static void alpha_core(struct alpha_ctx *x, double *alpha, double *d_o, double *
     if (np < 2) {
         *why = "only one value occurs among the pairable ratings, so expected disagreement is "
                "0 and alpha is undefined";
-        return;
+        return 0;
     }
     const double *v = d->class_values;
     if (x->level == LO_LEVEL_ORDINAL) {
@@ -864,48 +854,54 @@ static void alpha_core(struct alpha_ctx *x, double *alpha, double *d_o, double *
         }
     }
     if (x->level == LO_LEVEL_INTERVAL) {
-        double s = 0;
-        for (size_t i = 0; i < np; i++)
-            s += x->marg[x->present[i]] * v[x->present[i]];
-        x->shift = s / N;
-    }
-
-    /* Observed: sum over units of (1 / (m_u - 1)) sum_{c != k} n_uc n_uk delta(c, k). */
-    double obs = 0;
-    for (size_t u = 0; u < d->n_units; u++) {
-        double m = d->m[u], wu = x->unit_w[u];
-        if (m < 2 || wu == 0)
-            continue;
-        size_t s = d->v_start[u], e = d->v_start[u + 1];
-        if (e - s < 2)
-            continue;
         double sum = 0;
-        if (x->level == LO_LEVEL_NOMINAL) {
-            double sq = 0;
-            for (size_t i = s; i < e; i++)
-                sq += d->v_count[i] * d->v_count[i];
-            sum = m * m - sq;
-        } else if (x->level == LO_LEVEL_INTERVAL) {
-            /* sum over ordered pairs of (x_i - x_j)^2 = 2 (m S2 - S1^2). */
-            double s1 = 0, s2 = 0;
-            for (size_t i = s; i < e; i++) {
-                double y = v[d->v_class[i]] - x->shift;
-                s1 += d->v_count[i] * y;
-                s2 += d->v_count[i] * y * y;
-            }
-            sum = 2 * (m * s2 - s1 * s1);
-            if (sum < 0)
-                sum = 0;
-        } else {
-            for (size_t i = s; i < e; i++)
-                for (size_t j = i + 1; j < e; j++)
-                    sum += 2 * d->v_count[i] * d->v_count[j] *
-                           delta2(x, d->v_class[i], d->v_class[j]);
-        }
-        obs += wu * sum / (m - 1);
+        for (size_t i = 0; i < np; i++)
+            sum += x->marg[x->present[i]] * v[x->present[i]];
+        x->shift = sum / N;
     }
+    return np;
+}
 
-    /* Expected: sum_{c, k} n_c n_k delta(c, k). */
+/* Observed disagreement of one pairable unit, before its multiplicity:
+ * (1 / (m_u - 1)) sum_{c != k} n_uc n_uk delta(c, k). */
+static double unit_observed(const struct alpha_ctx *x, size_t u)
+{
+    const struct lo_agree_data *d = x->d;
+    const double *v = d->class_values;
+    double m = d->m[u], sum = 0;
+    size_t s = d->v_start[u], e = d->v_start[u + 1];
+    if (e - s < 2)
+        return 0;
+    if (x->level == LO_LEVEL_NOMINAL) {
+        double sq = 0;
+        for (size_t i = s; i < e; i++)
+            sq += d->v_count[i] * d->v_count[i];
+        sum = m * m - sq;
+    } else if (x->level == LO_LEVEL_INTERVAL) {
+        /* sum over ordered pairs of (x_i - x_j)^2 = 2 (m S2 - S1^2); the shift only keeps the
+         * sums small, the result does not depend on it. */
+        double s1 = 0, s2 = 0;
+        for (size_t i = s; i < e; i++) {
+            double y = v[d->v_class[i]] - x->shift;
+            s1 += d->v_count[i] * y;
+            s2 += d->v_count[i] * y * y;
+        }
+        sum = 2 * (m * s2 - s1 * s1);
+        if (sum < 0)
+            sum = 0;
+    } else {
+        for (size_t i = s; i < e; i++)
+            for (size_t j = i + 1; j < e; j++)
+                sum += 2 * d->v_count[i] * d->v_count[j] *
+                       delta2(x, d->v_class[i], d->v_class[j]);
+    }
+    return sum / (m - 1);
+}
+
+/* Expected disagreement sum_{c, k} n_c n_k delta(c, k) over the np classes present. */
+static double expected_sum(const struct alpha_ctx *x, double N, size_t np)
+{
+    const double *v = x->d->class_values;
     double exp = 0;
     if (x->level == LO_LEVEL_NOMINAL) {
         double sq = 0;
@@ -926,6 +922,12 @@ static void alpha_core(struct alpha_ctx *x, double *alpha, double *d_o, double *
                 exp += 2 * x->marg[x->present[i]] * x->marg[x->present[j]] *
                        delta2(x, (uint32_t)x->present[i], (uint32_t)x->present[j]);
     }
+    return exp;
+}
+
+static void alpha_finish(double N, double obs, double exp, double *alpha, double *d_o,
+                         double *d_e, const char **why)
+{
     if (!(exp > 0)) {
         *why = "expected disagreement is 0, so alpha is undefined";
         return;
@@ -933,6 +935,32 @@ static void alpha_core(struct alpha_ctx *x, double *alpha, double *d_o, double *
     *d_o = obs / N;
     *d_e = exp / (N * (N - 1));
     *alpha = 1.0 - (N - 1) * obs / exp;
+}
+
+/* Computes alpha, D_o and D_e with x->unit_w as multiplicities; *why is set (and the
+ * outputs left alone) when alpha is undefined. */
+static void alpha_core(struct alpha_ctx *x, double *alpha, double *d_o, double *d_e,
+                       const char **why)
+{
+    const struct lo_agree_data *d = x->d;
+    *why = NULL;
+    memset(x->marg, 0, d->n_classes * sizeof(double));
+    double N = 0;
+    for (size_t u = 0; u < d->n_units; u++) {
+        if (d->m[u] < 2 || x->unit_w[u] == 0)
+            continue;
+        for (size_t e = d->v_start[u]; e < d->v_start[u + 1]; e++)
+            x->marg[d->v_class[e]] += x->unit_w[u] * d->v_count[e];
+        N += x->unit_w[u] * d->m[u];
+    }
+    size_t np = alpha_prepare(x, N, why);
+    if (np == 0)
+        return;
+    double obs = 0;
+    for (size_t u = 0; u < d->n_units; u++)
+        if (d->m[u] >= 2 && x->unit_w[u] != 0)
+            obs += x->unit_w[u] * unit_observed(x, u);
+    alpha_finish(N, obs, expected_sum(x, N, np), alpha, d_o, d_e, why);
 }
 
 static void alpha_ctx_free(struct alpha_ctx *x)
@@ -1080,6 +1108,7 @@ int lo_agree_alpha_ci(const struct lo_agree_data *d, enum lo_level level, double
     double *cumw = malloc((np ? np : 1) * sizeof(double));
     double *rw = malloc((d->n_units ? d->n_units : 1) * sizeof(double));
     double *vals = malloc(replicates * sizeof(double));
+    double *uobs = NULL;
     if (!pu || !cumw || !rw || !vals) {
         rc = lo_error_set(err, LO_ENOMEM, "out of memory");
         goto done;
@@ -1105,10 +1134,35 @@ int lo_agree_alpha_ci(const struct lo_agree_data *d, enum lo_level level, double
     for (size_t i = 0; i < np; i++)
         if (d->weight[pu[i]] != 1.0)
             unit_weights = false;
+    /* Alpha on the whole data first: it fixes the interval centre used below. */
+    double a0, do0, de0;
+    const char *why0;
+    alpha_core(&x, &a0, &do0, &de0, &why0);
+    if (why0) {
+        rc = lo_error_set(err, LO_EUNDEFINED, "%s", why0);
+        goto done;
+    }
+    /* Except at the ordinal level (whose distances depend on the marginals), a unit's observed
+     * disagreement is the same in every replicate: compute it once, then a replicate only adds
+     * up the drawn units. */
+    bool fixed_units = level != LO_LEVEL_ORDINAL;
+    if (fixed_units) {
+        uobs = malloc(np * sizeof(double));
+        if (!uobs) {
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < np; i++)
+            uobs[i] = unit_observed(&x, pu[i]);
+    }
     x.unit_w = rw;
     size_t used = 0;
     for (size_t b = 0; b < replicates; b++) {
-        memset(rw, 0, d->n_units * sizeof(double));
+        if (fixed_units)
+            memset(x.marg, 0, d->n_classes * sizeof(double));
+        else
+            memset(rw, 0, d->n_units * sizeof(double));
+        double N = 0, obs = 0;
         for (size_t i = 0; i < draws; i++) {
             size_t k;
             if (unit_weights) {
@@ -1125,11 +1179,25 @@ int lo_agree_alpha_ci(const struct lo_agree_data *d, enum lo_level level, double
                 }
                 k = lo;
             }
-            rw[pu[k]] += 1;
+            if (!fixed_units) {
+                rw[pu[k]] += 1;
+                continue;
+            }
+            size_t u = pu[k];
+            for (size_t e = d->v_start[u]; e < d->v_start[u + 1]; e++)
+                x.marg[d->v_class[e]] += d->v_count[e];
+            N += d->m[u];
+            obs += uobs[k];
         }
-        double a, d_o, d_e;
-        const char *why;
-        alpha_core(&x, &a, &d_o, &d_e, &why);
+        double a = NAN, d_o, d_e;
+        const char *why = NULL;
+        if (fixed_units) {
+            size_t npresent = alpha_prepare(&x, N, &why);
+            if (npresent)
+                alpha_finish(N, obs, expected_sum(&x, N, npresent), &a, &d_o, &d_e, &why);
+        } else {
+            alpha_core(&x, &a, &d_o, &d_e, &why);
+        }
         if (!why)
             vals[used++] = a;
     }
@@ -1143,6 +1211,7 @@ int lo_agree_alpha_ci(const struct lo_agree_data *d, enum lo_level level, double
     out->hi = quantile_sorted(vals, used, (1 + conf) / 2);
     rc = 0;
 done:
+    free(uobs);
     free(pu);
     free(cumw);
     free(rw);

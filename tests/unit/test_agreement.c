@@ -854,6 +854,37 @@ static void test_table_and_raw_two_rater_data_agree(void)
     lo_arena_free(&a);
 }
 
+static void test_identity_weights_equal_unweighted(void)
+{
+    struct lo_arena a;
+    lo_arena_init(&a, 0);
+    struct lo_agree_data d;
+    struct lo_agree_result r1, r2;
+    CHECK_INT(load_wide(&a, FIX("irrCAC_cac_raw4raters.csv"), &d), 0);
+    double w[25];
+    lo_agree_weights(LO_WEIGHTS_NONE, d.class_values, d.n_classes, w);
+    CHECK_INT(lo_agree_percent(&d, NULL, &r1, NULL), 0);
+    CHECK_INT(lo_agree_percent(&d, w, &r2, NULL), 0);
+    CHECK_NEAR(r1.value, r2.value, 1e-12);
+    CHECK_INT(lo_agree_ac1(&d, NULL, &r1, NULL), 0);
+    CHECK_INT(lo_agree_ac1(&d, w, &r2, NULL), 0);
+    CHECK_NEAR(r1.value, r2.value, 1e-12);
+    CHECK_INT(lo_agree_bp(&d, NULL, &r1, NULL), 0);
+    CHECK_INT(lo_agree_bp(&d, w, &r2, NULL), 0);
+    CHECK_NEAR(r1.value, r2.value, 1e-12);
+    CHECK_INT(lo_agree_conger(&d, NULL, &r1, NULL), 0);
+    CHECK_INT(lo_agree_conger(&d, w, &r2, NULL), 0);
+    CHECK_NEAR(r1.value, r2.value, 1e-12);
+    CHECK_INT(lo_agree_fleiss_generalized(&d, NULL, &r1, NULL), 0);
+    CHECK_INT(lo_agree_fleiss_generalized(&d, w, &r2, NULL), 0);
+    CHECK_NEAR(r1.value, r2.value, 1e-12);
+    /* Weighted agreement credits near misses: quadratic AC2 >= AC1 on data C. */
+    lo_agree_weights(LO_WEIGHTS_QUADRATIC, d.class_values, d.n_classes, w);
+    CHECK_INT(lo_agree_percent(&d, w, &r2, NULL), 0);
+    CHECK(r2.value > 0.8181818);
+    lo_arena_free(&a);
+}
+
 int main(int argc, char **argv)
 {
     static const struct lo_test tests[] = {
@@ -878,6 +909,7 @@ int main(int argc, char **argv)
         LO_T(test_by_annotator_pairwise_and_vs_rest),
         LO_T(test_weight_matrix_normalisation),
         LO_T(test_table_and_raw_two_rater_data_agree),
+        LO_T(test_identity_weights_equal_unweighted),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
