@@ -15,6 +15,7 @@
 #include "app/app_int.h"
 #include "base/json.h"
 #include "base/limits.h"
+#include "io/jsonl_pipe.h"
 #include "io/labels.h"
 #include "schema/schema.h"
 
@@ -508,48 +509,36 @@ out:
 
 static int import_items_jsonl(struct import_ctx *c, FILE *fp, struct lo_error *err)
 {
-    struct lo_line_reader lr;
-    int rc = lo_lines_open(&lr, fp, c->path, LO_LIMIT_JSONL_LINE, err);
+    struct lo_jsonl_pipe *pipe;
+    int rc = lo_jsonl_pipe_start(&pipe, fp, c->path, LO_LIMIT_JSONL_LINE, err);
     if (rc)
         return rc;
-    struct lo_str line;
+    struct lo_jsonl_rec rec;
     for (;;) {
-        rc = lo_lines_next(&lr, &line, err);
-        if (rc == 0)
+        rc = lo_jsonl_pipe_next(pipe, &rec, err);
+        if (rc <= 0)
             break;
-        if (rc < 0) {
-            if (rc == LO_EINVAL && c->o->skip_invalid) {
-                rc = reject(c, lr.line_no, (struct lo_str){ NULL, 0 }, rc, err);
-                if (rc)
-                    break;
-                continue;
-            }
-            break;
-        }
-        struct lo_str t = lo_str_trim(line);
-        if (t.len == 0)
-            continue;
         c->rep->lines++;
-        json_t *obj = lo_json_parse(t.ptr, t.len, err);
-        if (obj && !json_is_object(obj)) {
-            json_decref(obj);
-            obj = NULL;
-            lo_error_set(err, LO_EINVAL, "a line must hold a JSON object");
+        if (rec.obj && !json_is_object(rec.obj)) {
+            rec.obj = NULL;
+            rec.code = LO_EINVAL;
+            rec.error = "a line must hold a JSON object";
         }
-        if (!obj) {
-            rc = reject(c, lr.line_no, t, LO_EINVAL, err);
+        if (!rec.obj) {
+            lo_error_set(err, LO_EINVAL, "%s", rec.error);
+            rc = reject(c, rec.line, rec.text, LO_EINVAL, err);
             if (rc)
                 break;
             continue;
         }
-        rc = import_item_object(c, obj, t, err);
+        rc = import_item_object(c, json_incref(rec.obj), rec.text, err);
         if (rc) {
-            rc = reject(c, lr.line_no, t, rc, err);
+            rc = reject(c, rec.line, rec.text, rc, err);
             if (rc)
                 break;
         }
     }
-    lo_lines_close(&lr);
+    lo_jsonl_pipe_stop(pipe);
     return rc;
 }
 
