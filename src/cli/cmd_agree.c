@@ -59,7 +59,8 @@ static int load_input(const char *path, const char *shape, const struct lo_args 
                                             lo_args_get(args, "label-field"), NULL };
             rc = lo_ratings_load(path, fmt, &map, NULL, arena, &r, err);
         } else {
-            rc = lo_agree_read_wide(path, fmt, lo_args_get(args, "item-field"), arena, &r, err);
+            rc = lo_agree_read_wide(path, fmt, lo_args_get(args, "item-field"),
+                                    lo_args_get(args, "missing"), arena, &r, err);
         }
         if (rc)
             return rc;
@@ -586,6 +587,7 @@ static const struct lo_optspec agree_opts[] = {
     { "item-field", true, "column holding the item" },
     { "annotator-field", true, "column holding the annotator (long input)" },
     { "label-field", true, "column holding the label (long input)" },
+    { "missing", true, "wide input: the text of a missing rating besides a blank (default NA)" },
     { "n-obs", true, "table input: the cells are proportions of this many items" },
     { "ci", true, "bootstrap confidence level for alpha, e.g. 0.95" },
     { "bootstrap", true, "bootstrap replicates (default 1000)" },

@@ -146,8 +146,11 @@ static double *numeric_values(const char **names, size_t n, struct lo_arena *are
 /* ---------------------------------------------------------------------------------------- */
 
 int lo_agree_read_wide(const char *path, enum lo_format fmt, const char *item_field,
-                       struct lo_arena *arena, struct lo_ratings *out, struct lo_error *err)
+                       const char *missing, struct lo_arena *arena, struct lo_ratings *out,
+                       struct lo_error *err)
 {
+    if (!missing)
+        missing = "NA";
     struct grid g;
     int rc = read_grid(path, fmt, arena, &g, err);
     if (rc)
@@ -186,7 +189,7 @@ int lo_agree_read_wide(const char *path, enum lo_format fmt, const char *item_fi
             if (!transposed && name_in(g.cell[0][c], group_names))
                 continue;
             struct lo_str label = g.cell[r][c];
-            if (label.len == 0)
+            if (label.len == 0 || lo_str_eq_cstr(label, missing))
                 continue;
             struct lo_str item, annotator;
             if (transposed) {

@@ -18,11 +18,13 @@
 
 /* Wide: the header names the annotators. A column named item, item_id, unit, units, subject,
  * patient, task, question or id (or item_field) holds item ids; without one, items are named
- * by row number. Blank cells are missing ratings. When the first header cell is coder, rater,
- * annotator, observer or worker the layout is transposed (one row per annotator, one column
- * per unit, as in Krippendorff 2011). */
+ * by row number; a column named group is ignored. Blank cells are missing ratings, and so are
+ * cells equal to `missing` (NULL: "NA", as R writes them). When the first header cell is coder,
+ * rater, annotator, observer or worker the layout is transposed (one row per annotator, one
+ * column per unit, as in Krippendorff 2011). */
 int lo_agree_read_wide(const char *path, enum lo_format fmt, const char *item_field,
-                       struct lo_arena *arena, struct lo_ratings *out, struct lo_error *err);
+                       const char *missing, struct lo_arena *arena, struct lo_ratings *out,
+                       struct lo_error *err);
 
 struct lo_agree_counts {
     size_t n_items, n_classes;

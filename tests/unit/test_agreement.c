@@ -31,7 +31,7 @@ static int load_wide(struct lo_arena *a, const char *path, struct lo_agree_data 
     struct lo_ratings r;
     struct lo_error err;
     lo_error_clear(&err);
-    int rc = lo_agree_read_wide(path, LO_FMT_CSV, NULL, a, &r, &err);
+    int rc = lo_agree_read_wide(path, LO_FMT_CSV, NULL, NULL, a, &r, &err);
     if (rc) {
         fprintf(stdout, "    load %s: %s\n", path, err.msg);
         return rc;
@@ -104,7 +104,7 @@ static int load_wide_first_two(struct lo_arena *a, const char *path, struct lo_a
 {
     struct lo_ratings r;
     struct lo_error err;
-    int rc = lo_agree_read_wide(path, LO_FMT_CSV, NULL, a, &r, &err);
+    int rc = lo_agree_read_wide(path, LO_FMT_CSV, NULL, NULL, a, &r, &err);
     if (rc)
         return rc;
     size_t k = 0;
@@ -885,6 +885,110 @@ static void test_identity_weights_equal_unweighted(void)
     lo_arena_free(&a);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * Readers
+ */
+
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof(path), "%s/%s", lo_test_tmpdir(), name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return NULL;
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_wide_reader_item_column_group_and_missing(void)
+{
+    const char *p = write_tmp("w.csv", "# a comment\n"
+                                       "Group,id,ann,bob,cy\n"
+                                       "g1,x1,a,a,\n"
+                                       "g1,x2,b,NA,b\n"
+                                       "g2,x3,a,b,a\n");
+    CHECK(p != NULL);
+    struct lo_arena a;
+    lo_arena_init(&a, 0);
+    struct lo_ratings r;
+    struct lo_error err;
+    CHECK_INT(lo_agree_read_wide(p, LO_FMT_AUTO, NULL, NULL, &a, &r, &err), 0);
+    CHECK_INT(r.n, 7);
+    CHECK_INT(r.n_items, 3);
+    CHECK_INT(r.n_annotators, 3);
+    CHECK_STR(r.item_names[1], "x2");
+    CHECK_STR(r.annotator_names[2], "cy");
+    CHECK_INT(r.n_classes, 2);
+    /* With another missing marker, NA becomes a label. */
+    CHECK_INT(lo_agree_read_wide(p, LO_FMT_AUTO, NULL, "-", &a, &r, &err), 0);
+    CHECK_INT(r.n, 8);
+    CHECK_INT(r.n_classes, 3);
+    lo_arena_free(&a);
+}
+
+static void test_wide_reader_reports_the_line_of_a_ragged_row(void)
+{
+    const char *p = write_tmp("ragged.csv", "r1,r2\n1,2\n1,2,3\n");
+    struct lo_arena a;
+    lo_arena_init(&a, 0);
+    struct lo_ratings r;
+    struct lo_error err;
+    lo_error_clear(&err);
+    CHECK_INT(lo_agree_read_wide(p, LO_FMT_AUTO, NULL, NULL, &a, &r, &err), LO_EINVAL);
+    CHECK_INT(err.line, 3);
+    CHECK(strstr(err.file, "ragged.csv") != NULL);
+    lo_arena_free(&a);
+}
+
+static void test_counts_with_numeric_categories_out_of_order(void)
+{
+    /* The same counts with columns 1,2,3 and 3,1,2: ordinal alpha sorts by value. */
+    const char *p1 = write_tmp("c1.csv", "1,2,3\n2,1,0\n0,2,1\n0,0,3\n1,1,1\n");
+    struct lo_arena a;
+    lo_arena_init(&a, 0);
+    struct lo_agree_data d1, d2;
+    struct lo_agree_result r1, r2;
+    CHECK_INT(load_counts(&a, p1, &d1), 0);
+    const char *p2 = write_tmp("c2.csv", "3,1,2\n0,2,1\n1,0,2\n3,0,0\n1,1,1\n");
+    CHECK_INT(load_counts(&a, p2, &d2), 0);
+    for (int lv = 0; lv <= LO_LEVEL_RATIO; lv++) {
+        CHECK_INT(lo_agree_alpha(&d1, (enum lo_level)lv, &r1, NULL), 0);
+        CHECK_INT(lo_agree_alpha(&d2, (enum lo_level)lv, &r2, NULL), 0);
+        CHECK(r1.defined);
+        CHECK_NEAR(r1.value, r2.value, 1e-12);
+    }
+    lo_arena_free(&a);
+}
+
+static void test_table_reader_shapes(void)
+{
+    struct lo_arena a;
+    lo_arena_init(&a, 0);
+    struct lo_agree_table t;
+    struct lo_error err;
+    /* Header-less matrix, row-labelled matrix, one row of q*q cells: the same table. */
+    const char *p = write_tmp("t1.csv", "20,5\n10,15\n");
+    CHECK_INT(lo_agree_read_table(p, LO_FMT_AUTO, 0, &a, &t, &err), 0);
+    CHECK_INT(t.q, 2);
+    CHECK_NEAR(t.cells[2], 10, 0);
+    CHECK_NEAR(t.total, 50, 0);
+    p = write_tmp("t2.csv", ",yes,no\nyes,20,5\nno,10,15\n");
+    CHECK_INT(lo_agree_read_table(p, LO_FMT_AUTO, 0, &a, &t, &err), 0);
+    CHECK_INT(t.q, 2);
+    CHECK_STR(t.class_names[1], "no");
+    CHECK_NEAR(t.cells[1], 5, 0);
+    p = write_tmp("t3.csv", "a,b,c,d\n0.4,0.1,0.2,0.3\n");
+    CHECK_INT(lo_agree_read_table(p, LO_FMT_AUTO, 50, &a, &t, &err), 0);
+    CHECK_NEAR(t.cells[0], 20, 1e-12);
+    CHECK(t.scaled);
+    /* --n-obs on counts is a mistake the reader names. */
+    p = write_tmp("t4.csv", "20,5\n10,15\n");
+    CHECK_INT(lo_agree_read_table(p, LO_FMT_AUTO, 50, &a, &t, &err), LO_EINVAL);
+    CHECK(strstr(err.msg, "proportions") != NULL);
+    lo_arena_free(&a);
+}
+
 int main(int argc, char **argv)
 {
     static const struct lo_test tests[] = {
@@ -910,6 +1014,10 @@ int main(int argc, char **argv)
         LO_T(test_weight_matrix_normalisation),
         LO_T(test_table_and_raw_two_rater_data_agree),
         LO_T(test_identity_weights_equal_unweighted),
+        LO_T(test_wide_reader_item_column_group_and_missing),
+        LO_T(test_wide_reader_reports_the_line_of_a_ragged_row),
+        LO_T(test_counts_with_numeric_categories_out_of_order),
+        LO_T(test_table_reader_shapes),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
