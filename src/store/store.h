@@ -168,6 +168,12 @@ struct lo_store_ops {
     int (*item_insert)(struct lo_store *st, const struct lo_item *item,
                        enum lo_item_conflict mode, int64_t *id_out,
                        enum lo_item_outcome *outcome, struct lo_error *err);
+    /* Inserts n items as n item_insert calls in that order would (same ids, same outcomes),
+     * several rows per statement: the bulk path of imports. ids_out and outcomes have room for
+     * n entries. On an error the items before the failing one may be stored: roll back. */
+    int (*item_insert_many)(struct lo_store *st, const struct lo_item *items, size_t n,
+                            enum lo_item_conflict mode, int64_t *ids_out,
+                            enum lo_item_outcome *outcomes, struct lo_error *err);
     int (*item_find)(struct lo_store *st, int64_t project_id, const char *external_id,
                      int64_t *id_out, struct lo_error *err);
     int (*item_set_gold)(struct lo_store *st, int64_t item_id, const char *gold_json,

@@ -50,6 +50,7 @@ enum sq_stmt_id {
     S_GUIDELINE_GET_LATEST,
     S_GUIDELINE_LIST,
     S_ITEM_INSERT,
+    S_ITEM_INSERT_BATCH,
     S_ITEM_LOOKUP,
     S_ITEM_UPDATE,
     S_ITEM_FIND,
@@ -64,6 +65,14 @@ enum sq_stmt_id {
     S_EXPORT_PREDICTIONS,
     S_COUNT
 };
+
+/* item_insert_many writes this many rows per statement: one statement per row spends about
+ * half its time starting and ending the statement (docs/internals/store.md). */
+#define SQ_ITEM_BATCH 32
+#define SQ_ITEM_ROW "(?,?,?,?,?)"
+#define SQ_ITEM_ROWS4 SQ_ITEM_ROW "," SQ_ITEM_ROW "," SQ_ITEM_ROW "," SQ_ITEM_ROW
+#define SQ_ITEM_ROWS16 SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4
+#define SQ_ITEM_ROWS32 SQ_ITEM_ROWS16 "," SQ_ITEM_ROWS16
 
 #define PROJECT_COLUMNS                                                                       \
     "SELECT p.id, p.name, p.description, s.schema_json, p.schema_version,"                    \
@@ -113,6 +122,9 @@ static const char *const sq_sql[S_COUNT] = {
     [S_ITEM_INSERT] =
         "INSERT INTO items (project_id, external_id, payload_json, gold_json, created_ms)"
         " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (project_id, external_id) DO NOTHING",
+    [S_ITEM_INSERT_BATCH] =
+        "INSERT INTO items (project_id, external_id, payload_json, gold_json, created_ms)"
+        " VALUES " SQ_ITEM_ROWS32 " ON CONFLICT (project_id, external_id) DO NOTHING",
     [S_ITEM_LOOKUP] = "SELECT id, payload_json, gold_json FROM items"
                       " WHERE project_id = ?1 AND external_id = ?2",
     [S_ITEM_UPDATE] = "UPDATE items SET payload_json = ?2, gold_json = coalesce(?3, gold_json)"
@@ -134,19 +146,20 @@ static const char *const sq_sql[S_COUNT] = {
     [S_EVENT_LIST_PROJECT] = "SELECT id, project_id, kind, actor, object_type, object_id,"
                              " payload_json, created_ms FROM events WHERE project_id = ?1"
                              " ORDER BY id",
+    /* The export merges three cursors in item id order. Items come from a scan in rowid
+     * order ("+" keeps the planner off the (project_id, external_id) index, which would need
+     * a sort); annotations and predictions from their item_id indexes, starting at the
+     * project's first item, already in (item id, id) order. No sort anywhere, so memory stays
+     * flat. The price: rows of other projects in between are read and skipped. */
     [S_EXPORT_ITEMS] = "SELECT id, external_id, payload_json, gold_json, created_ms FROM items"
-                       " WHERE project_id = ?1 ORDER BY id",
-    /* The merge needs annotations in (item id, id) order: items_project gives the items in
-     * id order and annotations_item each item's annotations in id order, so no sort. */
+                       " WHERE +project_id = ?1 ORDER BY id",
     [S_EXPORT_ANNOTATIONS] =
-        "SELECT a.item_id, a.id, a.annotator, a.value_json, a.created_ms, a.guideline_version,"
-        " a.schema_version, a.workflow_stage, a.lease_id, a.working_seconds, a.source"
-        " FROM items i JOIN annotations a ON a.item_id = i.id WHERE i.project_id = ?1"
-        " ORDER BY i.id, a.id",
+        "SELECT item_id, id, annotator, value_json, created_ms, guideline_version,"
+        " schema_version, workflow_stage, lease_id, working_seconds, source"
+        " FROM annotations WHERE item_id >= ?1 ORDER BY item_id, id",
     [S_EXPORT_PREDICTIONS] =
-        "SELECT r.item_id, r.id, r.model_name, r.model_version, r.value_json, r.score,"
-        " r.created_ms FROM items i JOIN predictions r ON r.item_id = i.id"
-        " WHERE i.project_id = ?1 ORDER BY i.id, r.id",
+        "SELECT item_id, id, model_name, model_version, value_json, score, created_ms"
+        " FROM predictions WHERE item_id >= ?1 ORDER BY item_id, id",
 };
 
 enum sq_tx { TX_NONE, TX_READ, TX_WRITE };
@@ -618,36 +631,28 @@ static bool same_text(const unsigned char *stored, const char *given)
     return strcmp((const char *)stored, given) == 0;
 }
 
-static int sq_item_insert(struct lo_store *st, const struct lo_item *item,
-                          enum lo_item_conflict mode, int64_t *id_out,
-                          enum lo_item_outcome *outcome, struct lo_error *err)
+/* Binds item to the five parameters starting at first (project, external id, payload, gold,
+ * created). */
+static void bind_item(sqlite3_stmt *stmt, int first, const struct lo_item *item)
 {
-    struct sq_store *s = sq(st);
-    sqlite3_stmt *stmt = NULL;
-    int rc = need_write(s, "item_insert", err);
-    if (rc)
-        return rc;
-    rc = sq_stmt(s, S_ITEM_INSERT, &stmt, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, item->project_id);
-    bind_text(stmt, 2, item->external_id);
-    bind_text(stmt, 3, item->payload_json ? item->payload_json : "{}");
-    bind_text(stmt, 4, item->gold_json);
-    sqlite3_bind_int64(stmt, 5, item->created_ms);
-    rc = sq_exec_stmt(s, stmt, "inserting an item", err);
-    if (rc == LO_ENOTFOUND)
-        return lo_error_set(err, rc, "no project with id %lld", (long long)item->project_id);
-    if (rc)
-        return rc;
-    if (sqlite3_changes(s->db) == 1) {
-        *id_out = sqlite3_last_insert_rowid(s->db);
-        *outcome = LO_ITEM_INSERTED;
-        return 0;
-    }
+    sqlite3_bind_int64(stmt, first, item->project_id);
+    bind_text(stmt, first + 1, item->external_id);
+    bind_text(stmt, first + 2, item->payload_json ? item->payload_json : "{}");
+    bind_text(stmt, first + 3, item->gold_json);
+    sqlite3_bind_int64(stmt, first + 4, item->created_ms);
+}
 
-    /* The external id exists: the rare path, so a second statement is fine. */
-    rc = sq_stmt(s, S_ITEM_LOOKUP, &stmt, err);
+/* Settles one item after an INSERT ... DO NOTHING that stored the rows with ids fresh_lo ..
+ * fresh_hi (an empty range when it stored none). An item whose id is in that range and not
+ * claimed yet was inserted (the first of equal external ids in one statement wins); any
+ * other item existed, and mode decides. claimed lists the ids already reported inserted. */
+static int item_settle(struct sq_store *s, const struct lo_item *item,
+                       enum lo_item_conflict mode, int64_t fresh_lo, int64_t fresh_hi,
+                       int64_t *claimed, size_t *n_claimed, int64_t *id_out,
+                       enum lo_item_outcome *outcome, struct lo_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_ITEM_LOOKUP, &stmt, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, item->project_id);
@@ -662,6 +667,16 @@ static int sq_item_insert(struct lo_store *st, const struct lo_item *item,
                 && (!item->gold_json || same_text(sqlite3_column_text(stmt, 2), item->gold_json));
     sqlite3_reset(stmt);
     *id_out = id;
+    if (id >= fresh_lo && id <= fresh_hi) {
+        bool seen = false;
+        for (size_t i = 0; i < *n_claimed; i++)
+            seen = seen || claimed[i] == id;
+        if (!seen) {
+            claimed[(*n_claimed)++] = id;
+            *outcome = LO_ITEM_INSERTED;
+            return 0;
+        }
+    }
     if (mode == LO_ITEM_SKIP) {
         *outcome = LO_ITEM_EXISTED;
         return 0;
@@ -680,6 +695,94 @@ static int sq_item_insert(struct lo_store *st, const struct lo_item *item,
     if (rc)
         return rc;
     *outcome = LO_ITEM_UPDATED;
+    return 0;
+}
+
+/* Runs an item INSERT whose parameters are bound and returns how many rows it stored. */
+static int item_exec(struct sq_store *s, sqlite3_stmt *stmt, int64_t project_id, int *stored,
+                     struct lo_error *err)
+{
+    int rc = sq_exec_stmt(s, stmt, "inserting items", err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no project with id %lld", (long long)project_id);
+    if (rc)
+        return rc;
+    *stored = sqlite3_changes(s->db);
+    return 0;
+}
+
+static int sq_item_insert(struct lo_store *st, const struct lo_item *item,
+                          enum lo_item_conflict mode, int64_t *id_out,
+                          enum lo_item_outcome *outcome, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int stored = 0;
+    int rc = need_write(s, "item_insert", err);
+    if (rc)
+        return rc;
+    rc = sq_stmt(s, S_ITEM_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    bind_item(stmt, 1, item);
+    rc = item_exec(s, stmt, item->project_id, &stored, err);
+    if (rc)
+        return rc;
+    if (stored == 1) {
+        *id_out = sqlite3_last_insert_rowid(s->db);
+        *outcome = LO_ITEM_INSERTED;
+        return 0;
+    }
+    /* The external id exists: the rare path, so more statements are fine. */
+    size_t n_claimed = 0;
+    return item_settle(s, item, mode, 1, 0, NULL, &n_claimed, id_out, outcome, err);
+}
+
+static int sq_item_insert_many(struct lo_store *st, const struct lo_item *items, size_t n,
+                               enum lo_item_conflict mode, int64_t *ids_out,
+                               enum lo_item_outcome *outcomes, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "item_insert_many", err);
+    if (rc)
+        return rc;
+    size_t done = 0;
+    while (n - done >= SQ_ITEM_BATCH) {
+        const struct lo_item *chunk = items + done;
+        int stored = 0;
+        rc = sq_stmt(s, S_ITEM_INSERT_BATCH, &stmt, err);
+        if (rc)
+            return rc;
+        for (int i = 0; i < SQ_ITEM_BATCH; i++)
+            bind_item(stmt, 1 + 5 * i, &chunk[i]);
+        rc = item_exec(s, stmt, chunk[0].project_id, &stored, err);
+        if (rc)
+            return rc;
+        int64_t last = sqlite3_last_insert_rowid(s->db);
+        if (stored == SQ_ITEM_BATCH) {
+            /* All new: one statement gives new rows max(rowid) + 1, + 2, ... in order. */
+            for (int i = 0; i < SQ_ITEM_BATCH; i++) {
+                ids_out[done + (size_t)i] = last - SQ_ITEM_BATCH + 1 + i;
+                outcomes[done + (size_t)i] = LO_ITEM_INSERTED;
+            }
+        } else {
+            int64_t claimed[SQ_ITEM_BATCH];
+            size_t n_claimed = 0;
+            int64_t lo = stored ? last - stored + 1 : 1, hi = stored ? last : 0;
+            for (int i = 0; i < SQ_ITEM_BATCH && !rc; i++)
+                rc = item_settle(s, &chunk[i], mode, lo, hi, claimed, &n_claimed,
+                                 &ids_out[done + (size_t)i], &outcomes[done + (size_t)i], err);
+            if (rc)
+                return rc;
+        }
+        done += SQ_ITEM_BATCH;
+    }
+    for (; done < n; done++) {
+        rc = sq_item_insert(st, &items[done], mode, &ids_out[done], &outcomes[done], err);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
@@ -1005,21 +1108,26 @@ static int export_merge(struct sq_store *s, int64_t project_id, lo_export_cb cb,
     if (rc)
         return rc;
     sqlite3_bind_int64(items, 1, project_id);
-    sqlite3_bind_int64(anns, 1, project_id);
-    sqlite3_bind_int64(preds, 1, project_id);
-    int arc = sqlite3_step(anns);
-    int prc = sqlite3_step(preds);
+    int arc = SQLITE_DONE, prc = SQLITE_DONE;
+    bool children_started = false;
     for (;;) {
         int irc = sqlite3_step(items);
         if (irc == SQLITE_DONE)
             break;
-        if (irc != SQLITE_ROW || (arc != SQLITE_ROW && arc != SQLITE_DONE)
-            || (prc != SQLITE_ROW && prc != SQLITE_DONE)) {
+        if (irc != SQLITE_ROW) {
             rc = sq_fail(s, sqlite3_extended_errcode(s->db), "exporting", err);
             break;
         }
         struct lo_export_row row = { 0 };
         row.item.id = sqlite3_column_int64(items, 0);
+        if (!children_started) {
+            /* The children start at the project's first item. */
+            sqlite3_bind_int64(anns, 1, row.item.id);
+            sqlite3_bind_int64(preds, 1, row.item.id);
+            arc = sqlite3_step(anns);
+            prc = sqlite3_step(preds);
+            children_started = true;
+        }
         row.item.project_id = project_id;
         row.item.external_id = (const char *)sqlite3_column_text(items, 1);
         row.item.payload_json = (const char *)sqlite3_column_text(items, 2);
@@ -1048,7 +1156,8 @@ static int export_merge(struct sq_store *s, int64_t project_id, lo_export_cb cb,
             group_error(rc, row.item.id, err);
             break;
         }
-        if ((arc != SQLITE_ROW && arc != SQLITE_DONE) || (prc != SQLITE_ROW && prc != SQLITE_DONE)) {
+        if ((arc != SQLITE_ROW && arc != SQLITE_DONE)
+            || (prc != SQLITE_ROW && prc != SQLITE_DONE)) {
             rc = sq_fail(s, sqlite3_extended_errcode(s->db), "exporting", err);
             break;
         }
@@ -1119,6 +1228,7 @@ static const struct lo_store_ops sq_ops = {
     .guideline_get = sq_guideline_get,
     .guideline_list = sq_guideline_list,
     .item_insert = sq_item_insert,
+    .item_insert_many = sq_item_insert_many,
     .item_find = sq_item_find,
     .item_set_gold = sq_item_set_gold,
     .annotation_insert = sq_annotation_insert,

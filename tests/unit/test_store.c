@@ -336,6 +336,53 @@ static void test_item_insert_skip_and_update_outcomes(struct lo_store *st)
     CHECK_INT(st->ops->item_find(st, pid, "zz", &found, &err), LO_ENOTFOUND);
 }
 
+static void test_item_insert_many_matches_one_by_one_outcomes(struct lo_store *st)
+{
+    struct lo_error err;
+    enum { N = 70 }; /* more than one statement's worth of rows, and a remainder */
+    static char ext[N][16], payload[N][32];
+    struct lo_item items[N];
+    int64_t ids[N], again[N];
+    enum lo_item_outcome out[N];
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(ext[i], sizeof(ext[i]), "e%d", i);
+        snprintf(payload[i], sizeof(payload[i]), "{\"i\":%d}", i);
+        items[i] = (struct lo_item){ .project_id = pid, .external_id = ext[i],
+                                     .payload_json = payload[i], .created_ms = T0 };
+    }
+    items[10].external_id = "e3"; /* a repeat inside the batch */
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK(add_item(st, pid, "e5", "{\"i\":5}") > 0);    /* stored, same payload */
+    CHECK(add_item(st, pid, "e40", "{\"old\":1}") > 0); /* stored, other payload */
+    CHECK_INT(st->ops->item_insert_many(st, items, N, LO_ITEM_UPDATE, ids, out, &err), 0);
+    for (int i = 0; i < N; i++) {
+        enum lo_item_outcome want = LO_ITEM_INSERTED;
+        if (i == 5)
+            want = LO_ITEM_UNCHANGED;
+        else if (i == 40 || i == 10)
+            want = LO_ITEM_UPDATED;
+        CHECK_MSG(out[i] == want, "item %d: outcome %d, expected %d", i, out[i], want);
+        int64_t found = 0;
+        CHECK_INT(st->ops->item_find(st, pid, items[i].external_id, &found, &err), 0);
+        CHECK_MSG(found == ids[i], "item %d: id %lld, stored as %lld", i, (long long)ids[i],
+                  (long long)found);
+    }
+    CHECK_INT(ids[10], ids[3]);
+
+    /* The same batch again, skipping: everything existed, with the same ids. */
+    CHECK_INT(st->ops->item_insert_many(st, items, N, LO_ITEM_SKIP, again, out, &err), 0);
+    for (int i = 0; i < N; i++) {
+        CHECK_INT(out[i], LO_ITEM_EXISTED);
+        CHECK_INT(again[i], ids[i]);
+    }
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    struct lo_project_counts c;
+    CHECK_INT(st->ops->project_counts(st, pid, &c, &err), 0);
+    CHECK_INT(c.items, N - 1);
+}
+
 struct captured {
     int rows;
     struct lo_item item;
@@ -706,6 +753,7 @@ static void test_deleting_a_project_deletes_everything_in_it(struct lo_store *st
     X(test_schema_versions_increase_and_old_ones_are_kept)                                     \
     X(test_guidelines_are_versioned_and_old_versions_unchanged)                                \
     X(test_item_insert_skip_and_update_outcomes)                                               \
+    X(test_item_insert_many_matches_one_by_one_outcomes)                                       \
     X(test_annotation_and_prediction_provenance_round_trip)                                    \
     X(test_unknown_provenance_reads_back_as_unknown)                                           \
     X(test_annotation_on_unknown_item_is_not_found)                                            \
