@@ -116,6 +116,12 @@ expect_near "JSONL with mapped fields" "$(jget "$out" 'j["value"]')" 0.666666666
 run agree "$T/l.jsonl" --item-field doc --annotator-field who --label-field tag --json
 expect_eq "non-numeric labels: alpha only nominal" "$(jget "$out" 'len([o for o in j if o["metric"]=="alpha"])')" "1"
 
+printf 'id,r1,r2\ni1,a,a\ni2,NA,b\ni3,b,b\ni4,-,-\n' >"$T/na.csv"
+run agree "$T/na.csv" --input wide --metric percent --json
+expect_near "wide: NA is missing (i2 not pairable, i4 agrees on '-')" "$(jget "$out" 'j["value"]')" 1 0
+run agree "$T/na.csv" --input wide --metric percent --missing - --json
+expect_near "wide: --missing chooses the marker (NA vs b disagree)" "$(jget "$out" 'j["value"]')" 0.6666666667 1e-9
+
 # --- undefined cases --------------------------------------------------------------------------
 printf 'item,annotator,label\ni1,a,x\ni2,a,y\n' >"$T/one.csv"
 run agree "$T/one.csv" --metric alpha --json
