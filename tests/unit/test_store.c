@@ -7,10 +7,14 @@
  * (migrations, pragmas) are listed apart, in SQLITE_ONLY.
  */
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -952,6 +956,49 @@ static void test_sqlite_committed_data_survives_reopening(void)
     CHECK_INT(c.items, 1);
 }
 
+/* Under WAL with synchronous=NORMAL a commit is not fsynced, but it is in the WAL file: a
+ * process killed right after COMMIT returned must not lose it. */
+static void test_sqlite_commit_survives_a_crash_of_the_process(void)
+{
+    struct lo_error err;
+    const char *path = fresh_db_path();
+    fflush(stdout);
+    pid_t child = fork();
+    CHECK(child >= 0);
+    if (child == 0) {
+        struct lo_store *st = NULL;
+        if (lo_store_open_sqlite(path, &st, &err))
+            _exit(2);
+        int64_t pid = make_project(st, "cats");
+        if (pid <= 0 || st->ops->begin(st, true, &err) || !add_item(st, pid, "a", "{}")
+            || st->ops->commit(st, &err))
+            _exit(3);
+        kill(getpid(), SIGKILL); /* no close, no checkpoint */
+        _exit(4);
+    }
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
+    char wal[600];
+    struct stat sb;
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    CHECK(stat(wal, &sb) == 0 && sb.st_size > 0); /* the commit is only in the WAL */
+
+    struct lo_store *st = NULL;
+    CHECK_INT(lo_store_open_sqlite(path, &st, &err), 0);
+    struct lo_arena arena;
+    struct lo_project p;
+    struct lo_project_counts c = { 0 };
+    lo_arena_init(&arena, 0);
+    int rc = st->ops->project_get(st, "cats", &arena, &p, &err);
+    if (!rc)
+        rc = st->ops->project_counts(st, p.id, &c, &err);
+    lo_arena_free(&arena);
+    lo_store_close(st);
+    CHECK_INT(rc, 0);
+    CHECK_INT(c.items, 1);
+}
+
 #define SQLITE_ENTRY(f) { #f, f##_sqlite },
 
 int main(int argc, char **argv)
@@ -964,6 +1011,7 @@ int main(int argc, char **argv)
         LO_T(test_sqlite_newer_database_is_refused),
         LO_T(test_sqlite_foreign_database_is_refused),
         LO_T(test_sqlite_committed_data_survives_reopening),
+        LO_T(test_sqlite_commit_survives_a_crash_of_the_process),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
