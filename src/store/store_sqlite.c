@@ -306,7 +306,7 @@ static int sq_rollback(struct lo_store *st)
     int rc = sq_stmt(s, S_ROLLBACK, &stmt, NULL);
     if (rc)
         return rc;
-    /* SQLite may have rolled back by itself (e.g. after SQLITE_FULL); then this fails harmlessly. */
+    /* SQLite may have rolled back by itself (e.g. after SQLITE_FULL): nothing left to do. */
     if (sqlite3_get_autocommit(s->db))
         return 0;
     return sq_exec_stmt(s, stmt, "rolling back", NULL);

@@ -200,6 +200,13 @@ static void test_unknown_project_is_not_found(struct lo_store *st)
     CHECK_INT(st->ops->project_set_schema(st, 999, "{}", T0, &v, &err), LO_ENOTFOUND);
     CHECK_INT(st->ops->guideline_add(st, 999, "# g", "pm", T0, &v, &err), LO_ENOTFOUND);
     CHECK(add_item(st, 999, "x", "{}") == 0);
+    struct lo_item many[40];
+    int64_t ids[40];
+    enum lo_item_outcome outcomes[40];
+    for (int i = 0; i < 40; i++)
+        many[i] = (struct lo_item){ .project_id = 999, .external_id = "x", .payload_json = "{}" };
+    CHECK_INT(st->ops->item_insert_many(st, many, 40, LO_ITEM_SKIP, ids, outcomes, &err),
+              LO_ENOTFOUND);
     CHECK_INT(st->ops->rollback(st), 0);
     lo_arena_free(&arena);
 }
@@ -557,8 +564,9 @@ static void test_events_are_listed_in_order(struct lo_store *st)
     lo_buf_init(&buf, 4096);
     CHECK_INT(st->ops->event_list(st, a, &arena, collect_event, &buf, &err), 0);
     char want_a[128];
-    snprintf(want_a, sizeof(want_a), "project_created/pm/project:1/%lld guideline_set/pm/project:3/%lld ",
-             (long long)a, (long long)a);
+    snprintf(want_a, sizeof(want_a),
+             "project_created/pm/project:1/%lld guideline_set/pm/project:3/%lld ", (long long)a,
+             (long long)a);
     CHECK_STR(buf.data, want_a);
     lo_buf_reset(&buf);
     CHECK_INT(st->ops->event_list(st, 0, &arena, collect_event, &buf, &err), 0);
@@ -842,7 +850,8 @@ static void test_sqlite_opens_in_wal_mode_at_the_current_schema_version(void)
     CHECK(lo_store_schema_version() >= 1);
     CHECK_INT(sqlite_int(path, "SELECT max(version) FROM schema_migrations"),
               lo_store_schema_version());
-    CHECK_INT(sqlite_int(path, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"),
+    CHECK_INT(sqlite_int(path, "SELECT count(*) FROM pragma_journal_mode"
+                               " WHERE journal_mode = 'wal'"),
               1);
 }
 
