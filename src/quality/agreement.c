@@ -761,9 +761,12 @@ struct alpha_ctx {
     enum lo_level level;
     const double *unit_w;  /* multiplicity per unit (d->weight, or a bootstrap replicate) */
     double *marg;          /* [q] value marginals n_c of pairable units */
-    double *cum;           /* [q] ordinal: cumulative marginals in value order */
-    size_t *rank;          /* [q] ordinal: position of class c in value order */
-    size_t *order;         /* [q] ordinal: class at each position */
+    /* Ordinal: classes with the same number ("0" and "00") are one value, so marginals and
+     * ranks are per distinct value. */
+    double *cum;           /* [q] cumulative value marginals in value order */
+    double *vmarg;         /* [q] marginal of each distinct value */
+    size_t *rank;          /* [q] rank of class c's value among the distinct values */
+    size_t n_values;       /* distinct values */
     size_t *present;       /* [q] classes with n_c > 0 */
     double shift;          /* interval: values are centred on it to keep sums accurate */
 };
@@ -787,6 +790,8 @@ static double delta2(const struct alpha_ctx *x, uint32_t c, uint32_t k)
     }
     case LO_LEVEL_ORDINAL: {
         size_t a = x->rank[c], b = x->rank[k];
+        if (a == b)
+            return 0;
         if (a > b) {
             size_t t = a;
             a = b;
@@ -794,7 +799,7 @@ static double delta2(const struct alpha_ctx *x, uint32_t c, uint32_t k)
         }
         /* sum_{g=a..b} n_g - (n_a + n_b) / 2, from cumulative marginals. */
         double between = x->cum[b] - (a > 0 ? x->cum[a - 1] : 0);
-        double s = between - (x->marg[c] + x->marg[k]) / 2.0;
+        double s = between - (x->vmarg[a] + x->vmarg[b]) / 2.0;
         return s * s;
     }
     }
@@ -847,9 +852,12 @@ static size_t alpha_prepare(struct alpha_ctx *x, double N, const char **why)
     }
     const double *v = d->class_values;
     if (x->level == LO_LEVEL_ORDINAL) {
+        memset(x->vmarg, 0, x->n_values * sizeof(double));
+        for (size_t c = 0; c < q; c++)
+            x->vmarg[x->rank[c]] += x->marg[c];
         double run = 0;
-        for (size_t i = 0; i < q; i++) {
-            run += x->marg[x->order[i]];
+        for (size_t i = 0; i < x->n_values; i++) {
+            run += x->vmarg[i];
             x->cum[i] = run;
         }
     }
@@ -967,8 +975,8 @@ static void alpha_ctx_free(struct alpha_ctx *x)
 {
     free(x->marg);
     free(x->cum);
+    free(x->vmarg);
     free(x->rank);
-    free(x->order);
     free(x->present);
 }
 
@@ -992,19 +1000,30 @@ static int alpha_ctx_init(struct alpha_ctx *x, const struct lo_agree_data *d, en
     size_t q = d->n_classes ? d->n_classes : 1;
     x->marg = malloc(q * sizeof(double));
     x->cum = malloc(q * sizeof(double));
+    x->vmarg = malloc(q * sizeof(double));
     x->rank = malloc(q * sizeof(size_t));
-    x->order = malloc(q * sizeof(size_t));
     x->present = malloc(q * sizeof(size_t));
-    if (!x->marg || !x->cum || !x->rank || !x->order || !x->present) {
+    if (!x->marg || !x->cum || !x->vmarg || !x->rank || !x->present) {
         alpha_ctx_free(x);
         return lo_error_set(err, LO_ENOMEM, "out of memory");
     }
     if (level == LO_LEVEL_ORDINAL) {
+        size_t *order = malloc(q * sizeof(size_t));
+        if (!order) {
+            alpha_ctx_free(x);
+            return lo_error_set(err, LO_ENOMEM, "out of memory");
+        }
         for (size_t i = 0; i < d->n_classes; i++)
-            x->order[i] = i;
-        sort_by_value(x->order, d->n_classes, d->class_values);
-        for (size_t i = 0; i < d->n_classes; i++)
-            x->rank[x->order[i]] = i;
+            order[i] = i;
+        sort_by_value(order, d->n_classes, d->class_values);
+        const double *v = d->class_values;
+        for (size_t i = 0; i < d->n_classes; i++) {
+            if (i > 0 && v[order[i]] != v[order[i - 1]])
+                x->n_values++;
+            x->rank[order[i]] = x->n_values;
+        }
+        x->n_values++;
+        free(order);
     }
     return 0;
 }

@@ -122,6 +122,53 @@ expect_near "wide: NA is missing (i2 not pairable, i4 agrees on '-')" "$(jget "$
 run agree "$T/na.csv" --input wide --metric percent --missing - --json
 expect_near "wide: --missing chooses the marker (NA vs b disagree)" "$(jget "$out" 'j["value"]')" 0.6666666667 1e-9
 
+# --- alpha against a by-definition computation (every ordered pair of values, explicit
+# coincidence matrix) on real crowd data: Snow et al. (2008) anger, 100 items x 10 ratings,
+# numbers 0..100 with "0" and "00" both present (one value at the metric levels).
+cat >"$T/alpha_by_definition.py" <<'PYEOF'
+import csv, itertools, sys
+from collections import defaultdict
+path, level = sys.argv[1], sys.argv[2]
+units, seen = {}, set()
+for r in csv.DictReader(open(path), delimiter="\t"):
+    key = (r["orig_id"], r["!amt_worker_ids"])
+    if key in seen:
+        continue
+    seen.add(key)
+    v = r["response"] if level == "nominal" else float(r["response"])
+    units.setdefault(r["orig_id"], []).append(v)
+o = defaultdict(float)
+for u in units.values():
+    for i, j in itertools.permutations(range(len(u)), 2):
+        o[(u[i], u[j])] += 1 / (len(u) - 1)
+nc = defaultdict(float)
+for (c, k), v in o.items():
+    nc[c] += v
+n = sum(nc.values())
+vals = sorted(nc, key=str) if level == "nominal" else sorted(nc)
+rank = {v: i for i, v in enumerate(vals)}
+def d(c, k):
+    if c == k:
+        return 0
+    if level == "nominal":
+        return 1
+    if level == "interval":
+        return (c - k) ** 2
+    if level == "ratio":
+        return 0 if c + k == 0 else ((c - k) / (c + k)) ** 2
+    a, b = sorted((rank[c], rank[k]))
+    return (sum(nc[vals[g]] for g in range(a, b + 1)) - (nc[c] + nc[k]) / 2) ** 2
+do = sum(v * d(c, k) for (c, k), v in o.items())
+de = sum(nc[c] * nc[k] * d(c, k) for c in vals for k in vals)
+print(1 - (n - 1) * do / de)
+PYEOF
+snow="$REF/crowd/snow2008/anger.standardized.tsv"
+for lv in nominal ordinal interval ratio; do
+  run agree "$snow" --metric alpha --level $lv --json
+  want=$(python3 "$T/alpha_by_definition.py" "$snow" "$lv")
+  expect_near "Snow anger alpha $lv equals the by-definition value" "$(jget "$out" 'j["value"]')" "$want" 1e-9
+done
+
 # --- undefined cases --------------------------------------------------------------------------
 printf 'item,annotator,label\ni1,a,x\ni2,a,y\n' >"$T/one.csv"
 run agree "$T/one.csv" --metric alpha --json

@@ -751,6 +751,29 @@ static void test_ratio_distance_is_zero_when_values_sum_to_zero(void)
     lo_arena_free(&a);
 }
 
+static void test_equal_numbers_are_one_value_for_ordinal(void)
+{
+    /* "0" and "00" are two labels but one number: at the ordinal level they are the same
+     * value (distance 0), whatever order the tie is sorted in. */
+    static const char *const it[] = { "i1", "i1", "i2", "i2", "i3", "i3" };
+    static const char *const an[] = { "a", "b", "a", "b", "a", "b" };
+    static const char *const lb[] = { "0", "00", "3", "3", "1", "1" };
+    struct lo_arena a;
+    lo_arena_init(&a, 0);
+    struct lo_agree_data d;
+    struct lo_agree_result r;
+    CHECK_INT(build(&a, 6, it, an, lb, &d), 0);
+    CHECK_INT(d.n_classes, 4);
+    for (int lv = LO_LEVEL_ORDINAL; lv <= LO_LEVEL_RATIO; lv++) {
+        CHECK_INT(lo_agree_alpha(&d, (enum lo_level)lv, &r, NULL), 0);
+        CHECK(r.defined);
+        CHECK_NEAR(r.value, 1.0, 1e-12);
+    }
+    CHECK_INT(lo_agree_alpha(&d, LO_LEVEL_NOMINAL, &r, NULL), 0);
+    CHECK(r.value < 1.0);
+    lo_arena_free(&a);
+}
+
 static void test_bootstrap_interval_is_deterministic_and_brackets_alpha(void)
 {
     struct lo_arena a;
@@ -1009,6 +1032,7 @@ int main(int argc, char **argv)
         LO_T(test_first_rating_counts_and_repeats_are_reported),
         LO_T(test_undefined_cases_give_a_reason),
         LO_T(test_ratio_distance_is_zero_when_values_sum_to_zero),
+        LO_T(test_equal_numbers_are_one_value_for_ordinal),
         LO_T(test_bootstrap_interval_is_deterministic_and_brackets_alpha),
         LO_T(test_by_annotator_pairwise_and_vs_rest),
         LO_T(test_weight_matrix_normalisation),
