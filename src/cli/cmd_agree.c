@@ -209,8 +209,8 @@ static int compute_metric(enum metric m, enum lo_level level, const struct agree
             struct lo_error cerr;
             lo_error_clear(&cerr);
             lo_rng_seed(&rng, ci->seed);
-            int crc = lo_agree_alpha_ci(d, level, ci->conf, (size_t)ci->replicates, &rng, arena,
-                                        &o->ci, &cerr);
+            int crc = lo_agree_alpha_ci(d, level, ci->conf, (size_t)ci->replicates, &rng, &o->ci,
+                                        &cerr);
             if (crc == 0) {
                 o->has_ci = true;
             } else if (crc == LO_EUNDEFINED) {

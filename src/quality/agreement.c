@@ -1095,10 +1095,9 @@ static double quantile_sorted(const double *v, size_t n, double p)
 }
 
 int lo_agree_alpha_ci(const struct lo_agree_data *d, enum lo_level level, double conf,
-                      size_t replicates, struct lo_rng *rng, struct lo_arena *arena,
-                      struct lo_agree_ci *out, struct lo_error *err)
+                      size_t replicates, struct lo_rng *rng, struct lo_agree_ci *out,
+                      struct lo_error *err)
 {
-    (void)arena;
     memset(out, 0, sizeof(*out));
     out->conf = conf;
     out->replicates = replicates;

@@ -154,6 +154,7 @@ int lo_agree_coincidence(const struct lo_agree_data *d, struct lo_arena *arena, 
 /* Percentile bootstrap interval for alpha: resamples the pairable units with replacement
  * `replicates` times and takes the (1-conf)/2 and (1+conf)/2 quantiles (linear interpolation)
  * of the replicates where alpha is defined. Deterministic for a given rng state.
+ * Scratch memory is malloc'ed and freed before returning.
  * Errors: LO_EINVAL (conf not in (0,1), replicates < 1 or over LO_LIMIT_BOOTSTRAP),
  * LO_EUNDEFINED (alpha undefined on the data or on every replicate), LO_ENOMEM. */
 struct lo_agree_ci {
@@ -162,12 +163,13 @@ struct lo_agree_ci {
     size_t used;             /* replicates where alpha was defined */
 };
 int lo_agree_alpha_ci(const struct lo_agree_data *d, enum lo_level level, double conf,
-                      size_t replicates, struct lo_rng *rng, struct lo_arena *arena,
-                      struct lo_agree_ci *out, struct lo_error *err);
+                      size_t replicates, struct lo_rng *rng, struct lo_agree_ci *out,
+                      struct lo_error *err);
 
 /* Per-annotator agreement (unweighted, units' multiplicities counted).
  * pairwise[a * n + b]: share of units rated by both a and b where they agree (NaN when they
- * share none); shared[a * n + b]: those units. vs_rest[a]: over the units a rated with others,
+ * share none; 1 on the diagonal for an annotator with ratings); shared[a * n + b]: those units
+ * (the diagonal: units a rated). vs_rest[a]: over the units a rated with others,
  * the share of (a, other) rating pairs that agree; rest_pairs[a] the number of such pairs.
  * The matrices are only filled when n_annotators <= LO_AGREE_PAIRWISE_MAX (else NULL). */
 #define LO_AGREE_PAIRWISE_MAX 2000
