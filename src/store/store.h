@@ -181,6 +181,10 @@ struct lo_store_ops {
 
     int (*annotation_insert)(struct lo_store *st, const struct lo_annotation *a,
                              int64_t *id_out, struct lo_error *err);
+    /* Inserts n annotations as n annotation_insert calls in order would, several rows per
+     * statement; ids_out (n entries) may be NULL. On an error roll back. */
+    int (*annotation_insert_many)(struct lo_store *st, const struct lo_annotation *a, size_t n,
+                                  int64_t *ids_out, struct lo_error *err);
     int (*prediction_insert)(struct lo_store *st, const struct lo_prediction *p,
                              int64_t *id_out, struct lo_error *err);
     int (*event_append)(struct lo_store *st, const struct lo_event *e, int64_t *id_out,

@@ -56,6 +56,7 @@ enum sq_stmt_id {
     S_ITEM_FIND,
     S_ITEM_SET_GOLD,
     S_ANNOTATION_INSERT,
+    S_ANNOTATION_INSERT_BATCH,
     S_PREDICTION_INSERT,
     S_EVENT_INSERT,
     S_EVENT_LIST_ALL,
@@ -73,6 +74,11 @@ enum sq_stmt_id {
 #define SQ_ITEM_ROWS4 SQ_ITEM_ROW "," SQ_ITEM_ROW "," SQ_ITEM_ROW "," SQ_ITEM_ROW
 #define SQ_ITEM_ROWS16 SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4
 #define SQ_ITEM_ROWS32 SQ_ITEM_ROWS16 "," SQ_ITEM_ROWS16
+
+#define SQ_ANN_BATCH 16
+#define SQ_ANN_ROW "(?,?,?,?,?,?,?,?,?,?)"
+#define SQ_ANN_ROWS4 SQ_ANN_ROW "," SQ_ANN_ROW "," SQ_ANN_ROW "," SQ_ANN_ROW
+#define SQ_ANN_ROWS16 SQ_ANN_ROWS4 "," SQ_ANN_ROWS4 "," SQ_ANN_ROWS4 "," SQ_ANN_ROWS4
 
 #define PROJECT_COLUMNS                                                                       \
     "SELECT p.id, p.name, p.description, s.schema_json, p.schema_version,"                    \
@@ -135,6 +141,10 @@ static const char *const sq_sql[S_COUNT] = {
         "INSERT INTO annotations (item_id, annotator, value_json, created_ms,"
         " guideline_version, schema_version, workflow_stage, lease_id, working_seconds, source)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_ANNOTATION_INSERT_BATCH] =
+        "INSERT INTO annotations (item_id, annotator, value_json, created_ms,"
+        " guideline_version, schema_version, workflow_stage, lease_id, working_seconds, source)"
+        " VALUES " SQ_ANN_ROWS16,
     [S_PREDICTION_INSERT] =
         "INSERT INTO predictions (item_id, model_name, model_version, value_json, score,"
         " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -828,6 +838,21 @@ static int sq_item_set_gold(struct lo_store *st, int64_t item_id, const char *go
     return 0;
 }
 
+/* Binds annotation a to the ten parameters starting at first. */
+static void bind_annotation(sqlite3_stmt *stmt, int first, const struct lo_annotation *a)
+{
+    sqlite3_bind_int64(stmt, first, a->item_id);
+    bind_text(stmt, first + 1, a->annotator ? a->annotator : "");
+    bind_text(stmt, first + 2, a->value_json ? a->value_json : "{}");
+    sqlite3_bind_int64(stmt, first + 3, a->created_ms);
+    sqlite3_bind_int(stmt, first + 4, a->guideline_version);
+    sqlite3_bind_int(stmt, first + 5, a->schema_version);
+    bind_text(stmt, first + 6, a->workflow_stage);
+    bind_text(stmt, first + 7, a->lease_id);
+    bind_double(stmt, first + 8, a->working_seconds);
+    bind_text(stmt, first + 9, a->source);
+}
+
 static int sq_annotation_insert(struct lo_store *st, const struct lo_annotation *a,
                                 int64_t *id_out, struct lo_error *err)
 {
@@ -839,16 +864,7 @@ static int sq_annotation_insert(struct lo_store *st, const struct lo_annotation 
     rc = sq_stmt(s, S_ANNOTATION_INSERT, &stmt, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(stmt, 1, a->item_id);
-    bind_text(stmt, 2, a->annotator ? a->annotator : "");
-    bind_text(stmt, 3, a->value_json ? a->value_json : "{}");
-    sqlite3_bind_int64(stmt, 4, a->created_ms);
-    sqlite3_bind_int(stmt, 5, a->guideline_version);
-    sqlite3_bind_int(stmt, 6, a->schema_version);
-    bind_text(stmt, 7, a->workflow_stage);
-    bind_text(stmt, 8, a->lease_id);
-    bind_double(stmt, 9, a->working_seconds);
-    bind_text(stmt, 10, a->source);
+    bind_annotation(stmt, 1, a);
     rc = sq_exec_stmt(s, stmt, "inserting an annotation", err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no item with id %lld", (long long)a->item_id);
@@ -856,6 +872,40 @@ static int sq_annotation_insert(struct lo_store *st, const struct lo_annotation 
         return rc;
     if (id_out)
         *id_out = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static int sq_annotation_insert_many(struct lo_store *st, const struct lo_annotation *a,
+                                     size_t n, int64_t *ids_out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "annotation_insert_many", err);
+    if (rc)
+        return rc;
+    size_t done = 0;
+    while (n - done >= SQ_ANN_BATCH) {
+        rc = sq_stmt(s, S_ANNOTATION_INSERT_BATCH, &stmt, err);
+        if (rc)
+            return rc;
+        for (int i = 0; i < SQ_ANN_BATCH; i++)
+            bind_annotation(stmt, 1 + 10 * i, &a[done + (size_t)i]);
+        rc = sq_exec_stmt(s, stmt, "inserting annotations", err);
+        if (rc == LO_ENOTFOUND)
+            break; /* the statement stored nothing: redo its rows one by one to name the item */
+        if (rc)
+            return rc;
+        /* One statement gives new rows max(rowid) + 1, + 2, ... in order. */
+        int64_t last = sqlite3_last_insert_rowid(s->db);
+        for (int i = 0; ids_out && i < SQ_ANN_BATCH; i++)
+            ids_out[done + (size_t)i] = last - SQ_ANN_BATCH + 1 + i;
+        done += SQ_ANN_BATCH;
+    }
+    for (; done < n; done++) {
+        rc = sq_annotation_insert(st, &a[done], ids_out ? &ids_out[done] : NULL, err);
+        if (rc)
+            return rc;
+    }
     return 0;
 }
 
@@ -1232,6 +1282,7 @@ static const struct lo_store_ops sq_ops = {
     .item_find = sq_item_find,
     .item_set_gold = sq_item_set_gold,
     .annotation_insert = sq_annotation_insert,
+    .annotation_insert_many = sq_annotation_insert_many,
     .prediction_insert = sq_prediction_insert,
     .event_append = sq_event_append,
     .event_list = sq_event_list,

@@ -529,6 +529,61 @@ static void test_annotation_on_unknown_item_is_not_found(struct lo_store *st)
     CHECK_INT(st->ops->rollback(st), 0);
 }
 
+struct id_check {
+    const int64_t *ids;
+    int row, mismatches;
+};
+
+/* Row k (0 or 1) must hold the annotations with index i % 2 == k, with their reported ids. */
+static int check_ids(void *ctx, const struct lo_export_row *row)
+{
+    struct id_check *c = ctx;
+    for (size_t j = 0; j < row->n_annotations; j++)
+        c->mismatches += row->annotations[j].id != c->ids[2 * j + (size_t)c->row];
+    c->row++;
+    return 0;
+}
+
+static void test_annotation_insert_many_stores_all_in_order(struct lo_store *st)
+{
+    struct lo_error err;
+    enum { N = 37 }; /* more than one statement's worth of rows, and a remainder */
+    static char who[N][16];
+    struct lo_annotation a[N];
+    int64_t ids[N];
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t i1 = add_item(st, pid, "one", "{}");
+    int64_t i2 = add_item(st, pid, "two", "{}");
+    CHECK(i1 > 0 && i2 > 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(who[i], sizeof(who[i]), "a%d", i);
+        a[i] = (struct lo_annotation){ .item_id = i % 2 ? i2 : i1, .annotator = who[i],
+                                       .value_json = "1", .working_seconds = NAN };
+    }
+    CHECK_INT(st->ops->annotation_insert_many(st, a, N, ids, &err), 0);
+    for (int i = 1; i < N; i++)
+        CHECK(ids[i] > ids[i - 1]);
+    struct lo_project_counts c;
+    CHECK_INT(st->ops->project_counts(st, pid, &c, &err), 0);
+    CHECK_INT(c.annotations, N);
+    CHECK_INT(c.annotators, N);
+    struct id_check check = { .ids = ids };
+    CHECK_INT(st->ops->export_scan(st, pid, check_ids, &check, &err), 0);
+    CHECK_INT(check.row, 2);
+    CHECK_INT(check.mismatches, 0);
+
+    /* An unknown item is named, and the caller rolls the whole batch back. */
+    a[20].item_id = 4242;
+    lo_error_clear(&err);
+    CHECK_INT(st->ops->annotation_insert_many(st, a, N, NULL, &err), LO_ENOTFOUND);
+    CHECK(strstr(err.msg, "4242") != NULL);
+    CHECK_INT(st->ops->rollback(st), 0);
+    CHECK_INT(st->ops->project_counts(st, pid, &c, &err), 0);
+    CHECK_INT(c.annotations, 0);
+}
+
 static int collect_event(void *ctx, const struct lo_event *e)
 {
     struct lo_buf *b = ctx;
@@ -769,6 +824,7 @@ static void test_deleting_a_project_deletes_everything_in_it(struct lo_store *st
     X(test_annotation_and_prediction_provenance_round_trip)                                    \
     X(test_unknown_provenance_reads_back_as_unknown)                                           \
     X(test_annotation_on_unknown_item_is_not_found)                                            \
+    X(test_annotation_insert_many_stores_all_in_order)                                         \
     X(test_events_are_listed_in_order)                                                         \
     X(test_export_scan_orders_and_groups_items)                                                \
     X(test_export_scan_stops_when_the_callback_says_so)                                        \
