@@ -58,6 +58,9 @@ for build in build build-asan; do
   done
 done
 
+echo "== fuzz (libFuzzer, bounded runs from the seed corpora)"
+run_one "fuzz" bash scripts/fuzz.sh
+
 rm -rf "$log_dir"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "app/app.h"
+#include "io/labels.h"
 #include "cli/cli.h"
 
 /* Prints v compactly on one line and releases it. */
@@ -21,5 +22,20 @@ int lo_cli_fail_app(struct lo_cli *cli, struct lo_app *app, const struct lo_erro
 
 /* Reads a whole file ("-": stdin) up to max bytes into a NUL-terminated malloc'd string. */
 int lo_cli_read_file(const char *path, size_t max, char **out, struct lo_error *err);
+
+/* The labels a statistics command works on: the file at path, or, with --project P, the
+ * project's annotations of one schema field (--field F; default: the only field) in the
+ * database of --db. Known answers come from gold_path and the file's gold column, or from the
+ * project's gold items. */
+int lo_cli_load_ratings(struct lo_cli *cli, const struct lo_args *args, const char *path,
+                        enum lo_format fmt, const struct lo_label_mapping *map,
+                        const char *gold_path, struct lo_arena *arena, struct lo_ratings *out,
+                        struct lo_error *err);
+
+/* How many positional arguments a statistics command expects: 0 with --project, else 1. */
+int lo_cli_ratings_npos(const struct lo_args *args);
+
+/* The name of the data: the file path, or the project's name with --project. */
+const char *lo_cli_ratings_path(const struct lo_args *args);
 
 #endif

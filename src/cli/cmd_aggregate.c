@@ -4,6 +4,7 @@
  * writes CSVs and a summary. It decides nothing about the statistics; an undefined number
  * (the log-likelihood of a vote, accuracy without gold) is printed as such, never as NaN.
  */
+#include "cli/cli_app.h"
 #include "cli/commands.h"
 
 #include <jansson.h>
@@ -275,9 +276,9 @@ static int run_aggregate(struct lo_cli *cli, const struct lo_args *args)
 {
     struct lo_error err;
     lo_error_clear(&err);
-    if (args->npos != 1)
+    if (args->npos != lo_cli_ratings_npos(args))
         return lo_cli_usage(cli, "aggregate needs exactly one FILE (got %d)", args->npos);
-    const char *path = args->pos[0];
+    const char *path = lo_cli_ratings_path(args);
     const char *out_path = lo_args_get(args, "out");
     if (!out_path)
         return lo_cli_usage(cli, "--out OUT is required (a CSV item,label,confidence)");
@@ -305,7 +306,7 @@ static int run_aggregate(struct lo_cli *cli, const struct lo_args *args)
     struct lo_ratings r;
     struct lo_infer_result res;
     int code = 0;
-    rc = lo_ratings_load(path, fmt, &map, gold_path, &arena, &r, &err);
+    rc = lo_cli_load_ratings(cli, args, path, fmt, &map, gold_path, &arena, &r, &err);
     if (rc)
         goto fail;
     rc = lo_infer(&r, &opt, &arena, &res, &err);
@@ -357,6 +358,8 @@ static const struct lo_optspec aggregate_opts[] = {
     { "smoothing", true, "pseudo-count for M-steps (defaults: ds, onecoin 0; glad .01; mace .5; wmv 1)" },
     { "clamp-gold", false, "hold items with a known answer at it during EM" },
     { "format", true, "csv, tsv or jsonl (default: from the extension)" },
+    { "project", true, "a project\'s annotations instead of FILE (with --db)" },
+    { "field", true, "with --project: the schema field (default: the only one)" },
     { "item-field", true, "item column (default item, task, question, orig_id, ...)" },
     { "annotator-field", true, "annotator column (default annotator, worker, ...)" },
     { "label-field", true, "label column (default label, answer, response, ...)" },

@@ -13,6 +13,7 @@
 #include "base/arena.h"
 #include "base/limits.h"
 #include "base/rng.h"
+#include "cli/cli_app.h"
 #include "cli/commands.h"
 #include "io/agree_input.h"
 #include "io/ratings_load.h"
@@ -37,7 +38,7 @@ struct ci_opts {
     unsigned long long seed;
 };
 
-static int load_input(const char *path, const char *shape, const struct lo_args *args,
+static int load_input(struct lo_cli *cli, const char *path, const char *shape, const struct lo_args *args,
                       struct lo_arena *arena, struct agree_input *in, struct lo_error *err)
 {
     enum lo_format fmt = LO_FMT_AUTO;
@@ -57,7 +58,7 @@ static int load_input(const char *path, const char *shape, const struct lo_args 
             struct lo_label_mapping map = { lo_args_get(args, "item-field"),
                                             lo_args_get(args, "annotator-field"),
                                             lo_args_get(args, "label-field"), NULL };
-            rc = lo_ratings_load(path, fmt, &map, NULL, arena, &r, err);
+            rc = lo_cli_load_ratings(cli, args, path, fmt, &map, NULL, arena, &r, err);
         } else {
             rc = lo_agree_read_wide(path, fmt, lo_args_get(args, "item-field"),
                                     lo_args_get(args, "missing"), arena, &r, err);
@@ -441,12 +442,9 @@ static int parse_ci(const struct lo_args *args, struct ci_opts *ci, struct lo_er
 
 static int run_agree(struct lo_cli *cli, const struct lo_args *args)
 {
-    if (lo_args_has(args, "project"))
-        return lo_cli_usage(cli, "--project is not available yet; export the project's labels "
-                                 "and give the file");
-    if (args->npos != 1)
+    if (args->npos != lo_cli_ratings_npos(args))
         return lo_cli_usage(cli, "agree needs one FILE (\"-\" reads standard input)");
-    const char *path = args->pos[0];
+    const char *path = lo_cli_ratings_path(args);
     struct lo_error err;
     lo_error_clear(&err);
 
@@ -486,7 +484,7 @@ static int run_agree(struct lo_cli *cli, const struct lo_args *args)
     struct metric_out outs[M_COUNT + 4];
     size_t nout = 0;
     struct lo_agree_by_annotator by;
-    rc = load_input(path, shape, args, &arena, &in, &err);
+    rc = load_input(cli, path, shape, args, &arena, &in, &err);
     if (rc)
         goto fail;
     rc = load_weights(wspec, &in.d, &arena, &w, &err);
@@ -593,7 +591,8 @@ static const struct lo_optspec agree_opts[] = {
     { "bootstrap", true, "bootstrap replicates (default 1000)" },
     { "seed", true, "bootstrap seed (default 1)" },
     { "by-annotator", false, "pairwise agreement matrix and each annotator against the rest" },
-    { "project", true, "a project's annotations (not available yet)" },
+    { "project", true, "a project's annotations instead of FILE (with --db)" },
+    { "field", true, "with --project: the schema field (default: the only one)" },
     { NULL, false, NULL },
 };
 

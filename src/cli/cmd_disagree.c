@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "cli/cli_app.h"
 #include "cli/commands.h"
 #include "io/ratings_load.h"
 #include "quality/disagree.h"
@@ -187,9 +188,9 @@ static void render_text(struct lo_cli *cli, const char *path, const struct lo_ra
 
 static int run_disagree(struct lo_cli *cli, const struct lo_args *args)
 {
-    if (args->npos != 1)
+    if (args->npos != lo_cli_ratings_npos(args))
         return lo_cli_usage(cli, "disagree needs exactly one FILE");
-    const char *path = args->pos[0];
+    const char *path = lo_cli_ratings_path(args);
     const char *method = lo_args_get(args, "consensus");
     if (!method)
         method = "mv";
@@ -222,7 +223,7 @@ static int run_disagree(struct lo_cli *cli, const struct lo_args *args)
     struct lo_item_uncertainty *unc;
     struct lo_annotator_confusion ac;
     size_t n_pairs, n_multi, n_unc;
-    rc = lo_ratings_load(path, fmt, &map, NULL, &arena, &r, &err);
+    rc = lo_cli_load_ratings(cli, args, path, fmt, &map, NULL, &arena, &r, &err);
     if (rc)
         goto fail;
     if (r.n == 0) {
@@ -256,6 +257,8 @@ static const struct lo_optspec disagree_opts[] = {
     { "consensus", true, "mv (majority vote, default) or ds (Dawid-Skene posterior)" },
     { "top", true, "how many confusion pairs and uncertain items to list (default 10)" },
     { "format", true, "csv, tsv or jsonl (default: from the file name)" },
+    { "project", true, "a project\'s annotations instead of FILE (with --db)" },
+    { "field", true, "with --project: the schema field (default: the only one)" },
     { "item-field", true, "column holding the item" },
     { "annotator-field", true, "column holding the annotator" },
     { "label-field", true, "column holding the label" },

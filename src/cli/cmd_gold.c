@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "cli/cli_app.h"
 #include "cli/commands.h"
 #include "io/ratings_load.h"
 #include "quality/audit.h"
@@ -244,9 +245,9 @@ static int run_gold(struct lo_cli *cli, const struct lo_args *args)
 {
     struct lo_error err;
     lo_error_clear(&err);
-    if (args->npos != 1)
+    if (args->npos != lo_cli_ratings_npos(args))
         return lo_cli_usage(cli, "gold needs exactly one FILE (got %d)", args->npos);
-    const char *path = args->pos[0];
+    const char *path = lo_cli_ratings_path(args);
     struct gold_opts o;
     int rc = parse_opts(args, &o, &err);
     if (rc)
@@ -269,7 +270,7 @@ static int run_gold(struct lo_cli *cli, const struct lo_args *args)
     struct lo_ratings r;
     size_t gold_items, no_gold, ignored;
     int code;
-    rc = lo_ratings_load(path, fmt, &map, lo_args_get(args, "gold"), &arena, &r, &err);
+    rc = lo_cli_load_ratings(cli, args, path, fmt, &map, lo_args_get(args, "gold"), &arena, &r, &err);
     if (rc)
         goto fail;
     struct annot_score *s = lo_arena_calloc(&arena, r.n_annotators + 1, sizeof(*s));
@@ -308,6 +309,8 @@ static const struct lo_optspec gold_opts_spec[] = {
     { "alpha", true, "SPRT: risk of failing a good annotator (default 0.05)" },
     { "beta", true, "SPRT: risk of passing a bad annotator (default 0.05)" },
     { "format", true, "csv, tsv or jsonl (default: from the extension)" },
+    { "project", true, "a project\'s annotations instead of FILE (with --db)" },
+    { "field", true, "with --project: the schema field (default: the only one)" },
     { "item-field", true, "item column (default item, task, question, orig_id, ...)" },
     { "annotator-field", true, "annotator column (default annotator, worker, ...)" },
     { "label-field", true, "label column (default label, answer, response, ...)" },

@@ -147,4 +147,17 @@ expect_eq "rte: inferred schema has the two classes" "$(jget "$out" 'j["schema"]
 run --db "$T/ref_anger.db" project show anger --json
 expect_eq "anger: --numeric infers a rating" "$(jget "$out" 'j["schema"]["fields"][0]["type"]')" "rating"
 
+# --- statistics over a project give the numbers of the file ---------------------------------
+RTE="$REF/crowd/snow2008/rte.standardized.tsv"
+run --db "$T/ref_rte.db" agree --project rte --metric alpha --json
+p_alpha=$(jget "$out" 'j["value"]')
+run agree "$RTE" --metric alpha --json
+expect_eq "agree --project equals agree on the file" "$p_alpha" "$(jget "$out" 'j["value"]')"
+run --db "$T/ref_rte.db" aggregate --project rte --method ds --out "$T/ds.csv" --json
+expect_rc "aggregate --project" 0
+expect_eq "aggregate --project scores against the project's gold" "$(jget "$out" 'j["accuracy"]["value"]')" "0.9275"
+run --db "$T/ref_rte.db" gold --project rte --json; expect_rc "gold --project" 0
+run --db "$T/ref_rte.db" agree --project nowhere; expect_rc "agree on an unknown project fails" 1
+run --db "$T/ref_rte.db" agree "$RTE" --field label; expect_rc "--field without --project is a usage error" 2
+
 finish
