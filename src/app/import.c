@@ -231,8 +231,11 @@ static int value_text(struct import_ctx *c, const json_t *value, const json_t *p
     return *out ? 0 : lo_error_set(err, LO_ENOMEM, "out of memory");
 }
 
-static int import_annotation(struct import_ctx *c, int64_t item_id, const json_t *payload,
-                             const json_t *a, size_t index, bool dry, struct lo_error *err)
+/* Reads one annotation of an export-shaped line into *ann, validating its value; *value_out
+ * (malloc'd) backs ann->value_json. Strings in ann are borrowed from a. */
+static int annotation_from_json(struct import_ctx *c, const json_t *payload, const json_t *a,
+                                size_t index, struct lo_annotation *ann, char **value_out,
+                                struct lo_error *err)
 {
     char what[64];
     snprintf(what, sizeof(what), "annotations[%zu]", index);
@@ -244,15 +247,9 @@ static int import_annotation(struct import_ctx *c, int64_t item_id, const json_t
     if (strlen(annotator) > LO_LIMIT_NAME)
         return lo_error_field(err, LO_ELIMIT, what, "annotator name longer than %d bytes",
                               LO_LIMIT_NAME);
-    char *value = NULL;
-    int rc = value_text(c, json_object_get(a, "value"), payload, what, &value, err);
-    if (rc)
-        return rc;
-    struct lo_annotation ann = {
+    *ann = (struct lo_annotation){
         .project_id = c->project.id,
-        .item_id = item_id,
         .annotator = annotator,
-        .value_json = value,
         .created_ms = c->now_ms,
         .guideline_version = c->project.guideline_version,
         .schema_version = c->project.schema_version,
@@ -261,38 +258,38 @@ static int import_annotation(struct import_ctx *c, int64_t item_id, const json_t
         .source = "import",
     };
     const json_t *t = json_object_get(a, "created");
-    if (t && !parse_time(t, &ann.created_ms)) {
-        free(value);
+    if (t && !parse_time(t, &ann->created_ms))
         return lo_error_field(err, LO_EINVAL, what,
                               "created must be a time like 2026-11-27T21:00:00.000Z");
-    }
-    if (json_object_get(a, "guideline_version"))
-        ann.guideline_version = (int)json_integer_value(json_object_get(a, "guideline_version"));
-    if (json_object_get(a, "schema_version"))
-        ann.schema_version = (int)json_integer_value(json_object_get(a, "schema_version"));
+    const json_t *gv = json_object_get(a, "guideline_version");
+    const json_t *sv = json_object_get(a, "schema_version");
+    if (gv && !json_is_null(gv) && !json_is_integer(gv))
+        return lo_error_field(err, LO_EINVAL, what, "guideline_version must be an integer");
+    if (sv && !json_is_null(sv) && !json_is_integer(sv))
+        return lo_error_field(err, LO_EINVAL, what, "schema_version must be an integer");
+    if (gv)
+        ann->guideline_version = (int)json_integer_value(gv);
+    if (sv)
+        ann->schema_version = (int)json_integer_value(sv);
     if (json_is_string(json_object_get(a, "workflow_stage")))
-        ann.workflow_stage = json_string_value(json_object_get(a, "workflow_stage"));
+        ann->workflow_stage = json_string_value(json_object_get(a, "workflow_stage"));
     if (json_is_string(json_object_get(a, "lease_id")))
-        ann.lease_id = json_string_value(json_object_get(a, "lease_id"));
+        ann->lease_id = json_string_value(json_object_get(a, "lease_id"));
     if (json_is_number(json_object_get(a, "working_seconds")))
-        ann.working_seconds = json_number_value(json_object_get(a, "working_seconds"));
+        ann->working_seconds = json_number_value(json_object_get(a, "working_seconds"));
     if (json_is_string(json_object_get(a, "source")))
-        ann.source = json_string_value(json_object_get(a, "source"));
-    if (dry) {
-        free(value);
-        return 0;
-    }
-    int64_t id;
-    rc = c->app->store->ops->annotation_insert(c->app->store, &ann, &id, err);
-    free(value);
-    if (!rc)
-        c->rep->annotations++;
-    return rc;
+        ann->source = json_string_value(json_object_get(a, "source"));
+    int rc = value_text(c, json_object_get(a, "value"), payload, what, value_out, err);
+    if (rc)
+        return rc;
+    ann->value_json = *value_out;
+    return 0;
 }
 
-static int import_prediction_obj(struct import_ctx *c, int64_t item_id, const json_t *payload,
-                                 const json_t *p, const char *what, bool dry,
-                                 struct lo_error *err)
+/* Reads one prediction into *pr, validating its value; *value_out backs pr->value_json. */
+static int prediction_from_json(struct import_ctx *c, const json_t *payload, const json_t *p,
+                                const char *what, struct lo_prediction *pr, char **value_out,
+                                struct lo_error *err)
 {
     if (!json_is_object(p))
         return lo_error_field(err, LO_EINVAL, what, "a prediction must be a JSON object");
@@ -308,33 +305,37 @@ static int import_prediction_obj(struct import_ctx *c, int64_t item_id, const js
     const json_t *score = json_object_get(p, "score");
     if (score && !json_is_null(score) && !json_is_number(score))
         return lo_error_field(err, LO_EINVAL, what, "score must be a number");
-    char *value = NULL;
-    int rc = value_text(c, json_object_get(p, "value"), payload, what, &value, err);
-    if (rc)
-        return rc;
-    struct lo_prediction pr = {
+    *pr = (struct lo_prediction){
         .project_id = c->project.id,
-        .item_id = item_id,
         .model_name = model,
         .model_version = version,
-        .value_json = value,
         .score = json_is_number(score) ? json_number_value(score) : NAN,
         .created_ms = c->now_ms,
     };
     const json_t *t = json_object_get(p, "created");
-    if (t && !parse_time(t, &pr.created_ms)) {
-        free(value);
+    if (t && !parse_time(t, &pr->created_ms))
         return lo_error_field(err, LO_EINVAL, what, "created must be a time");
+    int rc = value_text(c, json_object_get(p, "value"), payload, what, value_out, err);
+    if (rc)
+        return rc;
+    pr->value_json = *value_out;
+    return 0;
+}
+
+static int insert_prediction(struct import_ctx *c, int64_t item_id, const json_t *payload,
+                             const json_t *p, const char *what, struct lo_error *err)
+{
+    struct lo_prediction pr;
+    char *value = NULL;
+    int rc = prediction_from_json(c, payload, p, what, &pr, &value, err);
+    if (!rc) {
+        int64_t id;
+        pr.item_id = item_id;
+        rc = c->app->store->ops->prediction_insert(c->app->store, &pr, &id, err);
+        if (!rc)
+            c->rep->predictions++;
     }
-    if (dry) {
-        free(value);
-        return 0;
-    }
-    int64_t id;
-    rc = c->app->store->ops->prediction_insert(c->app->store, &pr, &id, err);
     free(value);
-    if (!rc)
-        c->rep->predictions++;
     return rc;
 }
 
@@ -359,14 +360,56 @@ static int check_external_id(const char *id, struct lo_error *err)
     return 0;
 }
 
-/* One item from a parsed JSONL object (taken over). raw, when not empty, is the object's text
- * exactly as read: when the payload is the object itself it is stored as given, which spares
- * serialising it again (the id key stays in the payload then). */
-static int import_item_object(struct import_ctx *c, json_t *obj, struct lo_str raw,
-                              struct lo_error *err)
+/* An item read and validated, waiting to be written with its batch. */
+struct pending_item {
+    json_t *obj;                  /* held: annotation strings point into it */
+    char ext[LO_LIMIT_EXTERNAL_ID + 1];
+    char *payload_text;
+    char *gold_text;
+    struct lo_annotation *anns;
+    char **ann_values;
+    size_t n_anns;
+    struct lo_prediction *preds;
+    char **pred_values;
+    size_t n_preds;
+};
+
+#define ITEM_BATCH 64
+
+struct item_batch {
+    struct pending_item p[ITEM_BATCH];
+    struct lo_item items[ITEM_BATCH];
+    int64_t ids[ITEM_BATCH];
+    enum lo_item_outcome outcomes[ITEM_BATCH];
+    size_t n;
+};
+
+static void pending_free(struct pending_item *p)
+{
+    for (size_t i = 0; i < p->n_anns; i++)
+        free(p->ann_values[i]);
+    for (size_t i = 0; i < p->n_preds; i++)
+        free(p->pred_values[i]);
+    free(p->anns);
+    free(p->ann_values);
+    free(p->preds);
+    free(p->pred_values);
+    free(p->payload_text);
+    free(p->gold_text);
+    json_decref(p->obj);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Reads and validates one item object (taken over) into *p. raw, when not empty, is the
+ * object's text exactly as read: when the payload is the object itself it is stored as given,
+ * which spares serialising it again. Nothing is written here: a record that fails leaves
+ * nothing behind. */
+static int prepare_item(struct import_ctx *c, json_t *obj, struct lo_str raw,
+                        struct pending_item *p, struct lo_error *err)
 {
     int rc = 0;
-    char ext[LO_LIMIT_EXTERNAL_ID + 1];
+    memset(p, 0, sizeof(*p));
+    p->obj = obj;
     const char *id_key = c->o->id_field;
     json_t *idv = NULL;
     if (id_key) {
@@ -381,28 +424,28 @@ static int import_item_object(struct import_ctx *c, json_t *obj, struct lo_str r
         rc = lo_error_field(err, LO_EINVAL, c->o->id_field ? c->o->id_field : "id",
                             "no item id (a key id, external_id, item or item_id, or name it with "
                             "--id-field)");
-        goto out;
+        goto fail;
     }
-    rc = scalar_text(idv, ext, sizeof(ext));
+    rc = scalar_text(idv, p->ext, sizeof(p->ext));
     if (rc == LO_ELIMIT) {
         rc = lo_error_field(err, LO_ELIMIT, id_key, "item id longer than %d bytes",
                             LO_LIMIT_EXTERNAL_ID);
-        goto out;
+        goto fail;
     }
     if (rc) {
         rc = lo_error_field(err, LO_EINVAL, id_key, "item id must be a string or an integer");
-        goto out;
+        goto fail;
     }
-    rc = check_external_id(ext, err);
+    rc = check_external_id(p->ext, err);
     if (rc)
-        goto out;
+        goto fail;
 
     json_t *data = json_object_get(obj, "data");
     bool export_shape = json_is_object(data);
-    json_t *payload;
+    json_t *payload = obj;
     bool raw_payload = false;
     if (export_shape) {
-        payload = json_incref(data);
+        payload = data;
         /* Keep the payload's text as written, so an export read back exports the same bytes. */
         struct lo_str data_text;
         if (raw.len && lo_json_member_text(raw, "data", &data_text)) {
@@ -410,109 +453,176 @@ static int import_item_object(struct import_ctx *c, json_t *obj, struct lo_str r
             raw_payload = true;
         }
     } else if (raw.len && !c->o->text_field && !c->o->image_field) {
-        payload = json_incref(obj);
         raw_payload = true;
     } else {
-        payload = json_incref(obj);
         const char *maps[2][2] = { { c->o->text_field, "text" }, { c->o->image_field, "image" } };
         for (int m = 0; m < 2; m++) {
             if (!maps[m][0])
                 continue;
-            json_t *v = json_object_get(payload, maps[m][0]);
+            json_t *v = json_object_get(obj, maps[m][0]);
             if (!v) {
-                json_decref(payload);
                 rc = lo_error_field(err, LO_EINVAL, maps[m][0], "no key '%s' in the item",
                                     maps[m][0]);
-                goto out;
+                goto fail;
             }
-            json_object_set(payload, maps[m][1], v);
+            json_object_set(obj, maps[m][1], v);
             if (strcmp(maps[m][0], maps[m][1]) != 0)
-                json_object_del(payload, maps[m][0]);
+                json_object_del(obj, maps[m][0]);
         }
     }
     json_t *anns = export_shape ? json_object_get(obj, "annotations") : NULL;
     json_t *preds = export_shape ? json_object_get(obj, "predictions") : NULL;
     json_t *gold = export_shape ? json_object_get(obj, "gold") : NULL;
-    char *gold_text = NULL;
-    /* Check everything the record carries before writing any of it, so that a bad record
-     * leaves nothing behind when the import skips it. */
-    if (anns && !json_is_array(anns))
+    if (anns && !json_is_array(anns)) {
         rc = lo_error_field(err, LO_EINVAL, "annotations", "annotations must be an array");
-    if (!rc && preds && !json_is_array(preds))
+        goto fail;
+    }
+    if (preds && !json_is_array(preds)) {
         rc = lo_error_field(err, LO_EINVAL, "predictions", "predictions must be an array");
-    if (!rc && json_array_size(anns) > LO_LIMIT_ANNOTATIONS_PER_ITEM)
+        goto fail;
+    }
+    size_t na = json_array_size(anns), np = json_array_size(preds);
+    if (na > LO_LIMIT_ANNOTATIONS_PER_ITEM) {
         rc = lo_error_field(err, LO_ELIMIT, "annotations",
                             "more than %d annotations on one item (LO_LIMIT_ANNOTATIONS_PER_ITEM)",
                             LO_LIMIT_ANNOTATIONS_PER_ITEM);
-    if (!rc && gold && !json_is_null(gold))
-        rc = value_text(c, gold, payload, "gold", &gold_text, err);
-    for (size_t i = 0; !rc && i < json_array_size(anns); i++)
-        rc = import_annotation(c, 0, payload, json_array_get(anns, i), i, true, err);
-    for (size_t i = 0; !rc && i < json_array_size(preds); i++) {
-        char what[64];
-        snprintf(what, sizeof(what), "predictions[%zu]", i);
-        rc = import_prediction_obj(c, 0, payload, json_array_get(preds, i), what, true, err);
+        goto fail;
     }
-    char *payload_text = NULL;
-    if (!rc)
-        payload_text = raw_payload ? strndup(raw.ptr, raw.len) : lo_json_dump(payload);
-    if (!rc && !payload_text)
+    if (gold && !json_is_null(gold)) {
+        rc = value_text(c, gold, payload, "gold", &p->gold_text, err);
+        if (rc)
+            goto fail;
+    }
+    if (na) {
+        p->anns = calloc(na, sizeof(*p->anns));
+        p->ann_values = calloc(na, sizeof(char *));
+        if (!p->anns || !p->ann_values) {
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < na; i++) {
+            rc = annotation_from_json(c, payload, json_array_get(anns, i), i, &p->anns[i],
+                                      &p->ann_values[i], err);
+            if (rc)
+                goto fail;
+            p->n_anns++;
+        }
+    }
+    if (np) {
+        p->preds = calloc(np, sizeof(*p->preds));
+        p->pred_values = calloc(np, sizeof(char *));
+        if (!p->preds || !p->pred_values) {
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < np; i++) {
+            char what[64];
+            snprintf(what, sizeof(what), "predictions[%zu]", i);
+            rc = prediction_from_json(c, payload, json_array_get(preds, i), what, &p->preds[i],
+                                      &p->pred_values[i], err);
+            if (rc)
+                goto fail;
+            p->n_preds++;
+        }
+    }
+    p->payload_text = raw_payload ? strndup(raw.ptr, raw.len) : lo_json_dump(payload);
+    if (!p->payload_text) {
         rc = lo_error_set(err, LO_ENOMEM, "out of memory");
-    if (rc) {
-        free(gold_text);
-        json_decref(payload);
-        goto out;
+        goto fail;
     }
-    struct lo_item item = {
-        .project_id = c->project.id,
-        .external_id = ext,
-        .payload_json = payload_text,
-        .created_ms = c->now_ms,
-    };
-    int64_t item_id;
-    enum lo_item_outcome oc;
-    rc = c->app->store->ops->item_insert(c->app->store, &item,
-                                         c->o->update ? LO_ITEM_UPDATE : LO_ITEM_SKIP, &item_id,
-                                         &oc, err);
-    free(payload_text);
-    if (rc) {
-        free(gold_text);
-        json_decref(payload);
-        goto out;
-    }
-    count_outcome(c->rep, oc);
-    if (oc == LO_ITEM_EXISTED || oc == LO_ITEM_UNCHANGED) {
-        c->rep->annotations_skipped += (int64_t)json_array_size(anns);
-        free(gold_text);
-        json_decref(payload);
-        goto out;
-    }
-    if (gold_text) {
-        rc = c->app->store->ops->item_set_gold(c->app->store, item_id, gold_text, err);
-        if (!rc)
-            c->rep->gold++;
-    }
-    free(gold_text);
-    for (size_t i = 0; !rc && i < json_array_size(anns); i++)
-        rc = import_annotation(c, item_id, payload, json_array_get(anns, i), i, false, err);
-    for (size_t i = 0; !rc && i < json_array_size(preds); i++) {
-        char what[64];
-        snprintf(what, sizeof(what), "predictions[%zu]", i);
-        rc = import_prediction_obj(c, item_id, payload, json_array_get(preds, i), what, false,
-                                   err);
-    }
-    json_decref(payload);
-out:
-    json_decref(obj);
+    return 0;
+fail:
+    pending_free(p);
     return rc;
+}
+
+/* Writes a batch of prepared items and everything attached to them. Only store failures can
+ * happen here, and they stop the import. */
+static int flush_items(struct import_ctx *c, struct item_batch *b, struct lo_error *err)
+{
+    struct lo_store *st = c->app->store;
+    int rc = 0;
+    if (b->n == 0)
+        return 0;
+    for (size_t i = 0; i < b->n; i++)
+        b->items[i] = (struct lo_item){
+            .project_id = c->project.id,
+            .external_id = b->p[i].ext,
+            .payload_json = b->p[i].payload_text,
+            .created_ms = c->now_ms,
+        };
+    rc = st->ops->item_insert_many(st, b->items, b->n,
+                                   c->o->update ? LO_ITEM_UPDATE : LO_ITEM_SKIP, b->ids,
+                                   b->outcomes, err);
+    for (size_t i = 0; !rc && i < b->n; i++) {
+        struct pending_item *p = &b->p[i];
+        count_outcome(c->rep, b->outcomes[i]);
+        if (b->outcomes[i] == LO_ITEM_EXISTED || b->outcomes[i] == LO_ITEM_UNCHANGED) {
+            c->rep->annotations_skipped += (int64_t)p->n_anns;
+            continue;
+        }
+        if (p->gold_text) {
+            rc = st->ops->item_set_gold(st, b->ids[i], p->gold_text, err);
+            if (rc)
+                break;
+            c->rep->gold++;
+        }
+        if (p->n_anns) {
+            for (size_t k = 0; k < p->n_anns; k++)
+                p->anns[k].item_id = b->ids[i];
+            int64_t stack_ids[64];
+            int64_t *ids = p->n_anns <= 64 ? stack_ids : malloc(p->n_anns * sizeof(int64_t));
+            if (!ids) {
+                rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+                break;
+            }
+            rc = st->ops->annotation_insert_many(st, p->anns, p->n_anns, ids, err);
+            if (ids != stack_ids)
+                free(ids);
+            if (rc)
+                break;
+            c->rep->annotations += (int64_t)p->n_anns;
+        }
+        for (size_t k = 0; k < p->n_preds; k++) {
+            int64_t id;
+            p->preds[k].item_id = b->ids[i];
+            rc = st->ops->prediction_insert(st, &p->preds[k], &id, err);
+            if (rc)
+                break;
+            c->rep->predictions++;
+        }
+    }
+    for (size_t i = 0; i < b->n; i++)
+        pending_free(&b->p[i]);
+    b->n = 0;
+    return rc;
+}
+
+/* Adds one item object (taken over) to the batch, writing the batch when it is full. A record
+ * that fails validation returns LO_EINVAL/LO_ELIMIT and is not in the batch. */
+static int batch_item(struct import_ctx *c, struct item_batch *b, json_t *obj, struct lo_str raw,
+                      struct lo_error *err)
+{
+    int rc = prepare_item(c, obj, raw, &b->p[b->n], err);
+    if (rc)
+        return rc;
+    b->n++;
+    if (b->n == ITEM_BATCH)
+        return flush_items(c, b, err) ? LO_ESTORE : 0;
+    return 0;
 }
 
 static int import_items_jsonl(struct import_ctx *c, FILE *fp, struct lo_error *err)
 {
     struct lo_jsonl_pipe *pipe;
+    struct item_batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
     int rc = lo_jsonl_pipe_start(&pipe, fp, c->path, LO_LIMIT_JSONL_LINE, err);
-    if (rc)
+    if (rc) {
+        free(b);
         return rc;
+    }
     struct lo_jsonl_rec rec;
     for (;;) {
         rc = lo_jsonl_pipe_next(pipe, &rec, err);
@@ -531,13 +641,21 @@ static int import_items_jsonl(struct import_ctx *c, FILE *fp, struct lo_error *e
                 break;
             continue;
         }
-        rc = import_item_object(c, json_incref(rec.obj), rec.text, err);
+        /* The payload text must outlive the pipe's batch: prepare_item copies it. */
+        rc = batch_item(c, b, json_incref(rec.obj), rec.text, err);
+        if (rc == LO_ESTORE && err->code != LO_EINVAL && err->code != LO_ELIMIT)
+            rc = err->code ? err->code : LO_ESTORE;
         if (rc) {
             rc = reject(c, rec.line, rec.text, rc, err);
             if (rc)
                 break;
         }
     }
+    if (!rc)
+        rc = flush_items(c, b, err);
+    for (size_t i = 0; i < b->n; i++)
+        pending_free(&b->p[i]);
+    free(b);
     lo_jsonl_pipe_stop(pipe);
     return rc;
 }
@@ -559,6 +677,11 @@ static int import_items_csv(struct import_ctx *c, FILE *fp, char delim, struct l
     struct lo_str *f;
     size_t n;
     char **names = NULL;
+    struct item_batch *b = calloc(1, sizeof(*b));
+    if (!b) {
+        lo_csv_close(&r);
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    }
     size_t ncols = 0;
     rc = lo_csv_next(&r, &f, &n, err);
     if (rc <= 0) {
@@ -646,7 +769,9 @@ static int import_items_csv(struct import_ctx *c, FILE *fp, char delim, struct l
         o2.image_field = NULL;
         const struct lo_import_opts *saved = c->o;
         c->o = &o2;
-        rc = import_item_object(c, obj, (struct lo_str){ NULL, 0 }, err);
+        rc = batch_item(c, b, obj, (struct lo_str){ NULL, 0 }, err);
+        if (rc == LO_ESTORE && err->code != LO_EINVAL && err->code != LO_ELIMIT)
+            rc = err->code ? err->code : LO_ESTORE;
         c->o = saved;
         if (rc) {
             rc = reject(c, r.record_line, (struct lo_str){ NULL, 0 }, rc, err);
@@ -654,7 +779,12 @@ static int import_items_csv(struct import_ctx *c, FILE *fp, char delim, struct l
                 break;
         }
     }
+    if (!rc)
+        rc = flush_items(c, b, err);
 out:
+    for (size_t i = 0; i < b->n; i++)
+        pending_free(&b->p[i]);
+    free(b);
     for (size_t i = 0; names && i < ncols; i++)
         free(names[i]);
     free(names);
@@ -973,7 +1103,7 @@ static int prediction_from_object(struct import_ctx *c, json_t *obj, struct lo_e
     }
     if (!json_object_get(obj, "model") && json_is_string(json_object_get(obj, "model_name")))
         json_object_set(obj, "model", json_object_get(obj, "model_name"));
-    return import_prediction_obj(c, item_id, NULL, obj, "prediction", false, err);
+    return insert_prediction(c, item_id, NULL, obj, "prediction", err);
 }
 
 int lo_app_import_predictions(struct lo_app *app, const char *project, const char *path,

@@ -1,11 +1,17 @@
 /*
- * jsonl_pipe.c - a producer thread (read + parse) and the caller as consumer, over a ring of
- * batches guarded by one mutex. The producer never touches a batch the consumer holds and vice
- * versa; a batch changes hands only under the mutex, which also orders the memory.
+ * jsonl_pipe.c - JSONL read and parsed by a small pool of producer threads, handed to the caller
+ * (the consumer) in file order.
+ *
+ * A ring of batch slots travels between the threads. A producer takes the next free slot and
+ * reads a batch of lines into it while holding the mutex (reading is cheap and must be in file
+ * order), then parses the batch with the mutex released, so several batches parse at once.
+ * The consumer takes slots strictly in ring order. Each slot's state changes only under the
+ * mutex, which also orders the memory between the threads.
  */
 #include "io/jsonl_pipe.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +19,11 @@
 #include "base/json.h"
 #include "io/csv.h"
 
-#define PIPE_BATCHES 4
+#define PIPE_SLOTS 6
+#define PIPE_PRODUCERS 2
 #define PIPE_BATCH_RECS 512
+
+enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_FULL, SLOT_CONSUMING };
 
 struct pipe_rec {
     long line;
@@ -24,118 +33,136 @@ struct pipe_rec {
     int code;
 };
 
-struct pipe_batch {
+struct pipe_slot {
     struct pipe_rec recs[PIPE_BATCH_RECS];
     size_t n;
     struct lo_buf buf;         /* line texts and error messages */
-    bool full;                 /* produced, not yet consumed */
+    enum slot_state state;
 };
 
 struct lo_jsonl_pipe {
-    pthread_t thread;
+    pthread_t threads[PIPE_PRODUCERS];
+    int n_threads;
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    struct pipe_batch batches[PIPE_BATCHES];
-    size_t produce_at, consume_at;
-    size_t consume_pos;        /* next record in the batch being consumed */
-    bool holding;              /* the consumer holds batches[consume_at] */
-    bool done;                 /* the producer has finished (end or fatal error) */
-    bool stop;                 /* the consumer wants the producer to end */
-    struct lo_error fatal;     /* the producer's fatal error, code 0 at a clean end */
+    struct pipe_slot slots[PIPE_SLOTS];
+    size_t fill_at;            /* next slot a producer takes */
+    size_t consume_at;         /* next slot the consumer takes */
+    size_t consume_pos;
+    bool holding;              /* the consumer holds slots[consume_at] */
+    bool read_done;            /* no more lines: end of file or a fatal error */
+    size_t end_at;             /* with read_done: the slot after the last one filled */
+    bool stop;                 /* the consumer wants the producers to end */
+    struct lo_error fatal;     /* a fatal read error, code 0 at a clean end */
     struct lo_line_reader lr;
 };
 
-static void batch_clear(struct pipe_batch *b)
+/* Reads up to a batch of lines into s (mutex held). Returns 0, or the reader's fatal error. */
+static int read_batch(struct lo_jsonl_pipe *p, struct pipe_slot *s, bool *eof,
+                      struct lo_error *err)
 {
-    for (size_t i = 0; i < b->n; i++)
-        json_decref(b->recs[i].obj);
-    b->n = 0;
-    lo_buf_reset(&b->buf);
+    *eof = false;
+    while (s->n < PIPE_BATCH_RECS) {
+        struct lo_str line;
+        lo_error_clear(err);
+        int rc = lo_lines_next(&p->lr, &line, err);
+        if (rc == 0) {
+            *eof = true;
+            return 0;
+        }
+        struct pipe_rec *r = &s->recs[s->n];
+        memset(r, 0, sizeof(*r));
+        if (rc < 0) {
+            if (rc != LO_EINVAL)
+                return rc; /* the reader cannot go on */
+            r->line = p->lr.line_no;
+            r->code = LO_EINVAL;
+            r->err_off = s->buf.len;
+            if (lo_buf_append(&s->buf, err->msg, strlen(err->msg) + 1))
+                return lo_error_set(err, LO_ENOMEM, "out of memory");
+            s->n++;
+            continue;
+        }
+        struct lo_str t = lo_str_trim(line);
+        if (t.len == 0)
+            continue;
+        r->line = p->lr.line_no;
+        r->text_off = s->buf.len;
+        r->text_len = t.len;
+        r->err_off = SIZE_MAX;
+        if (lo_buf_append(&s->buf, t.ptr, t.len) || lo_buf_putc(&s->buf, '\0'))
+            return lo_error_set(err, LO_ENOMEM, "out of memory");
+        s->n++;
+    }
+    return 0;
+}
+
+static void parse_batch(struct pipe_slot *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct pipe_rec *r = &s->recs[i];
+        if (r->code)
+            continue;
+        struct lo_error perr;
+        lo_error_clear(&perr);
+        r->obj = lo_json_parse(s->buf.data + r->text_off, r->text_len, &perr);
+        if (!r->obj) {
+            r->code = LO_EINVAL;
+            r->err_off = s->buf.len;
+            if (lo_buf_append(&s->buf, perr.msg, strlen(perr.msg) + 1))
+                r->err_off = SIZE_MAX; /* shown as a generic message */
+        }
+    }
 }
 
 static void *producer(void *arg)
 {
     struct lo_jsonl_pipe *p = arg;
+    json_t *stale[PIPE_BATCH_RECS];
     struct lo_error err;
-    lo_error_clear(&err);
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        struct pipe_batch *b = &p->batches[p->produce_at];
-        while (b->full && !p->stop)
+        while (!p->stop && !p->read_done && p->slots[p->fill_at].state != SLOT_FREE)
             pthread_cond_wait(&p->cond, &p->mu);
-        bool stop = p->stop;
-        pthread_mutex_unlock(&p->mu);
-        if (stop)
+        if (p->stop || p->read_done) {
+            pthread_mutex_unlock(&p->mu);
             break;
-        /* The batch is ours until we mark it full. Objects are freed here, on the thread that
-         * made them: freeing across threads costs glibc's malloc a lock per object. */
-        batch_clear(b);
-        int rc = 0;
-        while (b->n < PIPE_BATCH_RECS) {
-            struct lo_str line;
-            lo_error_clear(&err);
-            rc = lo_lines_next(&p->lr, &line, &err);
-            if (rc == 0)
-                break;
-            struct pipe_rec *r = &b->recs[b->n];
-            memset(r, 0, sizeof(*r));
-            if (rc < 0) {
-                if (rc != LO_EINVAL)
-                    break; /* fatal: the reader cannot go on */
-                r->line = p->lr.line_no;
-                r->code = LO_EINVAL;
-                r->err_off = b->buf.len;
-                if (lo_buf_append(&b->buf, err.msg, strlen(err.msg) + 1)) {
-                    rc = lo_error_set(&err, LO_ENOMEM, "out of memory");
-                    break;
-                }
-                b->n++;
-                rc = 1;
-                continue;
-            }
-            struct lo_str t = lo_str_trim(line);
-            if (t.len == 0)
-                continue;
-            r->line = p->lr.line_no;
-            r->text_off = b->buf.len;
-            r->text_len = t.len;
-            if (lo_buf_append(&b->buf, t.ptr, t.len)) {
-                rc = lo_error_set(&err, LO_ENOMEM, "out of memory");
-                break;
-            }
-            struct lo_error perr;
-            lo_error_clear(&perr);
-            r->obj = lo_json_parse(t.ptr, t.len, &perr);
-            if (!r->obj) {
-                r->code = LO_EINVAL;
-                r->err_off = b->buf.len;
-                if (lo_buf_append(&b->buf, perr.msg, strlen(perr.msg) + 1)) {
-                    rc = lo_error_set(&err, LO_ENOMEM, "out of memory");
-                    break;
-                }
-            }
-            b->n++;
         }
+        size_t at = p->fill_at;
+        struct pipe_slot *s = &p->slots[at];
+        s->state = SLOT_FILLING;
+        p->fill_at = (p->fill_at + 1) % PIPE_SLOTS;
+        /* Objects of the slot's last round are freed below, outside the mutex. */
+        size_t n_stale = 0;
+        for (size_t i = 0; i < s->n; i++)
+            if (s->recs[i].obj)
+                stale[n_stale++] = s->recs[i].obj;
+        s->n = 0;
+        lo_buf_reset(&s->buf);
+        bool eof = false;
+        int rc = read_batch(p, s, &eof, &err);
+        if (rc) {
+            p->fatal = err;
+            eof = true;
+        }
+        if (eof) {
+            p->read_done = true;
+            p->end_at = s->n ? (at + 1) % PIPE_SLOTS : at;
+            if (!s->n)
+                s->state = SLOT_FREE;
+            pthread_cond_broadcast(&p->cond);
+        }
+        pthread_mutex_unlock(&p->mu);
+        for (size_t i = 0; i < n_stale; i++)
+            json_decref(stale[i]);
+        if (!s->n)
+            break;
+        parse_batch(s);
         pthread_mutex_lock(&p->mu);
-        if (b->n) {
-            b->full = true;
-            p->produce_at = (p->produce_at + 1) % PIPE_BATCHES;
-        }
-        if (rc <= 0) {
-            if (rc < 0)
-                p->fatal = err;
-            p->done = true;
-        }
+        s->state = SLOT_FULL;
         pthread_cond_broadcast(&p->cond);
-        bool finished = p->done;
         pthread_mutex_unlock(&p->mu);
-        if (finished)
-            break;
     }
-    pthread_mutex_lock(&p->mu);
-    p->done = true;
-    pthread_cond_broadcast(&p->cond);
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -145,8 +172,8 @@ int lo_jsonl_pipe_start(struct lo_jsonl_pipe **out, FILE *fp, const char *path, 
     struct lo_jsonl_pipe *p = calloc(1, sizeof(*p));
     if (!p)
         return lo_error_set(err, LO_ENOMEM, "out of memory");
-    for (int i = 0; i < PIPE_BATCHES; i++)
-        lo_buf_init(&p->batches[i].buf, (max_line + 512) * PIPE_BATCH_RECS);
+    for (int i = 0; i < PIPE_SLOTS; i++)
+        lo_buf_init(&p->slots[i].buf, (max_line + 512) * PIPE_BATCH_RECS);
     int rc = lo_lines_open(&p->lr, fp, path, max_line, err);
     if (rc) {
         free(p);
@@ -156,12 +183,19 @@ int lo_jsonl_pipe_start(struct lo_jsonl_pipe **out, FILE *fp, const char *path, 
     json_decref(json_object());
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cond, NULL);
-    if (pthread_create(&p->thread, NULL, producer, p) != 0) {
+    for (int i = 0; i < PIPE_PRODUCERS; i++) {
+        if (pthread_create(&p->threads[i], NULL, producer, p) != 0)
+            break;
+        p->n_threads++;
+    }
+    if (p->n_threads == 0) {
         lo_lines_close(&p->lr);
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cond);
+        for (int i = 0; i < PIPE_SLOTS; i++)
+            lo_buf_free(&p->slots[i].buf);
         free(p);
-        return lo_error_set(err, LO_ENOMEM, "cannot start the parser thread");
+        return lo_error_set(err, LO_ENOMEM, "cannot start a parser thread");
     }
     *out = p;
     return 0;
@@ -171,36 +205,43 @@ int lo_jsonl_pipe_next(struct lo_jsonl_pipe *p, struct lo_jsonl_rec *rec, struct
 {
     for (;;) {
         if (p->holding) {
-            struct pipe_batch *b = &p->batches[p->consume_at];
-            if (p->consume_pos < b->n) {
-                struct pipe_rec *r = &b->recs[p->consume_pos++];
+            struct pipe_slot *s = &p->slots[p->consume_at];
+            if (p->consume_pos < s->n) {
+                struct pipe_rec *r = &s->recs[p->consume_pos++];
                 rec->line = r->line;
-                rec->text.ptr = b->buf.data + r->text_off;
+                rec->text.ptr = s->buf.data + r->text_off;
                 rec->text.len = r->text_len;
-                rec->obj = r->obj; /* borrowed: the batch frees it */
+                rec->obj = r->obj; /* borrowed: the slot frees it */
                 rec->code = r->code;
-                rec->error = r->code ? b->buf.data + r->err_off : NULL;
+                rec->error = r->code ? (r->err_off == SIZE_MAX ? "malformed JSON"
+                                                               : s->buf.data + r->err_off)
+                                     : NULL;
                 return 1;
             }
-            /* Give the batch back. */
             pthread_mutex_lock(&p->mu);
-            b->full = false;
+            s->state = SLOT_FREE;
             p->holding = false;
-            p->consume_at = (p->consume_at + 1) % PIPE_BATCHES;
+            p->consume_at = (p->consume_at + 1) % PIPE_SLOTS;
             pthread_cond_broadcast(&p->cond);
             pthread_mutex_unlock(&p->mu);
         }
         pthread_mutex_lock(&p->mu);
-        struct pipe_batch *b = &p->batches[p->consume_at];
-        while (!b->full && !p->done)
+        for (;;) {
+            struct pipe_slot *s = &p->slots[p->consume_at];
+            if (s->state == SLOT_FULL)
+                break;
+            if (p->read_done && s->state == SLOT_FREE && p->consume_at == p->end_at)
+                break;
             pthread_cond_wait(&p->cond, &p->mu);
-        if (b->full) {
+        }
+        struct pipe_slot *s = &p->slots[p->consume_at];
+        if (s->state == SLOT_FULL) {
+            s->state = SLOT_CONSUMING;
             p->holding = true;
             p->consume_pos = 0;
             pthread_mutex_unlock(&p->mu);
             continue;
         }
-        /* Done and nothing left. */
         struct lo_error fatal = p->fatal;
         pthread_mutex_unlock(&p->mu);
         if (fatal.code) {
@@ -220,10 +261,12 @@ void lo_jsonl_pipe_stop(struct lo_jsonl_pipe *p)
     p->stop = true;
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mu);
-    pthread_join(p->thread, NULL);
-    for (int i = 0; i < PIPE_BATCHES; i++) {
-        batch_clear(&p->batches[i]);
-        lo_buf_free(&p->batches[i].buf);
+    for (int i = 0; i < p->n_threads; i++)
+        pthread_join(p->threads[i], NULL);
+    for (int i = 0; i < PIPE_SLOTS; i++) {
+        for (size_t k = 0; k < p->slots[i].n; k++)
+            json_decref(p->slots[i].recs[k].obj);
+        lo_buf_free(&p->slots[i].buf);
     }
     lo_lines_close(&p->lr);
     pthread_mutex_destroy(&p->mu);

@@ -211,7 +211,10 @@ expect_rc "unknown input shape is a usage error" 2
 run agree "$T/one.csv" --ci 2
 expect_rc "--ci outside (0,1) is a usage error" 2
 run agree --project p1
-expect_rc "--project is not there yet" 2
+expect_rc "--project on a database without the project is bad input" 1
+expect_contains "the missing project is named" "$err" "p1"
+run agree --project p1 extra.csv
+expect_rc "--project and a FILE together is a usage error" 2
 run agree "$A/irrCAC_cont3x3abstractors.csv" --input table --metric cohen --weights "$T/w1968.csv"
 expect_rc "weights with a table: 3 classes, 3x3 weights" 0
 printf '1,0\n0,1\n' >"$T/w2.csv"
