@@ -16,8 +16,13 @@
 #include "base/limits.h"
 #include "schema/schema.h"
 
+/* Appends a string literal without measuring it. */
+#define PUT(b, lit) lo_buf_append((b), (lit), sizeof(lit) - 1)
+
 struct export_ctx {
     FILE *out;
+    int64_t last_ms;              /* the last time stamp formatted, and its text: imported */
+    char last_time[40];           /* annotations share one, so most lines reuse it */
     enum lo_format format;
     struct lo_buf line;
     struct lo_export_report *rep;
@@ -27,19 +32,34 @@ struct export_ctx {
 
 static int put_str(struct lo_buf *b, const char *s)
 {
-    return s ? lo_json_put_string(b, s, strlen(s)) : lo_buf_puts(b, "null");
+    return s ? lo_json_put_string(b, s, strlen(s)) : PUT(b, "null");
 }
 
-static int put_time(struct lo_buf *b, int64_t ms)
+static int put_time(struct export_ctx *c, struct lo_buf *b, int64_t ms)
 {
-    char t[40];
-    lo_time_format(ms, t, sizeof(t));
-    return lo_json_put_string(b, t, strlen(t));
+    if (ms != c->last_ms || !c->last_time[0]) {
+        char t[40];
+        lo_time_format(ms, t, sizeof(t));
+        snprintf(c->last_time, sizeof(c->last_time), "\"%s\"", t);
+        c->last_ms = ms;
+    }
+    return lo_buf_puts(b, c->last_time);
 }
 
 static int put_int_or_null(struct lo_buf *b, int v)
 {
-    return v ? lo_buf_printf(b, "%d", v) : lo_buf_puts(b, "null");
+    if (!v)
+        return lo_buf_append(b, "null", 4);
+    char tmp[16];
+    size_t n = 0;
+    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+    do {
+        tmp[sizeof(tmp) - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof(tmp) - 1 - n++] = '-';
+    return lo_buf_append(b, tmp + sizeof(tmp) - n, n);
 }
 
 static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
@@ -47,53 +67,53 @@ static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
     struct lo_buf *b = &c->line;
     int rc = 0;
     lo_buf_reset(b);
-    rc |= lo_buf_puts(b, "{\"id\":");
+    rc |= PUT(b, "{\"id\":");
     rc |= put_str(b, row->item.external_id);
-    rc |= lo_buf_puts(b, ",\"data\":");
+    rc |= PUT(b, ",\"data\":");
     rc |= lo_buf_puts(b, row->item.payload_json);
     if (row->item.gold_json) {
-        rc |= lo_buf_puts(b, ",\"gold\":");
+        rc |= PUT(b, ",\"gold\":");
         rc |= lo_buf_puts(b, row->item.gold_json);
     }
-    rc |= lo_buf_puts(b, ",\"annotations\":[");
+    rc |= PUT(b, ",\"annotations\":[");
     for (size_t i = 0; i < row->n_annotations; i++) {
         const struct lo_annotation *a = &row->annotations[i];
         rc |= lo_buf_puts(b, i ? ",{\"annotator\":" : "{\"annotator\":");
         rc |= put_str(b, a->annotator);
-        rc |= lo_buf_puts(b, ",\"value\":");
+        rc |= PUT(b, ",\"value\":");
         rc |= lo_buf_puts(b, a->value_json);
-        rc |= lo_buf_puts(b, ",\"created\":");
-        rc |= put_time(b, a->created_ms);
-        rc |= lo_buf_puts(b, ",\"guideline_version\":");
+        rc |= PUT(b, ",\"created\":");
+        rc |= put_time(c, b, a->created_ms);
+        rc |= PUT(b, ",\"guideline_version\":");
         rc |= put_int_or_null(b, a->guideline_version);
-        rc |= lo_buf_puts(b, ",\"schema_version\":");
+        rc |= PUT(b, ",\"schema_version\":");
         rc |= put_int_or_null(b, a->schema_version);
-        rc |= lo_buf_puts(b, ",\"workflow_stage\":");
+        rc |= PUT(b, ",\"workflow_stage\":");
         rc |= put_str(b, a->workflow_stage);
-        rc |= lo_buf_puts(b, ",\"lease_id\":");
+        rc |= PUT(b, ",\"lease_id\":");
         rc |= put_str(b, a->lease_id);
-        rc |= lo_buf_puts(b, ",\"working_seconds\":");
+        rc |= PUT(b, ",\"working_seconds\":");
         rc |= lo_json_put_double(b, a->working_seconds);
-        rc |= lo_buf_puts(b, ",\"source\":");
+        rc |= PUT(b, ",\"source\":");
         rc |= put_str(b, a->source);
         rc |= lo_buf_putc(b, '}');
     }
-    rc |= lo_buf_puts(b, "],\"predictions\":[");
+    rc |= PUT(b, "],\"predictions\":[");
     for (size_t i = 0; i < row->n_predictions; i++) {
         const struct lo_prediction *p = &row->predictions[i];
         rc |= lo_buf_puts(b, i ? ",{\"model\":" : "{\"model\":");
         rc |= put_str(b, p->model_name);
-        rc |= lo_buf_puts(b, ",\"model_version\":");
+        rc |= PUT(b, ",\"model_version\":");
         rc |= put_str(b, p->model_version);
-        rc |= lo_buf_puts(b, ",\"value\":");
+        rc |= PUT(b, ",\"value\":");
         rc |= lo_buf_puts(b, p->value_json);
-        rc |= lo_buf_puts(b, ",\"score\":");
+        rc |= PUT(b, ",\"score\":");
         rc |= lo_json_put_double(b, p->score);
-        rc |= lo_buf_puts(b, ",\"created\":");
-        rc |= put_time(b, p->created_ms);
+        rc |= PUT(b, ",\"created\":");
+        rc |= put_time(c, b, p->created_ms);
         rc |= lo_buf_putc(b, '}');
     }
-    rc |= lo_buf_puts(b, "]}\n");
+    rc |= PUT(b, "]}\n");
     if (rc)
         return lo_error_set(c->err, LO_ELIMIT,
                             "item '%s' is too large to export on one line (%d bytes)",
@@ -154,13 +174,13 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
         const struct lo_annotation *a = &row->annotations[i];
         lo_buf_reset(b);
         csv_str(b, row->item.external_id);
-        lo_buf_puts(b, ",annotation,");
+        PUT(b, ",annotation,");
         csv_str(b, a->annotator);
         lo_buf_putc(b, ',');
         csv_label(c, b, a->value_json);
         lo_buf_putc(b, ',');
         csv_str(b, a->value_json);
-        lo_buf_puts(b, ",,");
+        PUT(b, ",,");
         lo_time_format(a->created_ms, t, sizeof(t));
         lo_buf_puts(b, t);
         lo_buf_printf(b, ",%d,%d,", a->guideline_version, a->schema_version);
@@ -187,7 +207,7 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
         const struct lo_prediction *p = &row->predictions[i];
         lo_buf_reset(b);
         csv_str(b, row->item.external_id);
-        lo_buf_puts(b, ",prediction,");
+        PUT(b, ",prediction,");
         char who[2 * LO_LIMIT_NAME + 2];
         snprintf(who, sizeof(who), "%s%s%s", p->model_name, p->model_version[0] ? "@" : "",
                  p->model_version);
@@ -202,7 +222,7 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
         lo_buf_putc(b, ',');
         lo_time_format(p->created_ms, t, sizeof(t));
         lo_buf_puts(b, t);
-        lo_buf_puts(b, ",,,,,,,");
+        PUT(b, ",,,,,,,");
         csv_str(b, row->item.gold_json);
         lo_buf_putc(b, ',');
         csv_str(b, row->item.payload_json);
@@ -216,7 +236,7 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
     if (row->n_annotations == 0 && row->n_predictions == 0) {
         lo_buf_reset(b);
         csv_str(b, row->item.external_id);
-        lo_buf_puts(b, ",item,,,,,,,,,,,,");
+        PUT(b, ",item,,,,,,,,,,,,");
         csv_str(b, row->item.gold_json);
         lo_buf_putc(b, ',');
         csv_str(b, row->item.payload_json);

@@ -53,7 +53,7 @@ static int buf_reserve(struct lo_buf *b, size_t extra)
     return 0;
 }
 
-int lo_buf_append(struct lo_buf *b, const void *data, size_t len)
+int lo__buf_append_slow(struct lo_buf *b, const void *data, size_t len)
 {
     int rc = buf_reserve(b, len);
     if (rc)

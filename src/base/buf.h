@@ -21,7 +21,20 @@ struct lo_buf {
 void lo_buf_init(struct lo_buf *b, size_t max);
 void lo_buf_free(struct lo_buf *b);
 void lo_buf_reset(struct lo_buf *b);
-int lo_buf_append(struct lo_buf *b, const void *data, size_t len);
+int lo__buf_append_slow(struct lo_buf *b, const void *data, size_t len);
+
+/* Appends len bytes; LO_ELIMIT past the cap (the buffer is left as it was), LO_ENOMEM. */
+static inline int lo_buf_append(struct lo_buf *b, const void *data, size_t len)
+{
+    /* The common case: it fits in what is allocated, and under the cap. */
+    if (len < b->cap - b->len && b->len + len <= b->max) {
+        __builtin_memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return lo__buf_append_slow(b, data, len);
+}
 int lo_buf_putc(struct lo_buf *b, char c);
 int lo_buf_puts(struct lo_buf *b, const char *s);
 int lo_buf_printf(struct lo_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
