@@ -51,11 +51,13 @@ LO_DP80=$LAST_WALL
 echo "targets: ds 1M < 1 s and < 100 MiB; glad, mace 100k < 1 s; ds D_Product < 30 ms"
 
 echo
-if python3 -c "import numpy" 2>/dev/null; then
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3   # Debian's python3-numpy belongs to the system Python
+if $PY -c "import numpy" 2>/dev/null; then
   echo "reference: bench/ref_ds.py (Python + numpy Dawid-Skene, same model, same iterations)"
-  measure "ref ds 1M labels, 50 iterations" python3 "$ROOT/bench/ref_ds.py" "$W/l1m.csv" 50
+  measure "ref ds 1M labels, 50 iterations" $PY "$ROOT/bench/ref_ds.py" "$W/l1m.csv" 50
   REF_DS1M=$LAST_WALL
-  measure "ref ds D_Product, 80 iterations" python3 "$ROOT/bench/ref_ds.py" "$DP/answer.csv" 80
+  measure "ref ds D_Product, 80 iterations" $PY "$ROOT/bench/ref_ds.py" "$DP/answer.csv" 80
   REF_DP=$LAST_WALL
   printf "ratio ds 1M: reference / labelops = %.1fx\n" "$(awk "BEGIN{print $REF_DS1M/$LO_DS1M}")"
   printf "ratio ds D_Product (80 iterations): reference / labelops = %.1fx\n" \
