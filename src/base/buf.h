@@ -27,6 +27,8 @@ int lo__buf_append_slow(struct lo_buf *b, const void *data, size_t len);
 static inline int lo_buf_append(struct lo_buf *b, const void *data, size_t len)
 {
     /* The common case: it fits in what is allocated, and under the cap. */
+    if (len == 0 && b->data)
+        return 0;
     if (len < b->cap - b->len && b->len + len <= b->max) {
         __builtin_memcpy(b->data + b->len, data, len);
         b->len += len;
