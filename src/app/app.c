@@ -19,6 +19,9 @@ int lo_app_open(struct lo_app *app, const char *db_path, struct lo_error *err)
     lo_rng_seed(&app->rng, (uint64_t)lo_clock_now_ms(&app->clock));
     const char *user = getenv("USER");
     app->actor = user && user[0] ? user : "local";
+    app->who.kind = LO_PRINCIPAL_LOCAL;
+    app->who.name = app->actor;
+    app->who.role = LO_ROLE_ADMIN;
     return lo_store_open_sqlite(db_path, &app->store, err);
 }
 

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/rng.h"
+#include "app/auth.h"
 #include "io/csv.h"
 #include "quality/ratings.h"
 #include "store/store.h"
@@ -25,7 +26,9 @@ struct lo_app {
     struct lo_store *store;
     struct lo_clock clock;
     struct lo_rng rng;
-    const char *actor;      /* who acts: the local user's name for the CLI */
+    const char *actor;      /* who acts, by name, for events */
+    struct lo_principal who;/* who acts, for lo_policy_check (app/auth.h); lo_app_open makes
+                             * it the local operator, the server sets it per request */
 };
 
 /* Opens the database at db_path (creating it and applying migrations). */

@@ -99,6 +99,10 @@ const char *lo_err_name(int code)
     case LO_ESTORE: return "store_error";
     case LO_EUSAGE: return "usage";
     case LO_EUNDEFINED: return "undefined";
+    case LO_EUNAUTH: return "unauthenticated";
+    case LO_EFORBIDDEN: return "forbidden";
+    case LO_ERATE: return "rate_limited";
+    case LO_EBUSY: return "unavailable";
     default: return "error";
     }
 }

@@ -22,6 +22,10 @@ enum lo_err {
     LO_ESTORE = -7,     /* the database failed */
     LO_EUSAGE = -8,     /* the caller used the interface wrongly (CLI: exit code 2) */
     LO_EUNDEFINED = -9, /* a statistic is undefined for the data (not an input error) */
+    LO_EUNAUTH = -10,   /* not signed in, or the credentials are wrong (HTTP 401) */
+    LO_EFORBIDDEN = -11,/* a visible object the caller's role may not change (HTTP 403) */
+    LO_ERATE = -12,     /* too many requests or sign-in attempts (HTTP 429) */
+    LO_EBUSY = -13,     /* shutting down or the store is locked (HTTP 503) */
 };
 
 #define LO_ERROR_MSG_MAX 512
