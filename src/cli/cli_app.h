@@ -32,6 +32,12 @@ int lo_cli_load_ratings(struct lo_cli *cli, const struct lo_args *args, const ch
                         const char *gold_path, struct lo_arena *arena, struct lo_ratings *out,
                         struct lo_error *err);
 
+/* --format as an enum (LO_FMT_AUTO when absent); a bad value is a usage error in err. */
+int lo_cli_format_arg(const struct lo_args *args, enum lo_format *fmt, struct lo_error *err);
+
+/* The label-column flags (--item-field, --annotator-field, --label-field, --gold-field). */
+struct lo_label_mapping lo_cli_mapping_arg(const struct lo_args *args);
+
 /* How many positional arguments a statistics command expects: 0 with --project, else 1. */
 int lo_cli_ratings_npos(const struct lo_args *args);
 

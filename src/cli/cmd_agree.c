@@ -41,23 +41,17 @@ struct ci_opts {
 static int load_input(struct lo_cli *cli, const char *path, const char *shape, const struct lo_args *args,
                       struct lo_arena *arena, struct agree_input *in, struct lo_error *err)
 {
-    enum lo_format fmt = LO_FMT_AUTO;
-    const char *fs = lo_args_get(args, "format");
-    if (fs) {
-        fmt = lo_format_parse(fs);
-        if (fmt == LO_FMT_AUTO)
-            return lo_error_set(err, LO_EUSAGE, "--format must be csv, tsv or jsonl, got '%s'",
-                                fs);
-    }
+    enum lo_format fmt;
+    int rc = lo_cli_format_arg(args, &fmt, err);
+    if (rc)
+        return rc;
     in->shape = shape;
     in->annotator_names = NULL;
-    int rc;
     if (strcmp(shape, "long") == 0 || strcmp(shape, "wide") == 0) {
         struct lo_ratings r;
         if (shape[0] == 'l') {
-            struct lo_label_mapping map = { lo_args_get(args, "item-field"),
-                                            lo_args_get(args, "annotator-field"),
-                                            lo_args_get(args, "label-field"), NULL };
+            struct lo_label_mapping map = lo_cli_mapping_arg(args);
+            map.gold_field = NULL;
             rc = lo_cli_load_ratings(cli, args, path, fmt, &map, NULL, arena, &r, err);
         } else {
             rc = lo_agree_read_wide(path, fmt, lo_args_get(args, "item-field"),

@@ -204,16 +204,12 @@ static int run_disagree(struct lo_cli *cli, const struct lo_args *args)
         return lo_cli_fail(cli, &err);
     if (top < 1)
         return lo_cli_usage(cli, "--top must be at least 1, got %ld", top);
-    enum lo_format fmt = LO_FMT_AUTO;
-    const char *fs = lo_args_get(args, "format");
-    if (fs) {
-        fmt = lo_format_parse(fs);
-        if (fmt == LO_FMT_AUTO)
-            return lo_cli_usage(cli, "--format must be csv, tsv or jsonl, got '%s'", fs);
-    }
-    struct lo_label_mapping map = { lo_args_get(args, "item-field"),
-                                    lo_args_get(args, "annotator-field"),
-                                    lo_args_get(args, "label-field"), NULL };
+    enum lo_format fmt;
+    rc = lo_cli_format_arg(args, &fmt, &err);
+    if (rc)
+        return lo_cli_fail(cli, &err);
+    struct lo_label_mapping map = lo_cli_mapping_arg(args);
+    map.gold_field = NULL;
 
     struct lo_arena arena;
     lo_arena_init(&arena, 1 << 20);

@@ -252,19 +252,11 @@ static int run_gold(struct lo_cli *cli, const struct lo_args *args)
     int rc = parse_opts(args, &o, &err);
     if (rc)
         return lo_cli_fail(cli, &err);
-    enum lo_format fmt = LO_FMT_AUTO;
-    const char *fname = lo_args_get(args, "format");
-    if (fname) {
-        fmt = lo_format_parse(fname);
-        if (fmt == LO_FMT_AUTO)
-            return lo_cli_usage(cli, "--format must be csv, tsv or jsonl, got '%s'", fname);
-    }
-    struct lo_label_mapping map = {
-        lo_args_get(args, "item-field"),
-        lo_args_get(args, "annotator-field"),
-        lo_args_get(args, "label-field"),
-        lo_args_get(args, "gold-field"),
-    };
+    enum lo_format fmt;
+    rc = lo_cli_format_arg(args, &fmt, &err);
+    if (rc)
+        return lo_cli_fail(cli, &err);
+    struct lo_label_mapping map = lo_cli_mapping_arg(args);
     struct lo_arena arena;
     lo_arena_init(&arena, 1 << 20);
     struct lo_ratings r;

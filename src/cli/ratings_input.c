@@ -5,6 +5,28 @@
 #include "cli/cli_app.h"
 #include "io/ratings_load.h"
 
+int lo_cli_format_arg(const struct lo_args *args, enum lo_format *fmt, struct lo_error *err)
+{
+    const char *f = lo_args_get(args, "format");
+    *fmt = LO_FMT_AUTO;
+    if (!f)
+        return 0;
+    *fmt = lo_format_parse(f);
+    if (*fmt == LO_FMT_AUTO)
+        return lo_error_field(err, LO_EUSAGE, "format",
+                              "--format must be csv, tsv or jsonl, got '%s'", f);
+    return 0;
+}
+
+struct lo_label_mapping lo_cli_mapping_arg(const struct lo_args *args)
+{
+    struct lo_label_mapping map = { lo_args_get(args, "item-field"),
+                                    lo_args_get(args, "annotator-field"),
+                                    lo_args_get(args, "label-field"),
+                                    lo_args_get(args, "gold-field") };
+    return map;
+}
+
 int lo_cli_ratings_npos(const struct lo_args *args)
 {
     return lo_args_has(args, "project") ? 0 : 1;
