@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/err.h"
 
 #define LO_ARGS_MAX 128
@@ -68,6 +70,13 @@ int lo_args_long(const struct lo_args *a, const char *name, long def, long *out,
 int lo_cli_fail(struct lo_cli *cli, const struct lo_error *err);
 /* Shorthand: a usage error with a message. Returns 2. */
 int lo_cli_usage(struct lo_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints v compactly on one line (reals to 12 significant digits) and releases it. */
+void lo_cli_print_json(FILE *out, json_t *v_take);
+
+/* Reports err as a usage error (exit 2) when it is about the input given on the command line
+ * (LO_EINVAL becomes LO_EUSAGE). */
+int lo_cli_fail_as_usage(struct lo_cli *cli, struct lo_error *err);
 
 /* Writes a double for humans: %.6g, or "undefined" for NaN. */
 void lo_cli_print_double(FILE *f, double v);

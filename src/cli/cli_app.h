@@ -10,8 +10,6 @@
 #include "io/labels.h"
 #include "cli/cli.h"
 
-/* Prints v compactly on one line and releases it. */
-void lo_cli_print_json(FILE *out, json_t *v_take);
 
 /* Opens the database named by --db / LABELOPS_DB; on failure reports and returns the exit code
  * (non-zero). */

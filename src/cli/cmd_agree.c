@@ -396,14 +396,6 @@ static void by_annotator_text(FILE *f, const struct lo_agree_by_annotator *b,
     }
 }
 
-static void print_json(FILE *f, json_t *v_take)
-{
-    char *s = json_dumps(v_take, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    fprintf(f, "%s\n", s ? s : "null");
-    free(s);
-    json_decref(v_take);
-}
-
 static int parse_ci(const struct lo_args *args, struct ci_opts *ci, struct lo_error *err)
 {
     memset(ci, 0, sizeof(*ci));
@@ -537,7 +529,7 @@ static int run_agree(struct lo_cli *cli, const struct lo_args *args)
             else
                 doc = b;
         }
-        print_json(cli->out, doc);
+        lo_cli_print_json(cli->out, doc);
     } else {
         FILE *f = cli->out;
         const struct lo_agree_data *d = &in.d;

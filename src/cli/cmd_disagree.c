@@ -48,14 +48,6 @@ static int compute_consensus(const struct lo_ratings *r, const char *method,
     return 0;
 }
 
-static void print_json(FILE *f, json_t *v_take)
-{
-    char *s = json_dumps(v_take, JSON_COMPACT);
-    fprintf(f, "%s\n", s ? s : "null");
-    free(s);
-    json_decref(v_take);
-}
-
 /* {"value": x} or {"value": null, "reason": why}: an undefined statistic is never NaN. */
 static json_t *json_stat(bool defined, double v, const char *reason)
 {
@@ -129,7 +121,7 @@ static void render_json(struct lo_cli *cli, const char *path, const struct lo_ra
     }
     json_object_set_new(o, "annotator_confusion", ja);
     json_object_set_new(o, "skipped_ratings", json_integer((json_int_t)ac->skipped));
-    print_json(cli->out, o);
+    lo_cli_print_json(cli->out, o);
 }
 
 static void render_text(struct lo_cli *cli, const char *path, const struct lo_ratings *r,

@@ -15,21 +15,6 @@
 
 #define DRIFT_MAX_VALUES 100000 /* values in one --series / distribution on the command line */
 
-static void print_json(FILE *f, json_t *v_take)
-{
-    char *s = json_dumps(v_take, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    fprintf(f, "%s\n", s ? s : "null");
-    free(s);
-    json_decref(v_take);
-}
-
-static int usage_from(struct lo_cli *cli, struct lo_error *err)
-{
-    if (err->code == LO_EINVAL)
-        err->code = LO_EUSAGE;
-    return lo_cli_fail(cli, err);
-}
-
 /* "X/N" */
 static int parse_fraction(const char *opt, const char *s, long *x, long *n, struct lo_error *err)
 {
@@ -101,7 +86,7 @@ static int run_two_prop(struct lo_cli *cli, const struct lo_args *args)
     struct lo_two_prop t;
     rc = lo_two_prop_test(x1, n1, x2, n2, conf, &t, &err);
     if (rc && rc != LO_EUNDEFINED)
-        return usage_from(cli, &err);
+        return lo_cli_fail_as_usage(cli, &err);
     bool defined = rc == 0;
     if (cli->json) {
         json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:f, s:{s:f, s:f, s:f}}", "test",
@@ -116,7 +101,7 @@ static int run_two_prop(struct lo_cli *cli, const struct lo_args *args)
             json_object_set_new(o, "chi2", json_pack("{s:n, s:s}", "value", "reason", err.msg));
             json_object_set_new(o, "p_value", json_pack("{s:n, s:s}", "value", "reason", err.msg));
         }
-        print_json(cli->out, o);
+        lo_cli_print_json(cli->out, o);
         return 0;
     }
     FILE *f = cli->out;
@@ -149,7 +134,7 @@ static int run_pchart(struct lo_cli *cli, const struct lo_args *args)
     struct lo_pchart c;
     rc = lo_pchart_limits(pbar, n, width, &c, &err);
     if (rc)
-        return usage_from(cli, &err);
+        return lo_cli_fail_as_usage(cli, &err);
     double *series = NULL;
     size_t ns = 0;
     if (lo_args_get(args, "series")) {
@@ -168,7 +153,7 @@ static int run_pchart(struct lo_cli *cli, const struct lo_args *args)
                                                      series[k] > c.ucl || series[k] < c.lcl));
             json_object_set_new(o, "points", pts);
         }
-        print_json(cli->out, o);
+        lo_cli_print_json(cli->out, o);
     } else {
         fprintf(cli->out, "p-chart, p-bar %g, n %ld, %g sigma: LCL %.4f, centre %.4f, UCL %.4f\n",
                 pbar, n, width, c.lcl, c.centre, c.ucl);
@@ -222,7 +207,7 @@ static int run_ewma(struct lo_cli *cli, const struct lo_args *args)
     free(series);
     if (signals < 0) {
         free(pts);
-        return usage_from(cli, &err);
+        return lo_cli_fail_as_usage(cli, &err);
     }
     if (cli->json) {
         json_t *arr = json_array();
@@ -230,7 +215,7 @@ static int run_ewma(struct lo_cli *cli, const struct lo_args *args)
             json_array_append_new(arr, json_pack("{s:f, s:f, s:f, s:f, s:b}", "value",
                                                  pts[k].value, "z", pts[k].z, "lcl", pts[k].lcl,
                                                  "ucl", pts[k].ucl, "signal", pts[k].signal));
-        print_json(cli->out, json_pack("{s:s, s:f, s:f, s:f, s:f, s:i, s:o}", "chart", "ewma",
+        lo_cli_print_json(cli->out, json_pack("{s:s, s:f, s:f, s:f, s:f, s:i, s:o}", "chart", "ewma",
                                        "lambda", lambda, "target", target, "sigma", sigma,
                                        "sigmas", width, "signals", signals, "points", arr));
     } else {
@@ -267,7 +252,7 @@ static int run_psi(struct lo_cli *cli, const struct lo_args *args)
     free(e);
     free(a);
     if (rc && rc != LO_EUNDEFINED)
-        return usage_from(cli, &err);
+        return lo_cli_fail_as_usage(cli, &err);
     if (cli->json) {
         json_t *o = json_pack("{s:s, s:I, s:f}", "statistic", "psi", "bins", (json_int_t)ne,
                               "epsilon", eps);
@@ -277,7 +262,7 @@ static int run_psi(struct lo_cli *cli, const struct lo_args *args)
             json_object_set_new(o, "value", json_null());
             json_object_set_new(o, "reason", json_string(err.msg));
         }
-        print_json(cli->out, o);
+        lo_cli_print_json(cli->out, o);
     } else if (rc == 0) {
         fprintf(cli->out, "PSI %.4f over %zu bins (%s)\n", psi, ne,
                 psi < 0.1 ? "below 0.1: little shift" : psi < 0.25 ? "0.1-0.25: moderate shift"

@@ -26,14 +26,6 @@ struct annot_score {
     bool *seq;        /* answers on gold items in the order they were read */
 };
 
-static void print_json(FILE *f, json_t *v_take)
-{
-    char *s = json_dumps(v_take, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    fprintf(f, "%s\n", s ? s : "null");
-    free(s);
-    json_decref(v_take);
-}
-
 static int parse_pair(const char *s, double *a, double *b)
 {
     const char *comma = strchr(s, ',');
@@ -188,7 +180,7 @@ static void render_json(struct lo_cli *cli, const char *path, const struct lo_ra
                            "p_below_target", lo_beta_prob_below(post, o->target), "sprt", js));
     }
     json_object_set_new(root, "annotators", arr);
-    print_json(cli->out, root);
+    lo_cli_print_json(cli->out, root);
 }
 
 static void print_interval(FILE *f, enum lo_interval_method m, const struct annot_score *s,

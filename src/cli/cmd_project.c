@@ -357,9 +357,16 @@ const struct lo_command lo_cmd_project = {
     project_opts, run_project,
 };
 
+int lo_cli_fail_as_usage(struct lo_cli *cli, struct lo_error *err)
+{
+    if (err->code == LO_EINVAL)
+        err->code = LO_EUSAGE;
+    return lo_cli_fail(cli, err);
+}
+
 void lo_cli_print_json(FILE *out, json_t *v_take)
 {
-    char *s = json_dumps(v_take, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    char *s = json_dumps(v_take, JSON_COMPACT | JSON_REAL_PRECISION(12));
     fprintf(out, "%s\n", s ? s : "null");
     free(s);
     json_decref(v_take);

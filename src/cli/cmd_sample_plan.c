@@ -14,14 +14,6 @@
 static const double oc_points[] = { 0.005, 0.01, 0.025, 0.04, 0.05, 0.065, 0.10, 0.15, 0.20 };
 #define N_OC (sizeof(oc_points) / sizeof(oc_points[0]))
 
-static void print_json(FILE *f, json_t *v_take)
-{
-    char *s = json_dumps(v_take, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    fprintf(f, "%s\n", s ? s : "null");
-    free(s);
-    json_decref(v_take);
-}
-
 static void arrows_text(const struct lo_z14_plan *p, char *out, size_t cap)
 {
     size_t used = (size_t)snprintf(out, cap, "%c", p->initial_letter);
@@ -120,7 +112,7 @@ static int run_sample_plan(struct lo_cli *cli, const struct lo_args *args)
         json_object_set_new(o, "oc", oc);
         json_object_set_new(o, "aoql", json_pack("{s:f, s:f}", "value", aoql, "at_p", aoql_p));
         json_object_set_new(o, "ati_at_aql", json_real(ati_aql));
-        print_json(cli->out, o);
+        lo_cli_print_json(cli->out, o);
         return 0;
     }
     FILE *f = cli->out;

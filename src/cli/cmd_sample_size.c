@@ -9,21 +9,6 @@
 #include "cli/commands.h"
 #include "quality/audit.h"
 
-static void print_json(FILE *f, json_t *v_take)
-{
-    char *s = json_dumps(v_take, JSON_COMPACT | JSON_REAL_PRECISION(12));
-    fprintf(f, "%s\n", s ? s : "null");
-    free(s);
-    json_decref(v_take);
-}
-
-static int usage_from(struct lo_cli *cli, struct lo_error *err)
-{
-    if (err->code == LO_EINVAL)
-        err->code = LO_EUSAGE;
-    return lo_cli_fail(cli, err);
-}
-
 static int run_sample_size(struct lo_cli *cli, const struct lo_args *args)
 {
     struct lo_error err;
@@ -42,9 +27,9 @@ static int run_sample_size(struct lo_cli *cli, const struct lo_args *args)
         if (!rc)
             rc = lo_sample_size_zero_defect(p, alpha, &n, &err);
         if (rc)
-            return usage_from(cli, &err);
+            return lo_cli_fail_as_usage(cli, &err);
         if (cli->json)
-            print_json(cli->out, json_pack("{s:s, s:f, s:f, s:I}", "method", "zero-defect",
+            lo_cli_print_json(cli->out, json_pack("{s:s, s:f, s:f, s:I}", "method", "zero-defect",
                                            "defect_rate", p, "alpha", alpha, "n", (json_int_t)n));
         else
             fprintf(cli->out,
@@ -71,7 +56,7 @@ static int run_sample_size(struct lo_cli *cli, const struct lo_args *args)
     struct lo_sample_size s;
     rc = lo_sample_size_margin(margin, p, conf, pop, &s, &err);
     if (rc)
-        return usage_from(cli, &err);
+        return lo_cli_fail_as_usage(cli, &err);
     if (cli->json) {
         json_t *o = json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "method", "margin",
                               "margin", margin, "p", p, "confidence", conf, "z", s.z, "n0", s.n0,
@@ -80,7 +65,7 @@ static int run_sample_size(struct lo_cli *cli, const struct lo_args *args)
             json_object_set_new(o, "population", json_integer(pop));
         else
             json_object_set_new(o, "population", json_null());
-        print_json(cli->out, o);
+        lo_cli_print_json(cli->out, o);
     } else {
         fprintf(cli->out, "audit %ld items to estimate a proportion near %g within +-%g at %g%% ",
                 s.n, p, margin, conf * 100);
