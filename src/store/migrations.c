@@ -104,10 +104,96 @@ static const char migration_0001[] =
     ");\n"
     "CREATE INDEX events_project ON events(project_id);\n";
 
+/* Accounts and the audit chain (issue 4). Secrets are never stored: passwords as Argon2id
+ * strings, session and API tokens as the SHA-256 of the token. Users are never deleted (the
+ * audit log names them), only disabled. */
+static const char migration_0002[] =
+    "CREATE TABLE vendors (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    name TEXT NOT NULL UNIQUE,\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+
+    "CREATE TABLE users (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    name TEXT NOT NULL UNIQUE,\n"
+    "    vendor_id INTEGER REFERENCES vendors(id),   -- NULL: the in-house team\n"
+    "    role TEXT NOT NULL,                          -- global role by name\n"
+    "    password_hash TEXT NOT NULL,                 -- crypto_pwhash_str (Argon2id)\n"
+    "    disabled INTEGER NOT NULL DEFAULT 0,\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX users_vendor ON users(vendor_id);\n"
+
+    "CREATE TABLE memberships (\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+    "    role TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (project_id, user_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX memberships_user ON memberships(user_id);\n"
+
+    "CREATE TABLE sessions (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    token_hash TEXT NOT NULL UNIQUE,             -- sha256 hex of the cookie token\n"
+    "    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+    "    csrf_token TEXT NOT NULL,                    -- useless without the session token\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    expires_ms INTEGER NOT NULL,\n"
+    "    revoked_ms INTEGER                           -- NULL while valid\n"
+    ");\n"
+    "CREATE INDEX sessions_user ON sessions(user_id);\n"
+
+    "CREATE TABLE api_tokens (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    token_hash TEXT NOT NULL UNIQUE,             -- sha256 hex of the token\n"
+    "    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
+    "    name TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    last_used_ms INTEGER,\n"
+    "    revoked_ms INTEGER\n"
+    ");\n"
+    "CREATE INDEX api_tokens_user ON api_tokens(user_id);\n"
+
+    /* Failed sign-ins per key: 'user:NAME' or 'addr:ADDRESS'. */
+    "CREATE TABLE login_throttle (\n"
+    "    key TEXT PRIMARY KEY,\n"
+    "    failures INTEGER NOT NULL,\n"
+    "    window_start_ms INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+
+    /* The audit chain lives in the event log itself: security events carry their place in the
+     * chain, the previous audited event's hash and their own (sha256 over the previous hash
+     * and the event's content; project_id is not covered, see below). */
+    "ALTER TABLE events ADD COLUMN audit_seq INTEGER;\n"
+    "ALTER TABLE events ADD COLUMN prev_hash TEXT;\n"
+    "ALTER TABLE events ADD COLUMN hash TEXT;\n"
+    "CREATE UNIQUE INDEX events_audit ON events(audit_seq) WHERE audit_seq IS NOT NULL;\n"
+    /* Deleting a project deletes its events, but audited ones must outlive it: they are
+     * detached (project_id NULL) before the cascade runs. */
+    "CREATE TRIGGER projects_keep_audit BEFORE DELETE ON projects BEGIN\n"
+    "    UPDATE events SET project_id = NULL WHERE project_id = OLD.id\n"
+    "        AND audit_seq IS NOT NULL;\n"
+    "END;\n"
+    /* Append-only: audited events are never changed or deleted through labelops. */
+    "CREATE TRIGGER events_audit_no_update BEFORE UPDATE OF kind, actor, object_type, object_id,\n"
+    "    payload_json, created_ms, audit_seq, prev_hash, hash ON events\n"
+    "    WHEN OLD.audit_seq IS NOT NULL BEGIN\n"
+    "    SELECT RAISE(ABORT, 'audited events are never changed');\n"
+    "END;\n"
+    "CREATE TRIGGER events_audit_no_delete BEFORE DELETE ON events\n"
+    "    WHEN OLD.audit_seq IS NOT NULL BEGIN\n"
+    "    SELECT RAISE(ABORT, 'audited events are never deleted');\n"
+    "END;\n";
+
 const struct lo_migration lo__migrations[] = {
     { 1, "initial schema: projects, schema versions, guidelines, items, annotations, "
          "predictions, events",
       migration_0001 },
+    { 2, "accounts: vendors, users, memberships, sessions, API tokens, sign-in throttle; "
+         "the audit chain in the event log",
+      migration_0002 },
 };
 
 const size_t lo__migrations_count = sizeof(lo__migrations) / sizeof(lo__migrations[0]);

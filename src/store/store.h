@@ -98,6 +98,64 @@ struct lo_event {
     int64_t object_id;
     const char *payload_json;     /* a JSON object, "{}" when nothing more */
     int64_t created_ms;
+    /* The audit chain (security events only; 0 / NULL for the others): the event's place in
+     * the chain, the previous audited event's hash and this one's, both as 64 hex digits. */
+    int64_t audit_seq;
+    const char *prev_hash;
+    const char *hash;
+};
+
+/* Accounts (issue 4). Roles are stored by name (app/auth.h lo_role_name); secrets only as
+ * hashes: password_hash is a libsodium Argon2id string, token hashes are SHA-256 hex. */
+struct lo_vendor_row {
+    int64_t id;
+    const char *name;
+    int64_t created_ms;
+};
+
+struct lo_user_row {
+    int64_t id;
+    const char *name;
+    const char *role;
+    int64_t vendor_id;            /* 0: in-house */
+    const char *vendor_name;      /* NULL when in-house (read only) */
+    const char *password_hash;
+    bool disabled;
+    int64_t created_ms;
+};
+
+struct lo_member_row {
+    int64_t project_id;
+    int64_t user_id;
+    const char *user_name;        /* read only */
+    const char *role;
+    int64_t created_ms;
+};
+
+struct lo_session_row {
+    int64_t id;
+    const char *token_hash;
+    int64_t user_id;
+    const char *csrf_token;
+    int64_t created_ms;
+    int64_t expires_ms;
+    int64_t revoked_ms;           /* 0 while valid */
+};
+
+struct lo_token_row {
+    int64_t id;
+    const char *token_hash;
+    int64_t user_id;
+    const char *name;
+    int64_t created_ms;
+    int64_t last_used_ms;         /* 0: never */
+    int64_t revoked_ms;           /* 0 while valid */
+};
+
+/* Failed sign-ins counted under a key ("user:NAME" or "addr:ADDRESS") since window_start_ms. */
+struct lo_throttle_row {
+    int64_t failures;
+    int64_t window_start_ms;
 };
 
 /* What item_insert does when the external id exists already. */
@@ -129,6 +187,9 @@ typedef int (*lo_project_cb)(void *ctx, const struct lo_project *p);
 typedef int (*lo_guideline_cb)(void *ctx, const struct lo_guideline *g);
 typedef int (*lo_export_cb)(void *ctx, const struct lo_export_row *row);
 typedef int (*lo_event_cb)(void *ctx, const struct lo_event *e);
+typedef int (*lo_vendor_row_cb)(void *ctx, const struct lo_vendor_row *v);
+typedef int (*lo_user_row_cb)(void *ctx, const struct lo_user_row *u);
+typedef int (*lo_member_row_cb)(void *ctx, const struct lo_member_row *m);
 
 struct lo_store_ops {
     const char *name;             /* "sqlite" */
@@ -197,6 +258,61 @@ struct lo_store_ops {
      * constant memory. A non-zero return from cb stops the scan and is returned. */
     int (*export_scan)(struct lo_store *st, int64_t project_id, lo_export_cb cb, void *ctx,
                        struct lo_error *err);
+
+    /* ---- accounts (migration 2) ---- */
+    /* A taken name is LO_ECONFLICT; fills id. */
+    int (*vendor_create)(struct lo_store *st, struct lo_vendor_row *v, struct lo_error *err);
+    int (*vendor_get)(struct lo_store *st, const char *name, struct lo_arena *arena,
+                      struct lo_vendor_row *out, struct lo_error *err);
+    int (*vendor_list)(struct lo_store *st, struct lo_arena *arena, lo_vendor_row_cb cb,
+                       void *ctx, struct lo_error *err);
+    /* A taken name is LO_ECONFLICT, an unknown vendor_id LO_ENOTFOUND; fills id. */
+    int (*user_create)(struct lo_store *st, struct lo_user_row *u, struct lo_error *err);
+    /* By name (name != NULL) or by id. */
+    int (*user_get)(struct lo_store *st, const char *name, int64_t id, struct lo_arena *arena,
+                    struct lo_user_row *out, struct lo_error *err);
+    /* By name; vendor_id > 0 lists only that vendor's users. */
+    int (*user_list)(struct lo_store *st, int64_t vendor_id, struct lo_arena *arena,
+                     lo_user_row_cb cb, void *ctx, struct lo_error *err);
+    /* Changes role, disabled flag and password hash (NULL: keep) of user id. */
+    int (*user_update)(struct lo_store *st, int64_t id, const char *role, bool disabled,
+                       const char *password_hash, struct lo_error *err);
+    /* Inserts or replaces the membership. */
+    int (*member_set)(struct lo_store *st, const struct lo_member_row *m, struct lo_error *err);
+    int (*member_remove)(struct lo_store *st, int64_t project_id, int64_t user_id,
+                         struct lo_error *err);
+    /* The user's role in the project; LO_ENOTFOUND when not a member. */
+    int (*member_get)(struct lo_store *st, int64_t project_id, int64_t user_id,
+                      struct lo_arena *arena, struct lo_member_row *out, struct lo_error *err);
+    int (*member_list)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                       lo_member_row_cb cb, void *ctx, struct lo_error *err);
+    /* Sessions and API tokens are looked up by the hash of the secret only. */
+    int (*session_create)(struct lo_store *st, struct lo_session_row *s, struct lo_error *err);
+    int (*session_get)(struct lo_store *st, const char *token_hash, struct lo_arena *arena,
+                       struct lo_session_row *out, struct lo_error *err);
+    /* Revokes one session (token_hash) or, with token_hash NULL, every session of user_id. */
+    int (*session_revoke)(struct lo_store *st, const char *token_hash, int64_t user_id,
+                          int64_t now_ms, struct lo_error *err);
+    int (*token_create)(struct lo_store *st, struct lo_token_row *t, struct lo_error *err);
+    /* By hash (token_hash != NULL) or by id. */
+    int (*token_get)(struct lo_store *st, const char *token_hash, int64_t id,
+                     struct lo_arena *arena, struct lo_token_row *out, struct lo_error *err);
+    int (*token_touch)(struct lo_store *st, int64_t id, int64_t now_ms, struct lo_error *err);
+    /* Revokes token id or, with id 0, every token of user_id. */
+    int (*token_revoke)(struct lo_store *st, int64_t id, int64_t user_id, int64_t now_ms,
+                        struct lo_error *err);
+    /* Sign-in throttle state under key; a missing key reads as zero failures. */
+    int (*throttle_get)(struct lo_store *st, const char *key, struct lo_throttle_row *out,
+                        struct lo_error *err);
+    int (*throttle_put)(struct lo_store *st, const char *key, const struct lo_throttle_row *t,
+                        struct lo_error *err);
+    int (*throttle_clear)(struct lo_store *st, const char *key, struct lo_error *err);
+    /* The last audited event's sequence number and hash (0 and NULL when none). */
+    int (*audit_last)(struct lo_store *st, struct lo_arena *arena, int64_t *seq_out,
+                      const char **hash_out, struct lo_error *err);
+    /* Audited events in id order (the order they were appended). */
+    int (*audit_list)(struct lo_store *st, struct lo_arena *arena, lo_event_cb cb, void *ctx,
+                      struct lo_error *err);
 };
 
 struct lo_store {

@@ -64,6 +64,34 @@ enum sq_stmt_id {
     S_EXPORT_ITEMS,
     S_EXPORT_ANNOTATIONS,
     S_EXPORT_PREDICTIONS,
+    S_VENDOR_INSERT,
+    S_VENDOR_GET,
+    S_VENDOR_LIST,
+    S_USER_INSERT,
+    S_USER_GET_NAME,
+    S_USER_GET_ID,
+    S_USER_LIST_ALL,
+    S_USER_LIST_VENDOR,
+    S_USER_UPDATE,
+    S_MEMBER_SET,
+    S_MEMBER_REMOVE,
+    S_MEMBER_GET,
+    S_MEMBER_LIST,
+    S_SESSION_INSERT,
+    S_SESSION_GET,
+    S_SESSION_REVOKE,
+    S_SESSION_REVOKE_USER,
+    S_TOKEN_INSERT,
+    S_TOKEN_GET_HASH,
+    S_TOKEN_GET_ID,
+    S_TOKEN_TOUCH,
+    S_TOKEN_REVOKE,
+    S_TOKEN_REVOKE_USER,
+    S_THROTTLE_GET,
+    S_THROTTLE_PUT,
+    S_THROTTLE_CLEAR,
+    S_AUDIT_LAST,
+    S_AUDIT_LIST,
     S_COUNT
 };
 
@@ -87,6 +115,14 @@ enum sq_stmt_id {
     " p.goal_deadline, p.created_ms"                                                          \
     " FROM projects p LEFT JOIN schema_versions s"                                            \
     " ON s.project_id = p.id AND s.version = p.schema_version"
+
+#define USER_COLUMNS                                                                          \
+    "SELECT u.id, u.name, u.role, coalesce(u.vendor_id, 0), v.name, u.password_hash,"          \
+    " u.disabled, u.created_ms FROM users u LEFT JOIN vendors v ON v.id = u.vendor_id"
+
+#define TOKEN_COLUMNS                                                                         \
+    "SELECT id, token_hash, user_id, name, created_ms, coalesce(last_used_ms, 0),"             \
+    " coalesce(revoked_ms, 0) FROM api_tokens"
 
 static const char *const sq_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN",
@@ -150,12 +186,14 @@ static const char *const sq_sql[S_COUNT] = {
         " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [S_EVENT_INSERT] =
         "INSERT INTO events (project_id, kind, actor, object_type, object_id, payload_json,"
-        " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        " created_ms, audit_seq, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+        " ?10)",
     [S_EVENT_LIST_ALL] = "SELECT id, project_id, kind, actor, object_type, object_id,"
-                         " payload_json, created_ms FROM events ORDER BY id",
+                         " payload_json, created_ms, audit_seq, prev_hash, hash FROM events"
+                         " ORDER BY id",
     [S_EVENT_LIST_PROJECT] = "SELECT id, project_id, kind, actor, object_type, object_id,"
-                             " payload_json, created_ms FROM events WHERE project_id = ?1"
-                             " ORDER BY id",
+                             " payload_json, created_ms, audit_seq, prev_hash, hash"
+                             " FROM events WHERE project_id = ?1 ORDER BY id",
     /* The export merges three cursors in item id order. Items come from a scan in rowid
      * order ("+" keeps the planner off the (project_id, external_id) index, which would need
      * a sort); annotations and predictions from their item_id indexes, starting at the
@@ -170,6 +208,54 @@ static const char *const sq_sql[S_COUNT] = {
     [S_EXPORT_PREDICTIONS] =
         "SELECT item_id, id, model_name, model_version, value_json, score, created_ms"
         " FROM predictions WHERE item_id >= ?1 ORDER BY item_id, id",
+    [S_VENDOR_INSERT] = "INSERT INTO vendors (name, created_ms) VALUES (?1, ?2)",
+    [S_VENDOR_GET] = "SELECT id, name, created_ms FROM vendors WHERE name = ?1",
+    [S_VENDOR_LIST] = "SELECT id, name, created_ms FROM vendors ORDER BY name",
+    [S_USER_INSERT] = "INSERT INTO users (name, vendor_id, role, password_hash, disabled,"
+                      " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_USER_GET_NAME] = USER_COLUMNS " WHERE u.name = ?1",
+    [S_USER_GET_ID] = USER_COLUMNS " WHERE u.id = ?1",
+    [S_USER_LIST_ALL] = USER_COLUMNS " ORDER BY u.name",
+    [S_USER_LIST_VENDOR] = USER_COLUMNS " WHERE u.vendor_id = ?1 ORDER BY u.name",
+    [S_USER_UPDATE] = "UPDATE users SET role = ?2, disabled = ?3,"
+                      " password_hash = coalesce(?4, password_hash) WHERE id = ?1",
+    [S_MEMBER_SET] = "INSERT INTO memberships (project_id, user_id, role, created_ms)"
+                     " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (project_id, user_id)"
+                     " DO UPDATE SET role = excluded.role",
+    [S_MEMBER_REMOVE] = "DELETE FROM memberships WHERE project_id = ?1 AND user_id = ?2",
+    [S_MEMBER_GET] = "SELECT m.project_id, m.user_id, u.name, m.role, m.created_ms"
+                     " FROM memberships m JOIN users u ON u.id = m.user_id"
+                     " WHERE m.project_id = ?1 AND m.user_id = ?2",
+    [S_MEMBER_LIST] = "SELECT m.project_id, m.user_id, u.name, m.role, m.created_ms"
+                      " FROM memberships m JOIN users u ON u.id = m.user_id"
+                      " WHERE m.project_id = ?1 ORDER BY u.name",
+    [S_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, csrf_token, created_ms,"
+                         " expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_SESSION_GET] = "SELECT id, token_hash, user_id, csrf_token, created_ms, expires_ms,"
+                      " coalesce(revoked_ms, 0) FROM sessions WHERE token_hash = ?1",
+    [S_SESSION_REVOKE] = "UPDATE sessions SET revoked_ms = ?2 WHERE token_hash = ?1"
+                         " AND revoked_ms IS NULL",
+    [S_SESSION_REVOKE_USER] = "UPDATE sessions SET revoked_ms = ?2 WHERE user_id = ?1"
+                              " AND revoked_ms IS NULL",
+    [S_TOKEN_INSERT] = "INSERT INTO api_tokens (token_hash, user_id, name, created_ms)"
+                       " VALUES (?1, ?2, ?3, ?4)",
+    [S_TOKEN_GET_HASH] = TOKEN_COLUMNS " WHERE token_hash = ?1",
+    [S_TOKEN_GET_ID] = TOKEN_COLUMNS " WHERE id = ?1",
+    [S_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1",
+    [S_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_ms = ?2 WHERE id = ?1"
+                       " AND revoked_ms IS NULL",
+    [S_TOKEN_REVOKE_USER] = "UPDATE api_tokens SET revoked_ms = ?2 WHERE user_id = ?1"
+                            " AND revoked_ms IS NULL",
+    [S_THROTTLE_GET] = "SELECT failures, window_start_ms FROM login_throttle WHERE key = ?1",
+    [S_THROTTLE_PUT] = "INSERT INTO login_throttle (key, failures, window_start_ms)"
+                       " VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE SET"
+                       " failures = excluded.failures, window_start_ms = excluded.window_start_ms",
+    [S_THROTTLE_CLEAR] = "DELETE FROM login_throttle WHERE key = ?1",
+    [S_AUDIT_LAST] = "SELECT audit_seq, hash FROM events WHERE audit_seq IS NOT NULL"
+                     " ORDER BY audit_seq DESC LIMIT 1",
+    [S_AUDIT_LIST] = "SELECT id, project_id, kind, actor, object_type, object_id,"
+                     " payload_json, created_ms, audit_seq, prev_hash, hash FROM events"
+                     " WHERE audit_seq IS NOT NULL ORDER BY id",
 };
 
 enum sq_tx { TX_NONE, TX_READ, TX_WRITE };
@@ -957,6 +1043,15 @@ static int sq_event_append(struct lo_store *st, const struct lo_event *e, int64_
     sqlite3_bind_int64(stmt, 5, e->object_id);
     bind_text(stmt, 6, e->payload_json ? e->payload_json : "{}");
     sqlite3_bind_int64(stmt, 7, e->created_ms);
+    if (e->audit_seq) {
+        sqlite3_bind_int64(stmt, 8, e->audit_seq);
+        bind_text(stmt, 9, e->prev_hash);
+        bind_text(stmt, 10, e->hash);
+    } else {
+        sqlite3_bind_null(stmt, 8);
+        sqlite3_bind_null(stmt, 9);
+        sqlite3_bind_null(stmt, 10);
+    }
     rc = sq_exec_stmt(s, stmt, "appending an event", err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no project with id %lld", (long long)e->project_id);
@@ -965,6 +1060,55 @@ static int sq_event_append(struct lo_store *st, const struct lo_event *e, int64_
     if (id_out)
         *id_out = sqlite3_last_insert_rowid(s->db);
     return 0;
+}
+
+/* Reads an events row (S_EVENT_LIST_* / S_AUDIT_LIST column order). */
+static int read_event(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_event *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->id = sqlite3_column_int64(stmt, 0);
+    e->project_id = sqlite3_column_int64(stmt, 1); /* NULL reads as 0 */
+    e->object_id = sqlite3_column_int64(stmt, 5);
+    e->created_ms = sqlite3_column_int64(stmt, 7);
+    e->audit_seq = sqlite3_column_int64(stmt, 8);
+    int rc = col_text(stmt, 2, arena, &e->kind);
+    if (!rc)
+        rc = col_text(stmt, 3, arena, &e->actor);
+    if (!rc)
+        rc = col_text(stmt, 4, arena, &e->object_type);
+    if (!rc)
+        rc = col_text(stmt, 6, arena, &e->payload_json);
+    if (!rc)
+        rc = col_text(stmt, 9, arena, &e->prev_hash);
+    if (!rc)
+        rc = col_text(stmt, 10, arena, &e->hash);
+    return rc;
+}
+
+static int event_scan(struct sq_store *s, sqlite3_stmt *stmt, struct lo_arena *arena,
+                      lo_event_cb cb, void *ctx, struct lo_error *err)
+{
+    int rc = 0;
+    for (;;) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing events", err);
+            break;
+        }
+        struct lo_event e;
+        rc = read_event(stmt, arena, &e);
+        if (rc) {
+            lo_error_set(err, rc, "out of memory listing events");
+            break;
+        }
+        rc = cb(ctx, &e);
+        if (rc)
+            break;
+    }
+    sqlite3_reset(stmt);
+    return rc;
 }
 
 static int sq_event_list(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
@@ -977,36 +1121,7 @@ static int sq_event_list(struct lo_store *st, int64_t project_id, struct lo_aren
         return rc;
     if (project_id)
         sqlite3_bind_int64(stmt, 1, project_id);
-    for (;;) {
-        int step = sqlite3_step(stmt);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
-            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing events", err);
-            break;
-        }
-        struct lo_event e = { 0 };
-        e.id = sqlite3_column_int64(stmt, 0);
-        e.project_id = sqlite3_column_int64(stmt, 1); /* NULL reads as 0 */
-        e.object_id = sqlite3_column_int64(stmt, 5);
-        e.created_ms = sqlite3_column_int64(stmt, 7);
-        rc = col_text(stmt, 2, arena, &e.kind);
-        if (!rc)
-            rc = col_text(stmt, 3, arena, &e.actor);
-        if (!rc)
-            rc = col_text(stmt, 4, arena, &e.object_type);
-        if (!rc)
-            rc = col_text(stmt, 6, arena, &e.payload_json);
-        if (rc) {
-            lo_error_set(err, rc, "out of memory listing events");
-            break;
-        }
-        rc = cb(ctx, &e);
-        if (rc)
-            break;
-    }
-    sqlite3_reset(stmt);
-    return rc;
+    return event_scan(s, stmt, arena, cb, ctx, err);
 }
 
 /* ---- export -------------------------------------------------------------------------------- */
@@ -1251,6 +1366,533 @@ static int sq_export_scan(struct lo_store *st, int64_t project_id, lo_export_cb 
 
 /* ---- open and close ------------------------------------------------------------------------ */
 
+/* ---- accounts ---------------------------------------------------------------------------- */
+
+/* Steps a statement that returns at most one row: 1 with a row (the caller reads and resets),
+ * 0 without (reset), or a negative error (reset). */
+static int sq_one(struct sq_store *s, sqlite3_stmt *stmt, const char *what, struct lo_error *err)
+{
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        return 1;
+    int rc = 0;
+    if (step != SQLITE_DONE)
+        rc = sq_fail(s, sqlite3_extended_errcode(s->db), what, err);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* Runs an insert and returns the new rowid in *id_out. */
+static int sq_insert(struct sq_store *s, sqlite3_stmt *stmt, const char *what, int64_t *id_out,
+                     struct lo_error *err)
+{
+    int rc = sq_exec_stmt(s, stmt, what, err);
+    if (!rc && id_out)
+        *id_out = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+static int oom(struct lo_error *err, const char *what)
+{
+    return lo_error_set(err, LO_ENOMEM, "out of memory reading %s", what);
+}
+
+static int sq_vendor_create(struct lo_store *st, struct lo_vendor_row *v, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "vendor_create", err);
+    if (!rc)
+        rc = sq_stmt(s, S_VENDOR_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, v->name);
+    sqlite3_bind_int64(stmt, 2, v->created_ms);
+    return sq_insert(s, stmt, "creating a vendor", &v->id, err);
+}
+
+static int read_vendor(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_vendor_row *v)
+{
+    v->id = sqlite3_column_int64(stmt, 0);
+    v->created_ms = sqlite3_column_int64(stmt, 2);
+    return col_text(stmt, 1, arena, &v->name);
+}
+
+static int sq_vendor_get(struct lo_store *st, const char *name, struct lo_arena *arena,
+                         struct lo_vendor_row *out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_VENDOR_GET, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, name);
+    rc = sq_one(s, stmt, "reading a vendor", err);
+    if (rc <= 0)
+        return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "no vendor named '%s'", name);
+    rc = read_vendor(stmt, arena, out);
+    sqlite3_reset(stmt);
+    return rc ? oom(err, "a vendor") : 0;
+}
+
+static int sq_vendor_list(struct lo_store *st, struct lo_arena *arena, lo_vendor_row_cb cb,
+                          void *ctx, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_VENDOR_LIST, &stmt, err);
+    while (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing vendors", err);
+            break;
+        }
+        struct lo_vendor_row v;
+        rc = read_vendor(stmt, arena, &v);
+        if (rc)
+            rc = oom(err, "vendors");
+        else
+            rc = cb(ctx, &v);
+    }
+    if (stmt)
+        sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_user_create(struct lo_store *st, struct lo_user_row *u, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "user_create", err);
+    if (!rc)
+        rc = sq_stmt(s, S_USER_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, u->name);
+    if (u->vendor_id)
+        sqlite3_bind_int64(stmt, 2, u->vendor_id);
+    else
+        sqlite3_bind_null(stmt, 2);
+    bind_text(stmt, 3, u->role);
+    bind_text(stmt, 4, u->password_hash);
+    sqlite3_bind_int(stmt, 5, u->disabled ? 1 : 0);
+    sqlite3_bind_int64(stmt, 6, u->created_ms);
+    return sq_insert(s, stmt, "creating a user", &u->id, err);
+}
+
+static int read_user(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_user_row *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->id = sqlite3_column_int64(stmt, 0);
+    u->vendor_id = sqlite3_column_int64(stmt, 3);
+    u->disabled = sqlite3_column_int(stmt, 6) != 0;
+    u->created_ms = sqlite3_column_int64(stmt, 7);
+    int rc = col_text(stmt, 1, arena, &u->name);
+    if (!rc)
+        rc = col_text(stmt, 2, arena, &u->role);
+    if (!rc)
+        rc = col_text(stmt, 4, arena, &u->vendor_name);
+    if (!rc)
+        rc = col_text(stmt, 5, arena, &u->password_hash);
+    return rc;
+}
+
+static int sq_user_get(struct lo_store *st, const char *name, int64_t id, struct lo_arena *arena,
+                       struct lo_user_row *out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, name ? S_USER_GET_NAME : S_USER_GET_ID, &stmt, err);
+    if (rc)
+        return rc;
+    if (name)
+        bind_text(stmt, 1, name);
+    else
+        sqlite3_bind_int64(stmt, 1, id);
+    rc = sq_one(s, stmt, "reading a user", err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0 && name)
+        return lo_error_set(err, LO_ENOTFOUND, "no user named '%s'", name);
+    if (rc == 0)
+        return lo_error_set(err, LO_ENOTFOUND, "no user with id %lld", (long long)id);
+    rc = read_user(stmt, arena, out);
+    sqlite3_reset(stmt);
+    return rc ? oom(err, "a user") : 0;
+}
+
+static int sq_user_list(struct lo_store *st, int64_t vendor_id, struct lo_arena *arena,
+                        lo_user_row_cb cb, void *ctx, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, vendor_id > 0 ? S_USER_LIST_VENDOR : S_USER_LIST_ALL, &stmt, err);
+    if (rc)
+        return rc;
+    if (vendor_id > 0)
+        sqlite3_bind_int64(stmt, 1, vendor_id);
+    while (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing users", err);
+            break;
+        }
+        struct lo_user_row u;
+        rc = read_user(stmt, arena, &u);
+        if (rc)
+            rc = oom(err, "users");
+        else
+            rc = cb(ctx, &u);
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_changed_one(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
+                          const char *missing, struct lo_error *err)
+{
+    int rc = sq_exec_stmt(s, stmt, what, err);
+    if (rc)
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return lo_error_set(err, LO_ENOTFOUND, "%s", missing);
+    return 0;
+}
+
+static int sq_user_update(struct lo_store *st, int64_t id, const char *role, bool disabled,
+                          const char *password_hash, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "user_update", err);
+    if (!rc)
+        rc = sq_stmt(s, S_USER_UPDATE, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, id);
+    bind_text(stmt, 2, role);
+    sqlite3_bind_int(stmt, 3, disabled ? 1 : 0);
+    bind_text(stmt, 4, password_hash);
+    return sq_changed_one(s, stmt, "updating a user", "no such user", err);
+}
+
+static int sq_member_set(struct lo_store *st, const struct lo_member_row *m,
+                         struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "member_set", err);
+    if (!rc)
+        rc = sq_stmt(s, S_MEMBER_SET, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, m->project_id);
+    sqlite3_bind_int64(stmt, 2, m->user_id);
+    bind_text(stmt, 3, m->role);
+    sqlite3_bind_int64(stmt, 4, m->created_ms);
+    rc = sq_exec_stmt(s, stmt, "adding a member", err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no such project or user");
+    return rc;
+}
+
+static int sq_member_remove(struct lo_store *st, int64_t project_id, int64_t user_id,
+                            struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "member_remove", err);
+    if (!rc)
+        rc = sq_stmt(s, S_MEMBER_REMOVE, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    sqlite3_bind_int64(stmt, 2, user_id);
+    return sq_changed_one(s, stmt, "removing a member", "not a member", err);
+}
+
+static int read_member(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_member_row *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->project_id = sqlite3_column_int64(stmt, 0);
+    m->user_id = sqlite3_column_int64(stmt, 1);
+    m->created_ms = sqlite3_column_int64(stmt, 4);
+    int rc = col_text(stmt, 2, arena, &m->user_name);
+    if (!rc)
+        rc = col_text(stmt, 3, arena, &m->role);
+    return rc;
+}
+
+static int sq_member_get(struct lo_store *st, int64_t project_id, int64_t user_id,
+                         struct lo_arena *arena, struct lo_member_row *out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_MEMBER_GET, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    sqlite3_bind_int64(stmt, 2, user_id);
+    rc = sq_one(s, stmt, "reading a membership", err);
+    if (rc <= 0)
+        return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "not a member");
+    rc = read_member(stmt, arena, out);
+    sqlite3_reset(stmt);
+    return rc ? oom(err, "a membership") : 0;
+}
+
+static int sq_member_list(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                          lo_member_row_cb cb, void *ctx, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_MEMBER_LIST, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, project_id);
+    while (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing members", err);
+            break;
+        }
+        struct lo_member_row m;
+        rc = read_member(stmt, arena, &m);
+        if (rc)
+            rc = oom(err, "members");
+        else
+            rc = cb(ctx, &m);
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+static int sq_session_create(struct lo_store *st, struct lo_session_row *r,
+                             struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "session_create", err);
+    if (!rc)
+        rc = sq_stmt(s, S_SESSION_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, r->token_hash);
+    sqlite3_bind_int64(stmt, 2, r->user_id);
+    bind_text(stmt, 3, r->csrf_token);
+    sqlite3_bind_int64(stmt, 4, r->created_ms);
+    sqlite3_bind_int64(stmt, 5, r->expires_ms);
+    return sq_insert(s, stmt, "creating a session", &r->id, err);
+}
+
+static int sq_session_get(struct lo_store *st, const char *token_hash, struct lo_arena *arena,
+                          struct lo_session_row *out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_SESSION_GET, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, token_hash);
+    rc = sq_one(s, stmt, "reading a session", err);
+    if (rc <= 0)
+        return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "no such session");
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(stmt, 0);
+    out->user_id = sqlite3_column_int64(stmt, 2);
+    out->created_ms = sqlite3_column_int64(stmt, 4);
+    out->expires_ms = sqlite3_column_int64(stmt, 5);
+    out->revoked_ms = sqlite3_column_int64(stmt, 6);
+    rc = col_text(stmt, 1, arena, &out->token_hash);
+    if (!rc)
+        rc = col_text(stmt, 3, arena, &out->csrf_token);
+    sqlite3_reset(stmt);
+    return rc ? oom(err, "a session") : 0;
+}
+
+static int sq_session_revoke(struct lo_store *st, const char *token_hash, int64_t user_id,
+                             int64_t now_ms, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "session_revoke", err);
+    if (!rc)
+        rc = sq_stmt(s, token_hash ? S_SESSION_REVOKE : S_SESSION_REVOKE_USER, &stmt, err);
+    if (rc)
+        return rc;
+    if (token_hash)
+        bind_text(stmt, 1, token_hash);
+    else
+        sqlite3_bind_int64(stmt, 1, user_id);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    if (token_hash)
+        return sq_changed_one(s, stmt, "revoking a session", "no such session", err);
+    return sq_exec_stmt(s, stmt, "revoking sessions", err);
+}
+
+static int sq_token_create(struct lo_store *st, struct lo_token_row *t, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "token_create", err);
+    if (!rc)
+        rc = sq_stmt(s, S_TOKEN_INSERT, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, t->token_hash);
+    sqlite3_bind_int64(stmt, 2, t->user_id);
+    bind_text(stmt, 3, t->name);
+    sqlite3_bind_int64(stmt, 4, t->created_ms);
+    rc = sq_insert(s, stmt, "creating a token", &t->id, err);
+    if (rc == LO_ENOTFOUND)
+        return lo_error_set(err, rc, "no user with id %lld", (long long)t->user_id);
+    return rc;
+}
+
+static int sq_token_get(struct lo_store *st, const char *token_hash, int64_t id,
+                        struct lo_arena *arena, struct lo_token_row *out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, token_hash ? S_TOKEN_GET_HASH : S_TOKEN_GET_ID, &stmt, err);
+    if (rc)
+        return rc;
+    if (token_hash)
+        bind_text(stmt, 1, token_hash);
+    else
+        sqlite3_bind_int64(stmt, 1, id);
+    rc = sq_one(s, stmt, "reading a token", err);
+    if (rc <= 0)
+        return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "no such token");
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(stmt, 0);
+    out->user_id = sqlite3_column_int64(stmt, 2);
+    out->created_ms = sqlite3_column_int64(stmt, 4);
+    out->last_used_ms = sqlite3_column_int64(stmt, 5);
+    out->revoked_ms = sqlite3_column_int64(stmt, 6);
+    rc = col_text(stmt, 1, arena, &out->token_hash);
+    if (!rc)
+        rc = col_text(stmt, 3, arena, &out->name);
+    sqlite3_reset(stmt);
+    return rc ? oom(err, "a token") : 0;
+}
+
+static int sq_token_touch(struct lo_store *st, int64_t id, int64_t now_ms, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "token_touch", err);
+    if (!rc)
+        rc = sq_stmt(s, S_TOKEN_TOUCH, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    return sq_changed_one(s, stmt, "recording a token's use", "no such token", err);
+}
+
+static int sq_token_revoke(struct lo_store *st, int64_t id, int64_t user_id, int64_t now_ms,
+                           struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "token_revoke", err);
+    if (!rc)
+        rc = sq_stmt(s, id ? S_TOKEN_REVOKE : S_TOKEN_REVOKE_USER, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, id ? id : user_id);
+    sqlite3_bind_int64(stmt, 2, now_ms);
+    if (id)
+        return sq_changed_one(s, stmt, "revoking a token", "no such token (or revoked already)",
+                              err);
+    return sq_exec_stmt(s, stmt, "revoking tokens", err);
+}
+
+static int sq_throttle_get(struct lo_store *st, const char *key, struct lo_throttle_row *out,
+                           struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_THROTTLE_GET, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, key);
+    memset(out, 0, sizeof(*out));
+    rc = sq_one(s, stmt, "reading the sign-in throttle", err);
+    if (rc <= 0)
+        return rc;
+    out->failures = sqlite3_column_int64(stmt, 0);
+    out->window_start_ms = sqlite3_column_int64(stmt, 1);
+    sqlite3_reset(stmt);
+    return 0;
+}
+
+static int sq_throttle_put(struct lo_store *st, const char *key, const struct lo_throttle_row *t,
+                           struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "throttle_put", err);
+    if (!rc)
+        rc = sq_stmt(s, S_THROTTLE_PUT, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, key);
+    sqlite3_bind_int64(stmt, 2, t->failures);
+    sqlite3_bind_int64(stmt, 3, t->window_start_ms);
+    return sq_exec_stmt(s, stmt, "recording a failed sign-in", err);
+}
+
+static int sq_throttle_clear(struct lo_store *st, const char *key, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = need_write(s, "throttle_clear", err);
+    if (!rc)
+        rc = sq_stmt(s, S_THROTTLE_CLEAR, &stmt, err);
+    if (rc)
+        return rc;
+    bind_text(stmt, 1, key);
+    return sq_exec_stmt(s, stmt, "clearing the sign-in throttle", err);
+}
+
+static int sq_audit_last(struct lo_store *st, struct lo_arena *arena, int64_t *seq_out,
+                         const char **hash_out, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_AUDIT_LAST, &stmt, err);
+    if (rc)
+        return rc;
+    *seq_out = 0;
+    *hash_out = NULL;
+    rc = sq_one(s, stmt, "reading the audit chain", err);
+    if (rc <= 0)
+        return rc;
+    *seq_out = sqlite3_column_int64(stmt, 0);
+    rc = col_text(stmt, 1, arena, hash_out);
+    sqlite3_reset(stmt);
+    return rc ? oom(err, "the audit chain") : 0;
+}
+
+static int sq_audit_list(struct lo_store *st, struct lo_arena *arena, lo_event_cb cb, void *ctx,
+                         struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_AUDIT_LIST, &stmt, err);
+    if (rc)
+        return rc;
+    return event_scan(s, stmt, arena, cb, ctx, err);
+}
+
 static void sq_close(struct lo_store *st)
 {
     struct sq_store *s = sq(st);
@@ -1287,6 +1929,29 @@ static const struct lo_store_ops sq_ops = {
     .event_append = sq_event_append,
     .event_list = sq_event_list,
     .export_scan = sq_export_scan,
+    .vendor_create = sq_vendor_create,
+    .vendor_get = sq_vendor_get,
+    .vendor_list = sq_vendor_list,
+    .user_create = sq_user_create,
+    .user_get = sq_user_get,
+    .user_list = sq_user_list,
+    .user_update = sq_user_update,
+    .member_set = sq_member_set,
+    .member_remove = sq_member_remove,
+    .member_get = sq_member_get,
+    .member_list = sq_member_list,
+    .session_create = sq_session_create,
+    .session_get = sq_session_get,
+    .session_revoke = sq_session_revoke,
+    .token_create = sq_token_create,
+    .token_get = sq_token_get,
+    .token_touch = sq_token_touch,
+    .token_revoke = sq_token_revoke,
+    .throttle_get = sq_throttle_get,
+    .throttle_put = sq_throttle_put,
+    .throttle_clear = sq_throttle_clear,
+    .audit_last = sq_audit_last,
+    .audit_list = sq_audit_list,
 };
 
 /* Runs one static SQL text (set-up pragmas, migrations, never data). */

@@ -811,6 +811,208 @@ static void test_deleting_a_project_deletes_everything_in_it(struct lo_store *st
     lo_arena_free(&arena);
 }
 
+/* ---- accounts (migration 2) ---------------------------------------------------------------- */
+
+static int count_user(void *ctx, const struct lo_user_row *u)
+{
+    (void)u;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static int collect_member(void *ctx, const struct lo_member_row *m)
+{
+    lo_buf_printf(ctx, "%s=%s ", m->user_name, m->role);
+    return 0;
+}
+
+static void test_users_vendors_and_memberships_round_trip(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    lo_arena_init(&arena, 0);
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    struct lo_vendor_row v = { .name = "acme", .created_ms = T0 };
+    CHECK_INT(st->ops->vendor_create(st, &v, &err), 0);
+    struct lo_vendor_row v2 = { .name = "acme", .created_ms = T0 };
+    CHECK_INT(st->ops->vendor_create(st, &v2, &err), LO_ECONFLICT);
+    struct lo_user_row u = { .name = "ann", .role = "annotator", .vendor_id = v.id,
+                             .password_hash = "$argon2id$x", .created_ms = T0 };
+    CHECK_INT(st->ops->user_create(st, &u, &err), 0);
+    struct lo_user_row pm = { .name = "pm", .role = "manager", .password_hash = "$argon2id$y",
+                              .created_ms = T0 };
+    CHECK_INT(st->ops->user_create(st, &pm, &err), 0);
+    struct lo_user_row dup = pm;
+    CHECK_INT(st->ops->user_create(st, &dup, &err), LO_ECONFLICT);
+    struct lo_user_row ghost = { .name = "ghost", .role = "annotator", .vendor_id = 999,
+                                 .password_hash = "h", .created_ms = T0 };
+    CHECK_INT(st->ops->user_create(st, &ghost, &err), LO_ENOTFOUND);
+    struct lo_member_row m = { .project_id = pid, .user_id = u.id, .role = "annotator",
+                               .created_ms = T0 };
+    CHECK_INT(st->ops->member_set(st, &m, &err), 0);
+    m.role = "reviewer";
+    CHECK_INT(st->ops->member_set(st, &m, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    struct lo_user_row got;
+    CHECK_INT(st->ops->user_get(st, "ann", 0, &arena, &got, &err), 0);
+    CHECK_STR(got.role, "annotator");
+    CHECK_STR(got.vendor_name, "acme");
+    CHECK_INT(got.vendor_id, v.id);
+    CHECK(!got.disabled);
+    CHECK_INT(st->ops->user_get(st, NULL, pm.id, &arena, &got, &err), 0);
+    CHECK_STR(got.name, "pm");
+    CHECK(got.vendor_name == NULL);
+    CHECK_INT(st->ops->user_get(st, "nobody", 0, &arena, &got, &err), LO_ENOTFOUND);
+    int all = 0, acme = 0;
+    CHECK_INT(st->ops->user_list(st, 0, &arena, count_user, &all, &err), 0);
+    CHECK_INT(st->ops->user_list(st, v.id, &arena, count_user, &acme, &err), 0);
+    CHECK_INT(all, 2);
+    CHECK_INT(acme, 1);
+    struct lo_member_row gm;
+    CHECK_INT(st->ops->member_get(st, pid, u.id, &arena, &gm, &err), 0);
+    CHECK_STR(gm.role, "reviewer");
+    CHECK_INT(st->ops->member_get(st, pid, pm.id, &arena, &gm, &err), LO_ENOTFOUND);
+    struct lo_buf b;
+    lo_buf_init(&b, 4096);
+    CHECK_INT(st->ops->member_list(st, pid, &arena, collect_member, &b, &err), 0);
+    int listed = b.data && strcmp(b.data, "ann=reviewer ") == 0;
+    lo_buf_free(&b);
+    CHECK(listed);
+
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->user_update(st, u.id, "reviewer", true, NULL, &err), 0);
+    CHECK_INT(st->ops->member_remove(st, pid, u.id, &err), 0);
+    CHECK_INT(st->ops->member_remove(st, pid, u.id, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->user_get(st, "ann", 0, &arena, &got, &err), 0);
+    CHECK(got.disabled);
+    CHECK_STR(got.role, "reviewer");
+    CHECK_STR(got.password_hash, "$argon2id$x");
+    lo_arena_free(&arena);
+}
+
+static void test_sessions_and_tokens_are_found_by_hash_and_revoked(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    lo_arena_init(&arena, 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    struct lo_user_row u = { .name = "ann", .role = "annotator", .password_hash = "h",
+                             .created_ms = T0 };
+    CHECK_INT(st->ops->user_create(st, &u, &err), 0);
+    struct lo_session_row s = { .token_hash = "aa", .user_id = u.id, .csrf_token = "c1",
+                                .created_ms = T0, .expires_ms = T0 + 1000 };
+    CHECK_INT(st->ops->session_create(st, &s, &err), 0);
+    struct lo_session_row s2 = { .token_hash = "bb", .user_id = u.id, .csrf_token = "c2",
+                                 .created_ms = T0, .expires_ms = T0 + 1000 };
+    CHECK_INT(st->ops->session_create(st, &s2, &err), 0);
+    struct lo_token_row t = { .token_hash = "tt", .user_id = u.id, .name = "ci",
+                              .created_ms = T0 };
+    CHECK_INT(st->ops->token_create(st, &t, &err), 0);
+    CHECK_INT(st->ops->token_touch(st, t.id, T0 + 5, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    struct lo_session_row gs;
+    CHECK_INT(st->ops->session_get(st, "aa", &arena, &gs, &err), 0);
+    CHECK_STR(gs.csrf_token, "c1");
+    CHECK_INT(gs.expires_ms, T0 + 1000);
+    CHECK_INT(gs.revoked_ms, 0);
+    CHECK_INT(st->ops->session_get(st, "zz", &arena, &gs, &err), LO_ENOTFOUND);
+    struct lo_token_row gt;
+    CHECK_INT(st->ops->token_get(st, "tt", 0, &arena, &gt, &err), 0);
+    CHECK_INT(gt.id, t.id);
+    CHECK_STR(gt.name, "ci");
+    CHECK_INT(gt.last_used_ms, T0 + 5);
+    CHECK_INT(st->ops->token_get(st, NULL, t.id, &arena, &gt, &err), 0);
+    CHECK_STR(gt.token_hash, "tt");
+
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->session_revoke(st, "aa", 0, T0 + 7, &err), 0);
+    CHECK_INT(st->ops->session_revoke(st, "aa", 0, T0 + 8, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->session_revoke(st, NULL, u.id, T0 + 9, &err), 0);
+    CHECK_INT(st->ops->token_revoke(st, t.id, 0, T0 + 9, &err), 0);
+    CHECK_INT(st->ops->token_revoke(st, t.id, 0, T0 + 9, &err), LO_ENOTFOUND);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->session_get(st, "aa", &arena, &gs, &err), 0);
+    CHECK_INT(gs.revoked_ms, T0 + 7);
+    CHECK_INT(st->ops->session_get(st, "bb", &arena, &gs, &err), 0);
+    CHECK_INT(gs.revoked_ms, T0 + 9);
+    CHECK_INT(st->ops->token_get(st, "tt", 0, &arena, &gt, &err), 0);
+    CHECK_INT(gt.revoked_ms, T0 + 9);
+    lo_arena_free(&arena);
+}
+
+static void test_throttle_state_is_kept_per_key(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_throttle_row t;
+    CHECK_INT(st->ops->throttle_get(st, "user:ann", &t, &err), 0);
+    CHECK_INT(t.failures, 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    struct lo_throttle_row put = { .failures = 3, .window_start_ms = T0 };
+    CHECK_INT(st->ops->throttle_put(st, "user:ann", &put, &err), 0);
+    put.failures = 4;
+    CHECK_INT(st->ops->throttle_put(st, "user:ann", &put, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->throttle_get(st, "user:ann", &t, &err), 0);
+    CHECK_INT(t.failures, 4);
+    CHECK_INT(t.window_start_ms, T0);
+    CHECK_INT(st->ops->throttle_get(st, "addr:1.2.3.4", &t, &err), 0);
+    CHECK_INT(t.failures, 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->throttle_clear(st, "user:ann", &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->throttle_get(st, "user:ann", &t, &err), 0);
+    CHECK_INT(t.failures, 0);
+}
+
+static int count_event(void *ctx, const struct lo_event *e)
+{
+    (void)e;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void test_audited_events_keep_their_chain_and_outlive_their_project(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    lo_arena_init(&arena, 0);
+    int64_t pid = make_project(st, "cats");
+    CHECK(pid > 0);
+    int64_t seq = -1;
+    const char *hash = "x";
+    CHECK_INT(st->ops->audit_last(st, &arena, &seq, &hash, &err), 0);
+    CHECK_INT(seq, 0);
+    CHECK(hash == NULL);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    struct lo_event plain = { .project_id = pid, .kind = "guideline_set", .payload_json = "{}" };
+    CHECK_INT(st->ops->event_append(st, &plain, NULL, &err), 0);
+    struct lo_event e = { .project_id = pid, .kind = "imported", .payload_json = "{}",
+                          .audit_seq = 1, .prev_hash = "00", .hash = "h1" };
+    CHECK_INT(st->ops->event_append(st, &e, NULL, &err), 0);
+    e.audit_seq = 2;
+    e.prev_hash = "h1";
+    e.hash = "h2";
+    CHECK_INT(st->ops->event_append(st, &e, NULL, &err), 0);
+    e.hash = "h3"; /* the same place in the chain twice */
+    CHECK(st->ops->event_append(st, &e, NULL, &err) != 0);
+    CHECK_INT(st->ops->project_delete(st, pid, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    CHECK_INT(st->ops->audit_last(st, &arena, &seq, &hash, &err), 0);
+    CHECK_INT(seq, 2);
+    CHECK_STR(hash, "h2");
+    int audited = 0, all = 0;
+    CHECK_INT(st->ops->audit_list(st, &arena, count_event, &audited, &err), 0);
+    CHECK_INT(st->ops->event_list(st, 0, &arena, count_event, &all, &err), 0);
+    CHECK_INT(audited, 2);
+    CHECK_INT(all, 2); /* the plain event went with its project */
+    lo_arena_free(&arena);
+}
+
 /* Every backend runs this list. */
 #define STORE_SUITE(X)                                                                         \
     X(test_project_create_get_list_delete)                                                     \
@@ -830,7 +1032,11 @@ static void test_deleting_a_project_deletes_everything_in_it(struct lo_store *st
     X(test_export_scan_stops_when_the_callback_says_so)                                        \
     X(test_rollback_leaves_nothing)                                                            \
     X(test_project_counts_count_what_is_in_the_project)                                        \
-    X(test_deleting_a_project_deletes_everything_in_it)
+    X(test_deleting_a_project_deletes_everything_in_it)                                        \
+    X(test_users_vendors_and_memberships_round_trip)                                           \
+    X(test_sessions_and_tokens_are_found_by_hash_and_revoked)                                  \
+    X(test_throttle_state_is_kept_per_key)                                                     \
+    X(test_audited_events_keep_their_chain_and_outlive_their_project)
 
 /* ---- the SQLite backend --------------------------------------------------------------------- */
 
