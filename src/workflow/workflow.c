@@ -187,6 +187,41 @@ long lo_wf_pick(const struct lo_wf_candidate *c, size_t n, const struct lo_wf_wo
 
 /* ---- review and gold --------------------------------------------------------------------- */
 
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+int lo_wf_lot_sample(long n_items, long sample_size, struct lo_rng *rng, long *sample,
+                     struct lo_error *err)
+{
+    if (n_items < 1 || sample_size < 0 || sample_size > n_items)
+        return lo_error_set(err, LO_EINVAL, "a sample of %ld from a lot of %ld items",
+                            sample_size, n_items);
+    /* Floyd: for j in n-m .. n-1 take t in [0, j]; if taken already, take j. The membership
+     * test is a scan: samples are a few hundred items at most (code letter R: 2,000). */
+    long m = 0;
+    for (long j = n_items - sample_size; j < n_items; j++) {
+        long t = (long)lo_rng_below(rng, (uint64_t)j + 1);
+        bool taken = false;
+        for (long k = 0; k < m && !taken; k++)
+            taken = sample[k] == t;
+        sample[m++] = taken ? j : t;
+    }
+    qsort(sample, (size_t)m, sizeof(long), cmp_long);
+    return 0;
+}
+
+enum lo_wf_lot_verdict lo_wf_lot_verdict(int ac, int re, long defects)
+{
+    if (defects <= ac)
+        return LO_WF_LOT_ACCEPT;
+    if (defects >= re)
+        return LO_WF_LOT_REJECT;
+    return LO_WF_LOT_ACCEPT_RETURN;
+}
+
 static double prob_below(double a0, double b0, long correct, long total, double target)
 {
     struct lo_beta prior = { a0 > 0 ? a0 : 1, b0 > 0 ? b0 : 1 }, post;

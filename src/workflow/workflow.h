@@ -137,6 +137,21 @@ struct lo_wf_review {
 bool lo_wf_review_pick(const struct lo_wf_review *r, long gold_correct, long gold_total,
                        struct lo_rng *rng);
 
+/* Lot-based review (acceptance sampling, ANSI/ASQ Z1.4 through quality/sampling.h): the plan's
+ * sample of a lot of n_items is drawn at random (Floyd's algorithm, sample[] gets the indices,
+ * sorted); after review, lo_wf_lot_verdict says whether the lot passes with the defects found
+ * in the sample. A rejected lot sends all of its items to review. */
+int lo_wf_lot_sample(long n_items, long sample_size, struct lo_rng *rng, long *sample,
+                     struct lo_error *err);
+
+enum lo_wf_lot_verdict {
+    LO_WF_LOT_ACCEPT,        /* defects <= Ac */
+    LO_WF_LOT_REJECT,        /* defects >= Re: review every item of the lot */
+    LO_WF_LOT_ACCEPT_RETURN, /* reduced inspection, Ac < defects < Re: accept, return to normal */
+};
+
+enum lo_wf_lot_verdict lo_wf_lot_verdict(int ac, int re, long defects);
+
 struct lo_wf_gold_rule {
     double target;           /* accuracy target */
     double certainty;        /* pause when P(accuracy < target) >= certainty */

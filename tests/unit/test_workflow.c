@@ -199,6 +199,37 @@ static void test_pause_rule_uses_the_beta_posterior(void)
     CHECK(!lo_wf_should_pause(&g, 0, 4, &p)); /* too few gold answers to judge */
 }
 
+static void test_lot_review_samples_the_z14_plan_and_judges_the_lot(void)
+{
+    struct lo_rng rng;
+    lo_rng_seed(&rng, 5);
+    /* Lot 1000 at AQL 2.5, level II, normal: J, n 80, Ac 5, Re 6 (ops-vectors.md section 1). */
+    long sample[80];
+    long hits[1000] = { 0 };
+    for (int round = 0; round < 200; round++) {
+        CHECK_INT(lo_wf_lot_sample(1000, 80, &rng, sample, NULL), 0);
+        for (int k = 0; k < 80; k++) {
+            CHECK(sample[k] >= 0 && sample[k] < 1000);
+            if (k)
+                CHECK(sample[k] > sample[k - 1]); /* sorted, no repeats */
+            hits[sample[k]]++;
+        }
+    }
+    long min = 1000, max = 0;
+    for (int i = 0; i < 1000; i++) {
+        min = hits[i] < min ? hits[i] : min;
+        max = hits[i] > max ? hits[i] : max;
+    }
+    CHECK(min >= 3 && max <= 45); /* every item drawn about 16 times in 200 rounds */
+    CHECK_INT(lo_wf_lot_verdict(5, 6, 5), LO_WF_LOT_ACCEPT);
+    CHECK_INT(lo_wf_lot_verdict(5, 6, 6), LO_WF_LOT_REJECT);
+    CHECK_INT(lo_wf_lot_verdict(1, 4, 2), LO_WF_LOT_ACCEPT_RETURN);
+    CHECK_INT(lo_wf_lot_sample(10, 11, &rng, sample, NULL), LO_EINVAL);
+    CHECK_INT(lo_wf_lot_sample(10, 10, &rng, sample, NULL), 0);
+    for (int k = 0; k < 10; k++)
+        CHECK_INT(sample[k], k);
+}
+
 /* ---- simulation -------------------------------------------------------------------------- */
 
 #define SIM_ITEMS 5000
@@ -376,6 +407,7 @@ int main(int argc, char **argv)
         LO_T(test_gold_is_served_at_its_share),
         LO_T(test_trust_review_reviews_the_unproven_more),
         LO_T(test_pause_rule_uses_the_beta_posterior),
+        LO_T(test_lot_review_samples_the_z14_plan_and_judges_the_lot),
         LO_T(test_simulation_dynamic_overlap_beats_majority_of_three_with_fewer_labels),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
