@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/accounts.h"
 #include "app/app_int.h"
 #include "base/json.h"
 #include "base/limits.h"
@@ -40,14 +41,23 @@ int lo__app_event(struct lo_app *app, int64_t project_id, const char *kind,
     struct lo_event e = {
         .project_id = project_id,
         .kind = kind,
-        .actor = app->actor,
+        .actor = app->who.kind == LO_PRINCIPAL_USER && app->who.name ? app->who.name
+                                                                     : app->actor,
         .object_type = object_type,
         .object_id = object_id,
         .payload_json = payload ? payload : "{}",
         .created_ms = lo_clock_now_ms(&app->clock),
     };
     int64_t id;
-    int rc = app->store->ops->event_append(app->store, &e, &id, err);
+    struct lo_arena arena;
+    lo_arena_init(&arena, 512);
+    int rc = 0;
+    /* Security events are linked into the audit chain (audit.c), in this same transaction. */
+    if (lo_audit_kind(kind))
+        rc = lo__audit_chain(app, &e, &arena, err);
+    if (!rc)
+        rc = app->store->ops->event_append(app->store, &e, &id, err);
+    lo_arena_free(&arena);
     free(payload);
     return rc;
 }
@@ -143,12 +153,25 @@ int lo_app_project_create(struct lo_app *app, const struct lo_project_spec *spec
     rc = st->ops->begin(st, true, err);
     if (rc)
         goto out;
+    struct lo_policy_object sys = { .kind = LO_OBJ_SYSTEM };
+    rc = lo__app_authorize(app, LO_ACT_CREATE, &sys, "project", "projects here", err);
+    if (rc)
+        goto rollback;
     rc = st->ops->project_create(st, &p, err);
     if (rc == LO_ECONFLICT)
         lo_error_field(err, LO_ECONFLICT, "name", "a project named '%s' exists already",
                        spec->name);
     if (rc)
         goto rollback;
+    if (app->who.kind == LO_PRINCIPAL_USER && app->who.role != LO_ROLE_ADMIN) {
+        /* A manager runs the projects they create. */
+        struct lo_member_row m = { .project_id = p.id, .user_id = app->who.user_id,
+                                   .role = lo_role_name(LO_ROLE_MANAGER),
+                                   .created_ms = p.created_ms };
+        rc = st->ops->member_set(st, &m, err);
+        if (rc)
+            goto rollback;
+    }
     if (canonical) {
         int version;
         rc = st->ops->project_set_schema(st, p.id, canonical, p.created_ms, &version, err);
@@ -182,21 +205,44 @@ int lo_app_project_get(struct lo_app *app, const char *name, struct lo_arena *ar
     int rc = st->ops->begin(st, false, err);
     if (rc)
         return rc;
-    rc = lo__app_find_project(app, name, arena, out, err);
+    rc = lo__app_find_project_for(app, name, LO_ACT_READ, arena, out, err);
     if (!rc && counts)
         rc = st->ops->project_counts(st, out->id, counts, err);
     st->ops->rollback(st);
     return rc;
 }
 
+struct project_list_ctx {
+    struct lo_app *app;
+    lo_project_cb cb;
+    void *ctx;
+    struct lo_error *err;
+};
+
+/* Passes on only the projects the caller may see. */
+static int project_list_cb(void *ctx, const struct lo_project *p)
+{
+    struct project_list_ctx *c = ctx;
+    struct lo_policy_object obj = { .kind = LO_OBJ_PROJECT, .id = p->id };
+    int rc = lo__app_member_role(c->app, p->id, &obj.member_role, c->err);
+    if (rc)
+        return rc;
+    if (lo_policy_check(&c->app->who, LO_ACT_READ, &obj) != 0)
+        return 0;
+    return c->cb(c->ctx, p);
+}
+
 int lo_app_project_list(struct lo_app *app, struct lo_arena *arena, lo_project_cb cb, void *ctx,
                         struct lo_error *err)
 {
     struct lo_store *st = app->store;
+    struct project_list_ctx c = { app, cb, ctx, err };
+    if (app->who.kind == LO_PRINCIPAL_ANONYMOUS)
+        return lo_error_set(err, LO_EUNAUTH, "sign in first");
     int rc = st->ops->begin(st, false, err);
     if (rc)
         return rc;
-    rc = st->ops->project_list(st, arena, cb, ctx, err);
+    rc = st->ops->project_list(st, arena, project_list_cb, &c, err);
     st->ops->rollback(st);
     return rc;
 }
@@ -210,7 +256,7 @@ int lo_app_project_delete(struct lo_app *app, const char *name, struct lo_error 
     int rc = st->ops->begin(st, true, err);
     if (rc)
         goto out;
-    rc = lo__app_find_project(app, name, &arena, &p, err);
+    rc = lo__app_find_project_for(app, name, LO_ACT_DELETE, &arena, &p, err);
     if (!rc)
         rc = st->ops->project_delete(st, p.id, err);
     if (!rc)
@@ -244,7 +290,7 @@ int lo_app_guideline_set(struct lo_app *app, const char *project, const char *bo
     int rc = st->ops->begin(st, true, err);
     if (rc)
         goto out;
-    rc = lo__app_find_project(app, project, &arena, &p, err);
+    rc = lo__app_find_project_for(app, project, LO_ACT_UPDATE, &arena, &p, err);
     int version = 0;
     if (!rc)
         rc = st->ops->guideline_add(st, p.id, body, app->actor, lo_clock_now_ms(&app->clock),
@@ -272,7 +318,7 @@ int lo_app_guideline_get(struct lo_app *app, const char *project, int version,
     int rc = st->ops->begin(st, false, err);
     if (rc)
         return rc;
-    rc = lo__app_find_project(app, project, arena, &p, err);
+    rc = lo__app_find_project_for(app, project, LO_ACT_READ, arena, &p, err);
     if (!rc) {
         rc = st->ops->guideline_get(st, p.id, version, arena, out, err);
         if (rc == LO_ENOTFOUND && version)
@@ -293,7 +339,7 @@ int lo_app_guideline_log(struct lo_app *app, const char *project, struct lo_aren
     int rc = st->ops->begin(st, false, err);
     if (rc)
         return rc;
-    rc = lo__app_find_project(app, project, arena, &p, err);
+    rc = lo__app_find_project_for(app, project, LO_ACT_READ, arena, &p, err);
     if (!rc)
         rc = st->ops->guideline_list(st, p.id, arena, cb, ctx, err);
     st->ops->rollback(st);

@@ -17,4 +17,33 @@ int lo__app_event(struct lo_app *app, int64_t project_id, const char *kind,
 int lo__app_find_project(struct lo_app *app, const char *name, struct lo_arena *arena,
                          struct lo_project *out, struct lo_error *err);
 
+/* ---- access control (policy.c, audit.c) ---- */
+
+const char *lo__action_name(enum lo_action a);
+
+/* app->who's role in the project (LO_ROLE_ADMIN for admins and the local operator,
+ * LO_ROLE_NONE for non-members), read in the open transaction. */
+int lo__app_member_role(struct lo_app *app, int64_t project_id, enum lo_role *out,
+                        struct lo_error *err);
+
+/* Asks lo_policy_check for app->who. On a denial the open transaction is ended, the denial is
+ * recorded as an audited access_denied event, a read transaction is open again (the caller
+ * rolls it back as on any error) and the error is returned: "no <what>" for an object out of
+ * scope, so that it reads like one that does not exist. */
+int lo__app_authorize(struct lo_app *app, enum lo_action action,
+                      const struct lo_policy_object *obj, const char *object_type,
+                      const char *what, struct lo_error *err);
+/* The same for a project found in the open transaction; out of scope reads "no project named". */
+int lo__app_authorize_project(struct lo_app *app, enum lo_action action,
+                              const struct lo_project *p, struct lo_error *err);
+/* lo__app_find_project, then lo__app_authorize_project. */
+int lo__app_find_project_for(struct lo_app *app, const char *name, enum lo_action action,
+                             struct lo_arena *arena, struct lo_project *out,
+                             struct lo_error *err);
+
+/* The audit chain: for an audited kind, fills e's audit_seq, prev_hash and hash (into arena)
+ * from the last audited event in the open write transaction. */
+int lo__audit_chain(struct lo_app *app, struct lo_event *e, struct lo_arena *arena,
+                    struct lo_error *err);
+
 #endif

@@ -274,7 +274,7 @@ int lo_app_export(struct lo_app *app, const char *project, enum lo_format format
     int rc = st->ops->begin(st, false, err);
     if (rc)
         goto out;
-    rc = lo__app_find_project(app, project, &arena, &p, err);
+    rc = lo__app_find_project_for(app, project, LO_ACT_EXPORT, &arena, &p, err);
     if (rc)
         goto done;
     if (p.schema_json && lo_schema_parse(p.schema_json, strlen(p.schema_json), &schema, err) == 0 &&
@@ -372,7 +372,7 @@ int lo_app_project_ratings(struct lo_app *app, const char *project, const char *
     rc = st->ops->begin(st, false, err);
     if (rc)
         goto out;
-    rc = lo__app_find_project(app, project, arena, &p, err);
+    rc = lo__app_find_project_for(app, project, LO_ACT_READ, arena, &p, err);
     if (!rc && !p.schema_json)
         rc = lo_error_set(err, LO_EINVAL, "project '%s' has no labels yet", project);
     if (!rc)

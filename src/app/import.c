@@ -56,7 +56,7 @@ static int import_begin(struct import_ctx *c, struct lo_app *app, const char *pr
     int rc = st->ops->begin(st, true, err);
     if (rc)
         return rc;
-    rc = lo__app_find_project(app, project, &c->arena, &c->project, err);
+    rc = lo__app_find_project_for(app, project, LO_ACT_IMPORT, &c->arena, &c->project, err);
     if (rc)
         return rc;
     if (c->project.schema_json) {
