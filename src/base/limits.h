@@ -27,4 +27,21 @@
 #define LO_LIMIT_EM_ITERATIONS 100000          /* cap on any EM iteration cap */
 #define LO_LIMIT_BOOTSTRAP 1000000             /* bootstrap replicates */
 
+/* ---- HTTP server (http/) ------------------------------------------------------------------ */
+#define LO_LIMIT_HTTP_BODY (1024 * 1024)       /* bytes of a JSON request body (413 before buffering) */
+#define LO_LIMIT_HTTP_UPLOAD (1024LL * 1024 * 1024) /* bytes of an import upload (streamed to disk) */
+#define LO_LIMIT_HTTP_JSON_DEPTH 32            /* nesting of arrays/objects in a request body */
+#define LO_LIMIT_HTTP_HEADERS (16 * 1024)      /* bytes of all request header lines (431) */
+#define LO_LIMIT_HTTP_URL 4096                 /* bytes of the request target (414) */
+#define LO_LIMIT_HTTP_CONN_MEMORY (64 * 1024)  /* libmicrohttpd's per-connection memory pool */
+#define LO_LIMIT_HTTP_CONNECTIONS 1024         /* open connections at once */
+#define LO_LIMIT_HTTP_IDLE_SECONDS 30          /* a connection silent this long is closed */
+#define LO_LIMIT_HTTP_SHUTDOWN_SECONDS 30      /* how long shutdown waits for in-flight requests */
+#define LO_LIMIT_HTTP_PAGE_DEFAULT 50          /* items in a page when ?limit= is not given */
+#define LO_LIMIT_HTTP_PAGE_MAX 500             /* most items in one page (?limit= is capped) */
+#define LO_LIMIT_HTTP_RATE_PER_MINUTE 600      /* requests per user (or address) per minute */
+#define LO_LIMIT_HTTP_RATE_BURST 120           /* requests a user may make at once */
+#define LO_LIMIT_HTTP_RATE_CLIENTS 4096        /* users/addresses the rate limiter tracks */
+#define LO_LIMIT_HTTP_THREADS 64               /* most worker threads --threads accepts */
+
 #endif

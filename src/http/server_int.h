@@ -1,0 +1,102 @@
+/*
+ * server_int.h - what the files of http/ share: the request context handlers work on, and the
+ * helpers they call. Nobody outside http/ includes it.
+ */
+#ifndef LO_HTTP_SERVER_INT_H
+#define LO_HTTP_SERVER_INT_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "base/arena.h"
+#include "base/buf.h"
+#include "http/response.h"
+#include "http/router.h"
+#include "http/server.h"
+
+struct MHD_Connection;
+
+/* One request, from its first header to its completion. Lives in malloc'd memory owned by the
+ * server; everything a handler allocates goes into arena. */
+struct lo_http_req {
+    struct lo_http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;            /* libmicrohttpd's, valid until completion */
+    char method_copy[16];          /* for the access log */
+    const char *path;              /* decoded path, no query */
+    struct lo_route_match match;
+    const struct lo_route *route;  /* NULL when unmatched */
+    struct lo_arena arena;
+    struct lo_app *app;            /* this worker thread's app */
+    struct lo_principal who;       /* ANONYMOUS until authenticated */
+    bool cookie_auth;              /* authenticated through the session cookie */
+    char csrf[80];                 /* the session's CSRF token (cookie sessions) */
+    char request_id[24];
+    double t0;                     /* lo_monotonic_s at the first header */
+    double store_s;                /* seconds spent in app/ calls */
+    int phase;                     /* 0: first call seen; 1: reading body; 2: answered */
+    bool answer_now;               /* an early error to send at once */
+    /* body */
+    uint64_t body_bytes;
+    bool body_too_large;
+    struct lo_buf body;            /* LO_BODY_JSON */
+    int upload_fd;                 /* LO_BODY_UPLOAD: -1 when none */
+    char upload_path[128];
+    int upload_errno;
+    struct lo_http_resp resp;
+    int status;                    /* what was sent */
+    bool counted;                  /* in the in-flight count */
+};
+
+/* Server internals the handlers need. */
+int lo__http_in_flight(const struct lo_http_server *s);
+const struct lo_http_config *lo__http_config(const struct lo_http_server *s);
+/* Writes the Prometheus text of the server's metrics to b. */
+int lo__http_metrics_render(struct lo_http_server *s, struct lo_buf *b);
+/* Export threads are counted so that shutdown waits for them. */
+void lo__http_background_begin(struct lo_http_server *s);
+void lo__http_background_end(struct lo_http_server *s);
+/* Logs a server-side detail that must not reach the client. */
+void lo__http_log_detail(struct lo_http_req *r, const char *what, const char *detail);
+
+/* ---- helpers for handlers (request.c) ------------------------------------------------------ */
+
+/* Points app->who at r->who before an app/ call. Every handler calls app/ through this. */
+struct lo_app *lo_http_app(struct lo_http_req *r);
+/* Sets r->resp to the error for rc/err (store details go to the log, never the client). */
+int lo_http_fail(struct lo_http_req *r, int rc, const struct lo_error *err);
+/* A parameter of the matched route as a NUL-terminated string in the arena. */
+const char *lo_http_param(struct lo_http_req *r, const char *name);
+/* A query argument (decoded), NULL when absent. */
+const char *lo_http_query(struct lo_http_req *r, const char *name);
+/* A request header, NULL when absent. */
+const char *lo_http_header(struct lo_http_req *r, const char *name);
+
+/* Parses the buffered JSON body: JSON_REJECT_DUPLICATES, valid UTF-8, numbers in range,
+ * nesting up to LO_LIMIT_HTTP_JSON_DEPTH, and an object at the top. On failure sets a 400
+ * response and returns NULL. */
+json_t *lo_http_body_object(struct lo_http_req *r);
+/* Checks the depth of JSON text without parsing it (strings are skipped). */
+bool lo_http_json_depth_ok(const char *s, size_t len, int max_depth);
+
+/* Keyset pagination: ?limit= (default LO_LIMIT_HTTP_PAGE_DEFAULT, capped at
+ * LO_LIMIT_HTTP_PAGE_MAX) and ?after= (the key of the last row of the previous page). */
+struct lo_http_page {
+    int limit;
+    const char *after;             /* NULL: from the start */
+};
+int lo_http_page_parse(struct lo_http_req *r, struct lo_http_page *pg);
+
+/* Authentication (auth.c): fills r->who from the cookie or bearer token. 0 when signed in,
+ * LO_EUNAUTH otherwise (with err). */
+int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err);
+/* True when sign-in is built in (app/accounts.h exists). */
+bool lo__http_accounts_available(void);
+
+#define LO_HTTP_SESSION_COOKIE "lo_session"
+#define LO_HTTP_CSRF_HEADER "X-CSRF-Token"
+
+#endif
