@@ -21,11 +21,8 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "base/limits.h"
-#include "http/server_int.h"
-
-#if defined(LO_HAVE_ACCOUNTS)
 #include "app/accounts.h"
-#endif
+#include "http/server_int.h"
 
 #define TIMED(r, call)                                                                         \
     do {                                                                                       \
@@ -118,17 +115,14 @@ static int h_session_create(struct lo_http_req *r)
         json_decref(body);
         return LO_EINVAL;
     }
-#if defined(LO_HAVE_ACCOUNTS)
     char token[LO_SESSION_TOKEN_CAP], csrf[LO_CSRF_TOKEN_CAP], addr[64];
     int64_t expires = 0;
     struct lo_error err;
     lo_error_clear(&err);
     TIMED(r, lo_app_login(lo_http_app(r), name, password, client_address(r, addr, sizeof(addr)),
                           token, sizeof(token), csrf, sizeof(csrf), &expires, &err));
-    json_decref(body);
-    if (rc == LO_ERATE)
-        r->resp.retry_after = (int)(LO_LOGIN_WINDOW_MS / 1000);
     if (rc) {
+        json_decref(body);
         lo_http_fail(r, rc, &err);
         if (rc == LO_ERATE)
             r->resp.retry_after = (int)(LO_LOGIN_WINDOW_MS / 1000);
@@ -141,24 +135,15 @@ static int h_session_create(struct lo_http_req *r)
              lo__http_config(r->srv)->secure_cookies ? "; Secure" : "");
     char t[40];
     lo_time_format(expires, t, sizeof(t));
-    return lo_http_json(&r->resp, 201, json_pack("{s:s, s:s, s:s}", "user", name, "csrf_token",
-                                                 csrf, "expires", t));
-#else
-    (void)client_address;
-    json_decref(body);
-    lo_http_error(&r->resp, 401, "unauthenticated", "sign-in is not available in this build",
-                  NULL);
-    return LO_EUNAUTH;
-#endif
+    rc = lo_http_json(&r->resp, 201, json_pack("{s:s, s:s, s:s}", "user", name, "csrf_token",
+                                               csrf, "expires", t));
+    json_decref(body); /* name points into it */
+    return rc;
 }
 
 static int h_session_get(struct lo_http_req *r)
 {
-#if defined(LO_HAVE_ACCOUNTS)
     const char *role = lo_role_name(r->who.role);
-#else
-    const char *role = "none"; /* unreachable: nobody signs in without accounts */
-#endif
     return lo_http_json(&r->resp, 200,
                         json_pack("{s:s, s:s, s:I, s:s}", "user", r->who.name ? r->who.name : "",
                                   "role", role, "vendor_id",
@@ -173,7 +158,6 @@ static int h_session_delete(struct lo_http_req *r)
                       "only a browser session signs out; revoke an API token instead", NULL);
         return LO_EINVAL;
     }
-#if defined(LO_HAVE_ACCOUNTS)
     const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
                                                      LO_HTTP_SESSION_COOKIE);
     struct lo_error err;
@@ -182,7 +166,6 @@ static int h_session_delete(struct lo_http_req *r)
     TIMED(r, lo_app_logout(lo_http_app(r), cookie ? cookie : "", &err));
     if (rc)
         return lo_http_fail(r, rc, &err);
-#endif
     snprintf(r->resp.set_cookie, sizeof(r->resp.set_cookie),
              "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", LO_HTTP_SESSION_COOKIE,
              lo__http_config(r->srv)->secure_cookies ? "; Secure" : "");

@@ -2,9 +2,6 @@
  * auth.c - who is calling: the session cookie (browsers) or an API token (scripts), resolved by
  * app/accounts.h. The decisions about what the caller may do are not here: they are in app/,
  * which every handler calls with app->who set to the principal found here.
- *
- * Until app/accounts.h exists in the tree, nobody can sign in and every route that needs a
- * user answers 401.
  */
 #include <microhttpd.h>
 #include <stdio.h>
@@ -13,19 +10,7 @@
 
 #include "http/server_int.h"
 
-/* LO_HAVE_ACCOUNTS comes from src/http/meson.build, set once app/ builds accounts.c. */
-#if defined(LO_HAVE_ACCOUNTS)
 #include "app/accounts.h"
-#endif
-
-bool lo__http_accounts_available(void)
-{
-#ifdef LO_HAVE_ACCOUNTS
-    return true;
-#else
-    return false;
-#endif
-}
 
 int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err)
 {
@@ -34,7 +19,6 @@ int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err)
     const char *authz = lo_http_header(r, "Authorization");
     const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND,
                                                      LO_HTTP_SESSION_COOKIE);
-#ifdef LO_HAVE_ACCOUNTS
     int rc;
     r->app->who.kind = LO_PRINCIPAL_ANONYMOUS;
     if (authz) {
@@ -59,9 +43,4 @@ int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err)
         return rc;
     }
     return lo_error_set(err, LO_EUNAUTH, "sign in, or send Authorization: Bearer TOKEN");
-#else
-    (void)authz;
-    (void)cookie;
-    return lo_error_set(err, LO_EUNAUTH, "sign-in is not available in this build");
-#endif
 }

@@ -93,8 +93,6 @@ int lo_http_page_parse(struct lo_http_req *r, struct lo_http_page *pg);
 /* Authentication (auth.c): fills r->who from the cookie or bearer token. 0 when signed in,
  * LO_EUNAUTH otherwise (with err). */
 int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err);
-/* True when sign-in is built in (app/accounts.h exists). */
-bool lo__http_accounts_available(void);
 
 #define LO_HTTP_SESSION_COOKIE "lo_session"
 #define LO_HTTP_CSRF_HEADER "X-CSRF-Token"

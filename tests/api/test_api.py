@@ -51,6 +51,7 @@ class Server:
     """A labelops server on a free loopback port; always stopped by stop()."""
 
     def __init__(self, db, *extra, env=None):
+        self.db = db
         self.lines = []
         self.cv = threading.Condition()
         self.proc = subprocess.Popen([LO, "serve", "--db", db, "--port", "0", "--host",
