@@ -530,12 +530,8 @@ int lo_app_project_role(struct lo_app *app, int64_t project_id, enum lo_role *ou
     if (rc)
         return rc;
     rc = lo__app_member_role(app, project_id, out, err);
-    if (!rc && *out == LO_ROLE_ADMIN && app->who.role == LO_ROLE_ADMIN) {
-        rc = st->ops->project_counts(st, project_id, &c, err);
-    } else if (!rc && *out == LO_ROLE_NONE) {
-        rc = st->ops->project_counts(st, project_id, &c, err);
-    }
-    if (!rc && app->who.kind == LO_PRINCIPAL_LOCAL)
+    /* A membership row proves the project exists; otherwise look. */
+    if (!rc && (*out == LO_ROLE_NONE || *out == LO_ROLE_ADMIN))
         rc = st->ops->project_counts(st, project_id, &c, err);
     st->ops->rollback(st);
     if (rc == LO_ENOTFOUND)
