@@ -146,6 +146,7 @@ struct verify_ctx {
     char prev[HASH_HEX];
     int64_t bad_seq;
     struct lo_error *err;
+    struct lo_arena *arena; /* the rows' strings; emptied after each row */
 };
 
 static int verify_cb(void *ctx, const struct lo_event *e)
@@ -176,6 +177,9 @@ static int verify_cb(void *ctx, const struct lo_event *e)
     }
     memcpy(v->prev, want, HASH_HEX);
     v->expect_seq++;
+    /* The row's strings are no longer needed: memory stays flat however long the log. */
+    lo_arena_free(v->arena);
+    lo_arena_init(v->arena, 64 * 1024);
     return 0;
 }
 
@@ -183,8 +187,8 @@ int lo_app_audit_verify(struct lo_app *app, int64_t *checked_out, int64_t *bad_s
                         struct lo_error *err)
 {
     struct lo_store *st = app->store;
-    struct verify_ctx v = { .expect_seq = 1, .err = err };
     struct lo_arena arena;
+    struct verify_ctx v = { .expect_seq = 1, .err = err, .arena = &arena };
     memcpy(v.prev, zero_hash, HASH_HEX);
     if (checked_out)
         *checked_out = 0;
