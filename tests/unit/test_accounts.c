@@ -273,6 +273,58 @@ static void test_api_tokens_are_stored_as_hashes_and_revocable(void)
     lo_app_close(&app);
 }
 
+static int count_user(void *ctx, const struct lo_user *u)
+{
+    (void)u;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void test_vendor_manager_manages_only_their_vendors_people(void)
+{
+    struct lo_app app;
+    struct lo_error err;
+    struct lo_arena a;
+    struct lo_user u;
+    if (open_app(&app, fresh_path()))
+        return;
+    lo_arena_init(&a, 0);
+    CHECK_INT(lo_app_vendor_add(&app, "acme", NULL, &err), 0);
+    CHECK_INT(lo_app_vendor_add(&app, "globex", NULL, &err), 0);
+    CHECK_INT(lo_app_user_add(&app, "vm", LO_ROLE_VENDOR_MANAGER, "acme", PW, NULL, &err), 0);
+    CHECK_INT(lo_app_user_add(&app, "gus", LO_ROLE_ANNOTATOR, "globex", PW, NULL, &err), 0);
+    CHECK_INT(lo_app_user_add(&app, "pm", LO_ROLE_MANAGER, NULL, PW, NULL, &err), 0);
+
+    app.who = as_user(&app, "vm", &a);
+    CHECK_INT(lo_app_user_add(&app, "ann", LO_ROLE_ANNOTATOR, "acme", PW, NULL, &err), 0);
+    CHECK_INT(lo_app_user_add(&app, "boss", LO_ROLE_MANAGER, "acme", PW, NULL, &err),
+              LO_EFORBIDDEN);
+    CHECK_INT(lo_app_user_add(&app, "spy", LO_ROLE_ANNOTATOR, "globex", PW, NULL, &err),
+              LO_ENOTFOUND);
+    CHECK_INT(lo_app_user_add(&app, "inhouse", LO_ROLE_ANNOTATOR, NULL, PW, NULL, &err),
+              LO_ENOTFOUND);
+    int n = 0;
+    CHECK_INT(lo_app_user_list(&app, &a, count_user, &n, &err), 0);
+    CHECK_INT(n, 2); /* vm and ann */
+    CHECK_INT(lo_app_user_get(&app, "gus", &a, &u, &err), LO_ENOTFOUND);
+    CHECK_INT(lo_app_user_get(&app, "pm", &a, &u, &err), LO_ENOTFOUND);
+    CHECK_INT(lo_app_user_disable(&app, "gus", &err), LO_ENOTFOUND);
+    CHECK_INT(lo_app_user_set_role(&app, "ann", LO_ROLE_REVIEWER, &err), 0);
+    CHECK_INT(lo_app_user_set_role(&app, "ann", LO_ROLE_ADMIN, &err), LO_EFORBIDDEN);
+    CHECK_INT(lo_app_user_disable(&app, "ann", &err), 0);
+    CHECK_INT(lo_app_vendor_add(&app, "initech", NULL, &err), LO_EFORBIDDEN);
+
+    /* An annotator sees only themself. */
+    app.who = as_user(&app, "gus", &a);
+    n = 0;
+    CHECK_INT(lo_app_user_list(&app, &a, count_user, &n, &err), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(lo_app_user_add(&app, "x", LO_ROLE_ANNOTATOR, "globex", PW, NULL, &err),
+              LO_ENOTFOUND);
+    lo_arena_free(&a);
+    lo_app_close(&app);
+}
+
 static int count_project(void *ctx, const struct lo_project *p)
 {
     (void)p;
@@ -465,6 +517,7 @@ int main(int argc, char **argv)
         LO_T(test_session_expires_and_logout_ends_it),
         LO_T(test_api_tokens_are_stored_as_hashes_and_revocable),
         LO_T(test_use_cases_ask_the_policy_for_the_caller),
+        LO_T(test_vendor_manager_manages_only_their_vendors_people),
         LO_T(test_audit_chain_detects_a_changed_entry),
         LO_T(test_audit_chain_detects_a_removed_entry),
         LO_T(test_audit_chain_detects_reordered_entries),
