@@ -400,6 +400,62 @@ static void pending_free(struct pending_item *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Turns the outcome of reading an item's id (0, LO_ENOTFOUND: no id key, LO_ELIMIT: too long,
+ * LO_EINVAL: not a string or an integer) into the error both item paths report, and checks a
+ * read id. */
+static int item_id_checked(struct import_ctx *c, int rc, const char *id_key, const char *ext,
+                           struct lo_error *err)
+{
+    if (rc == LO_ENOTFOUND)
+        return lo_error_field(err, LO_EINVAL, c->o->id_field ? c->o->id_field : "id",
+                              "no item id (a key id, external_id, item or item_id, or name it "
+                              "with --id-field)");
+    if (rc == LO_ELIMIT)
+        return lo_error_field(err, LO_ELIMIT, id_key, "item id longer than %d bytes",
+                              LO_LIMIT_EXTERNAL_ID);
+    if (rc)
+        return lo_error_field(err, LO_EINVAL, id_key, "item id must be a string or an integer");
+    return check_external_id(ext, err);
+}
+
+/* Reads a plain item line (no "data" key, no field mapping) from what the scanner found: the id
+ * from its key's text, the payload as the line's text. The same rules and errors as
+ * prepare_item, without a DOM: jansson never sees these lines. */
+static int prepare_scanned_item(struct import_ctx *c, const struct lo_jsonl_rec *rec,
+                                struct pending_item *p, struct lo_error *err)
+{
+    memset(p, 0, sizeof(*p));
+    const struct lo_jsonl_value *idv = NULL;
+    const char *id_key = c->o->id_field;
+    if (id_key) {
+        if (rec->keys[0].kind != LO_JSON_NONE)
+            idv = &rec->keys[0];
+    } else {
+        for (size_t k = 0; id_keys[k] && !idv; k++) {
+            if (rec->keys[k].kind != LO_JSON_NONE)
+                idv = &rec->keys[k];
+            id_key = id_keys[k];
+        }
+    }
+    int rc = LO_ENOTFOUND;
+    if (idv && idv->kind == LO_JSON_STRING) {
+        size_t n;
+        rc = lo_json_string_decode(idv->text, p->ext, sizeof(p->ext), &n);
+    } else if (idv && idv->kind == LO_JSON_INTEGER) {
+        snprintf(p->ext, sizeof(p->ext), "%lld", (long long)lo_json_integer_value(idv->text));
+        rc = 0;
+    } else if (idv) {
+        rc = LO_EINVAL;
+    }
+    rc = item_id_checked(c, rc, id_key, p->ext, err);
+    if (rc)
+        return rc;
+    p->payload_text = strndup(rec->text.ptr, rec->text.len);
+    if (!p->payload_text)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    return 0;
+}
+
 /* Reads and validates one item object (taken over) into *p. raw, when not empty, is the
  * object's text exactly as read: when the payload is the object itself it is stored as given,
  * which spares serialising it again. Nothing is written here: a record that fails leaves
@@ -420,23 +476,8 @@ static int prepare_item(struct import_ctx *c, json_t *obj, struct lo_str raw,
             id_key = *k;
         }
     }
-    if (!idv) {
-        rc = lo_error_field(err, LO_EINVAL, c->o->id_field ? c->o->id_field : "id",
-                            "no item id (a key id, external_id, item or item_id, or name it with "
-                            "--id-field)");
-        goto fail;
-    }
-    rc = scalar_text(idv, p->ext, sizeof(p->ext));
-    if (rc == LO_ELIMIT) {
-        rc = lo_error_field(err, LO_ELIMIT, id_key, "item id longer than %d bytes",
-                            LO_LIMIT_EXTERNAL_ID);
-        goto fail;
-    }
-    if (rc) {
-        rc = lo_error_field(err, LO_EINVAL, id_key, "item id must be a string or an integer");
-        goto fail;
-    }
-    rc = check_external_id(p->ext, err);
+    rc = idv ? scalar_text(idv, p->ext, sizeof(p->ext)) : LO_ENOTFOUND;
+    rc = item_id_checked(c, rc, id_key, p->ext, err);
     if (rc)
         goto fail;
 
@@ -598,12 +639,10 @@ static int flush_items(struct import_ctx *c, struct item_batch *b, struct lo_err
     return rc;
 }
 
-/* Adds one item object (taken over) to the batch, writing the batch when it is full. A record
- * that fails validation returns LO_EINVAL/LO_ELIMIT and is not in the batch. */
-static int batch_item(struct import_ctx *c, struct item_batch *b, json_t *obj, struct lo_str raw,
-                      struct lo_error *err)
+/* Counts an item just prepared into b->p[b->n] (rc 0) into the batch, writing the batch when
+ * it is full. */
+static int batch_added(struct import_ctx *c, struct item_batch *b, int rc, struct lo_error *err)
 {
-    int rc = prepare_item(c, obj, raw, &b->p[b->n], err);
     if (rc)
         return rc;
     b->n++;
@@ -612,13 +651,43 @@ static int batch_item(struct import_ctx *c, struct item_batch *b, json_t *obj, s
     return 0;
 }
 
+/* Adds one item object (taken over) to the batch, writing the batch when it is full. A record
+ * that fails validation returns LO_EINVAL/LO_ELIMIT and is not in the batch. */
+static int batch_item(struct import_ctx *c, struct item_batch *b, json_t *obj, struct lo_str raw,
+                      struct lo_error *err)
+{
+    int rc = prepare_item(c, obj, raw, &b->p[b->n], err);
+    return batch_added(c, b, rc, err);
+}
+
+/* Like batch_item, for a plain line the scanner has read (no json_t). */
+static int batch_scanned_item(struct import_ctx *c, struct item_batch *b,
+                              const struct lo_jsonl_rec *rec, struct lo_error *err)
+{
+    int rc = prepare_scanned_item(c, rec, &b->p[b->n], err);
+    return batch_added(c, b, rc, err);
+}
+
 static int import_items_jsonl(struct import_ctx *c, FILE *fp, struct lo_error *err)
 {
     struct lo_jsonl_pipe *pipe;
     struct item_batch *b = calloc(1, sizeof(*b));
     if (!b)
         return lo_error_set(err, LO_ENOMEM, "out of memory");
-    int rc = lo_jsonl_pipe_start(&pipe, fp, c->path, LO_LIMIT_JSONL_LINE, err);
+    /* Plain item lines are only scanned; jansson parses the export shape (a "data" key: its
+     * annotations, predictions and gold need values) and lines whose fields are renamed. */
+    struct lo_jsonl_pipe_opts po = {
+        .max_line = LO_LIMIT_JSONL_LINE,
+        .dom_key = "data",
+        .dom_always = c->o->text_field || c->o->image_field,
+    };
+    if (c->o->id_field) {
+        po.keys[po.n_keys++] = c->o->id_field;
+    } else {
+        for (const char *const *k = id_keys; *k; k++)
+            po.keys[po.n_keys++] = *k;
+    }
+    int rc = lo_jsonl_pipe_start(&pipe, fp, c->path, &po, err);
     if (rc) {
         free(b);
         return rc;
@@ -629,20 +698,22 @@ static int import_items_jsonl(struct import_ctx *c, FILE *fp, struct lo_error *e
         if (rc <= 0)
             break;
         c->rep->lines++;
-        if (rec.obj && !json_is_object(rec.obj)) {
-            rec.obj = NULL;
+        if (!rec.code && rec.kind != LO_JSON_OBJECT) {
             rec.code = LO_EINVAL;
             rec.error = "a line must hold a JSON object";
         }
-        if (!rec.obj) {
-            lo_error_set(err, LO_EINVAL, "%s", rec.error);
-            rc = reject(c, rec.line, rec.text, LO_EINVAL, err);
+        if (rec.code) {
+            lo_error_set(err, rec.code, "%s", rec.error);
+            rc = reject(c, rec.line, rec.text, rec.code, err);
             if (rc)
                 break;
             continue;
         }
         /* The payload text must outlive the pipe's batch: prepare_item copies it. */
-        rc = batch_item(c, b, json_incref(rec.obj), rec.text, err);
+        if (rec.obj)
+            rc = batch_item(c, b, json_incref(rec.obj), rec.text, err);
+        else
+            rc = batch_scanned_item(c, b, &rec, err);
         if (rc == LO_ESTORE && err->code != LO_EINVAL && err->code != LO_ELIMIT)
             rc = err->code ? err->code : LO_ESTORE;
         if (rc) {

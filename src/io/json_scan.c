@@ -504,8 +504,11 @@ static int scan_object(struct lo_json_scan *sc, size_t *pos)
         if (rc)
             return rc;
         if (top) {
+            size_t value_end = i;
+            if (kind >= LO_JSON_INTEGER && s[value_end - 1] == '\0')
+                value_end--; /* the skipped NUL (see scan_value) is not part of the value */
             rc = add_member(sc, (struct lo_json_member){
-                                    key, { s + value_at, i - value_at }, kind });
+                                    key, { s + value_at, value_end - value_at }, kind });
             if (rc)
                 return rc;
         }
@@ -592,6 +595,11 @@ static int scan_value(struct lo_json_scan *sc, size_t *pos, enum lo_json_kind *k
         else
             rc = fail(sc, *pos, "invalid token");
     }
+    /* jansson's quirk, kept for exact agreement: its lexer reads one character past a number
+     * or a literal and puts it back, and a NUL byte put back is lost. So one NUL right after
+     * a number, true, false or null is skipped. */
+    if (!rc && *kind >= LO_JSON_INTEGER && *pos < sc->len && sc->s[*pos] == '\0')
+        (*pos)++;
     sc->depth--;
     return rc;
 }

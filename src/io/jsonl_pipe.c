@@ -1,10 +1,13 @@
 /*
- * jsonl_pipe.c - JSONL read and parsed by a small pool of producer threads, handed to the caller
- * (the consumer) in file order.
+ * jsonl_pipe.c - JSONL read and checked by a small pool of producer threads, handed to the
+ * caller (the consumer) in file order.
  *
  * A ring of batch slots travels between the threads. A producer takes the next free slot and
  * reads a batch of lines into it while holding the mutex (reading is cheap and must be in file
- * order), then parses the batch with the mutex released, so several batches parse at once.
+ * order), then checks the batch with the mutex released, so several batches are checked at
+ * once. Checking is the scanner (no allocation per line, each producer owns its scratch);
+ * jansson parses only the lines the caller needs as values. Objects are freed by a producer,
+ * never the consumer: freeing across threads costs glibc a lock per object.
  * The consumer takes slots strictly in ring order. Each slot's state changes only under the
  * mutex, which also orders the memory between the threads.
  */
@@ -25,12 +28,19 @@
 
 enum slot_state { SLOT_FREE, SLOT_FILLING, SLOT_FULL, SLOT_CONSUMING };
 
+struct pipe_key {
+    enum lo_json_kind kind;
+    uint32_t off, len;         /* relative to the line's text (lines are far below 4 GiB) */
+};
+
 struct pipe_rec {
     long line;
     size_t text_off, text_len;
     size_t err_off;            /* offset of the NUL-terminated error text in buf */
     json_t *obj;
     int code;
+    enum lo_json_kind kind;
+    struct pipe_key keys[LO_JSONL_PIPE_KEYS];
 };
 
 struct pipe_slot {
@@ -55,6 +65,7 @@ struct lo_jsonl_pipe {
     bool stop;                 /* the consumer wants the producers to end */
     struct lo_error fatal;     /* a fatal read error, code 0 at a clean end */
     struct lo_line_reader lr;
+    struct lo_jsonl_pipe_opts opts;
 };
 
 /* Reads up to a batch of lines into s (mutex held). Returns 0, or the reader's fatal error. */
@@ -97,21 +108,72 @@ static int read_batch(struct lo_jsonl_pipe *p, struct pipe_slot *s, bool *eof,
     return 0;
 }
 
-static void parse_batch(struct pipe_slot *s)
+static void record_error(struct pipe_slot *s, struct pipe_rec *r, int code, const char *msg)
+{
+    r->code = code;
+    r->err_off = s->buf.len;
+    if (lo_buf_append(&s->buf, msg, strlen(msg) + 1))
+        r->err_off = SIZE_MAX; /* shown as a generic message */
+}
+
+static enum lo_json_kind kind_of(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return LO_JSON_OBJECT;
+    case JSON_ARRAY: return LO_JSON_ARRAY;
+    case JSON_STRING: return LO_JSON_STRING;
+    case JSON_INTEGER: return LO_JSON_INTEGER;
+    case JSON_REAL: return LO_JSON_REAL;
+    case JSON_TRUE: return LO_JSON_TRUE;
+    case JSON_FALSE: return LO_JSON_FALSE;
+    case JSON_NULL: return LO_JSON_NULL;
+    }
+    return LO_JSON_NONE;
+}
+
+/* Parses one line with jansson (lines that need values). */
+static void parse_dom(struct pipe_slot *s, struct pipe_rec *r)
+{
+    struct lo_error perr;
+    lo_error_clear(&perr);
+    r->obj = lo_json_parse(s->buf.data + r->text_off, r->text_len, &perr);
+    if (!r->obj) {
+        record_error(s, r, LO_EINVAL, perr.msg);
+        return;
+    }
+    r->kind = kind_of(r->obj);
+}
+
+static void parse_batch(const struct lo_jsonl_pipe_opts *o, struct lo_json_scan *sc,
+                        struct pipe_slot *s)
 {
     for (size_t i = 0; i < s->n; i++) {
         struct pipe_rec *r = &s->recs[i];
         if (r->code)
             continue;
+        if (o->dom_always) {
+            parse_dom(s, r);
+            continue;
+        }
+        const char *text = s->buf.data + r->text_off;
         struct lo_error perr;
         lo_error_clear(&perr);
-        r->obj = lo_json_parse(s->buf.data + r->text_off, r->text_len, &perr);
-        if (!r->obj) {
-            r->code = LO_EINVAL;
-            r->err_off = s->buf.len;
-            if (lo_buf_append(&s->buf, perr.msg, strlen(perr.msg) + 1))
-                r->err_off = SIZE_MAX; /* shown as a generic message */
+        int rc = lo_json_scan(sc, text, r->text_len, &perr);
+        if (rc) {
+            record_error(s, r, rc, perr.msg);
+            continue;
         }
+        r->kind = sc->kind;
+        if (sc->kind != LO_JSON_OBJECT)
+            continue;
+        for (size_t k = 0; k < o->n_keys; k++) {
+            const struct lo_json_member *m = lo_json_scan_member(sc, o->keys[k]);
+            if (m)
+                r->keys[k] = (struct pipe_key){ m->kind, (uint32_t)(m->value.ptr - text),
+                                                (uint32_t)m->value.len };
+        }
+        if (o->dom_key && lo_json_scan_member(sc, o->dom_key))
+            parse_dom(s, r);
     }
 }
 
@@ -120,6 +182,8 @@ static void *producer(void *arg)
     struct lo_jsonl_pipe *p = arg;
     json_t *stale[PIPE_BATCH_RECS];
     struct lo_error err;
+    struct lo_json_scan sc;
+    lo_json_scan_init(&sc);
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (!p->stop && !p->read_done && p->slots[p->fill_at].state != SLOT_FREE)
@@ -157,24 +221,29 @@ static void *producer(void *arg)
             json_decref(stale[i]);
         if (!s->n)
             break;
-        parse_batch(s);
+        parse_batch(&p->opts, &sc, s);
         pthread_mutex_lock(&p->mu);
         s->state = SLOT_FULL;
         pthread_cond_broadcast(&p->cond);
         pthread_mutex_unlock(&p->mu);
     }
+    lo_json_scan_free(&sc);
     return NULL;
 }
 
-int lo_jsonl_pipe_start(struct lo_jsonl_pipe **out, FILE *fp, const char *path, size_t max_line,
-                        struct lo_error *err)
+int lo_jsonl_pipe_start(struct lo_jsonl_pipe **out, FILE *fp, const char *path,
+                        const struct lo_jsonl_pipe_opts *opts, struct lo_error *err)
 {
+    if (opts->n_keys > LO_JSONL_PIPE_KEYS)
+        return lo_error_set(err, LO_EUSAGE, "more than %d keys asked of the JSONL pipe",
+                            LO_JSONL_PIPE_KEYS);
     struct lo_jsonl_pipe *p = calloc(1, sizeof(*p));
     if (!p)
         return lo_error_set(err, LO_ENOMEM, "out of memory");
+    p->opts = *opts;
     for (int i = 0; i < PIPE_SLOTS; i++)
-        lo_buf_init(&p->slots[i].buf, (max_line + 512) * PIPE_BATCH_RECS);
-    int rc = lo_lines_open(&p->lr, fp, path, max_line, err);
+        lo_buf_init(&p->slots[i].buf, (opts->max_line + 512) * PIPE_BATCH_RECS);
+    int rc = lo_lines_open(&p->lr, fp, path, opts->max_line, err);
     if (rc) {
         free(p);
         return rc;
@@ -212,6 +281,12 @@ int lo_jsonl_pipe_next(struct lo_jsonl_pipe *p, struct lo_jsonl_rec *rec, struct
                 rec->text.ptr = s->buf.data + r->text_off;
                 rec->text.len = r->text_len;
                 rec->obj = r->obj; /* borrowed: the slot frees it */
+                rec->kind = r->kind;
+                for (size_t k = 0; k < LO_JSONL_PIPE_KEYS; k++) {
+                    rec->keys[k].kind = r->keys[k].kind;
+                    rec->keys[k].text.ptr = rec->text.ptr + r->keys[k].off;
+                    rec->keys[k].text.len = r->keys[k].len;
+                }
                 rec->code = r->code;
                 rec->error = r->code ? (r->err_off == SIZE_MAX ? "malformed JSON"
                                                                : s->buf.data + r->err_off)

@@ -39,6 +39,7 @@ struct json_case {
 #define OK(s) { s, 0, true }
 #define BAD(s) { s, 0, false }
 #define BADN(s) { s, sizeof(s) - 1, false }
+#define OKN(s) { s, sizeof(s) - 1, true }
 
 static const struct json_case cases[] = {
     /* grammar */
@@ -51,7 +52,10 @@ static const struct json_case cases[] = {
     BAD("{\"a\":tru}"), BAD("{\"a\":truex}"), BAD("{\"a\":True}"), BAD("{\"a\":nul}"),
     BAD("{\"a\":undefined}"), BAD("{\"a\":NaN}"), BAD("{\"a\":Infinity}"), BAD("{1:2}"),
     BAD("{\"a\":1}\x0b"), BAD("\xef\xbb\xbf{}"), BAD("{\"a\":[}"), BAD("{\"a\":]"),
-    BADN("{\"a\":1}\0"), BADN("{\0}"),
+    BADN("{\"a\":1}\0"), BADN("{\0}"), BADN("[1\0\0]"), BADN("[\"x\"\0]"), BADN("{\"a\":{}\0}"),
+    /* jansson's lexer loses one NUL byte put back after a number or a literal */
+    OKN("{\"a\":2\0}"), OKN("{\"a\":true\0,\"b\":null\0}"), OKN("[1\0 ]"), OKN("7\0"),
+    OKN("{\"a\":1.5\0}"), OKN("false\0"),
     /* numbers */
     OK("{\"n\":0}"), OK("{\"n\":-0}"), OK("{\"n\":-1}"), OK("{\"n\":1.5}"), OK("{\"n\":-0.0}"),
     OK("{\"n\":1e5}"), OK("{\"n\":1E+5}"), OK("{\"n\":1e-5}"), OK("{\"n\":0.1e1}"),
