@@ -165,6 +165,27 @@ static int user_disable(struct lo_cli *cli, const struct lo_args *args)
     return 0;
 }
 
+static int user_role(struct lo_cli *cli, const struct lo_args *args)
+{
+    if (args->npos != 2 || !lo_args_get(args, "role"))
+        return lo_cli_usage(cli, "usage: labelops user role NAME --role ROLE");
+    enum lo_role role = lo_role_parse(lo_args_get(args, "role"));
+    if (role == LO_ROLE_NONE)
+        return lo_cli_usage(cli, "--role must be admin, manager, reviewer, annotator or "
+                                 "vendor_manager");
+    struct lo_app app;
+    struct lo_error err;
+    int code = lo_cli_open_app(cli, &app);
+    if (code)
+        return code;
+    lo_error_clear(&err);
+    if (lo_app_user_set_role(&app, args->pos[1], role, &err))
+        return fail_rc(cli, &app, &err);
+    fprintf(cli->out, "user '%s' is now %s\n", args->pos[1], lo_role_name(role));
+    lo_app_close(&app);
+    return 0;
+}
+
 static int run_user(struct lo_cli *cli, const struct lo_args *args)
 {
     const char *sub = args->npos ? args->pos[0] : "";
@@ -174,20 +195,23 @@ static int run_user(struct lo_cli *cli, const struct lo_args *args)
         return user_list(cli, args);
     if (strcmp(sub, "disable") == 0)
         return user_disable(cli, args);
-    return lo_cli_usage(cli, "user needs one of: add, list, disable");
+    if (strcmp(sub, "role") == 0)
+        return user_role(cli, args);
+    return lo_cli_usage(cli, "user needs one of: add, list, disable, role");
 }
 
 static const struct lo_optspec user_opts[] = {
-    { "role", true, "add: admin, manager, reviewer, annotator or vendor_manager" },
+    { "role", true, "add, role: admin, manager, reviewer, annotator or vendor_manager" },
     { "vendor", true, "add: the vendor the user works for (default: in-house)" },
     { NULL, false, NULL },
 };
 
 const struct lo_command lo_cmd_user = {
-    "user", "add, list or disable user accounts",
+    "user", "add, list, disable user accounts or change their role",
     "usage: labelops user add --role ROLE [--vendor V] NAME\n"
     "       labelops user list [--json]\n"
     "       labelops user disable NAME\n"
+    "       labelops user role NAME --role ROLE\n"
     "\n"
     "The password is read from a prompt, or from the first line of stdin when it is not a\n"
     "terminal; never from the command line. There is no default account: the first admin is\n"

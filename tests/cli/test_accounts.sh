@@ -67,6 +67,13 @@ expect_rc "revoking twice" 1
 run --db "$DB" token revoke abc
 expect_rc "token id must be a number" 2
 
+run --db "$DB" user role ann --role reviewer
+expect_rc "user role" 0
+run --db "$DB" --json user list
+expect_eq "role changed" "$(jget "$out" '[u["role"] for u in j if u["name"]=="ann"][0]')" reviewer
+run --db "$DB" user role nobody --role reviewer
+expect_rc "role of an unknown user" 1
+
 run --db "$DB" user disable ann
 expect_rc "user disable" 0
 run --db "$DB" --json user list
@@ -82,6 +89,7 @@ expect_contains "membership audited" "$kinds" "member_set"
 expect_contains "token creation audited" "$kinds" "token_created"
 expect_contains "token revocation audited" "$kinds" "token_revoked"
 expect_contains "disabling audited" "$kinds" "user_disabled"
+expect_contains "role change audited" "$kinds" "user_role_set"
 
 # Tampering with the file is found.
 python3 - "$DB" <<'PY'
