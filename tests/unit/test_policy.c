@@ -106,7 +106,7 @@ static void test_local_operator_and_admin_may_do_everything(void)
     ROW(user(LO_ROLE_ADMIN, 1, 0), obj_audit, ".........");
 }
 
-static void test_manager(void)
+static void test_manager_runs_member_projects_and_creates_new_ones(void)
 {
     struct lo_principal m = user(LO_ROLE_MANAGER, 10, 0);
     ROW(m, obj_system, "..FFFFFFF");              /* lists, creates projects */
@@ -119,7 +119,7 @@ static void test_manager(void)
     ROW(m, obj_audit, "FFFFFFFFF");
 }
 
-static void test_reviewer(void)
+static void test_reviewer_reads_annotates_and_reviews_member_projects_only(void)
 {
     struct lo_principal r = user(LO_ROLE_REVIEWER, 20, 0);
     ROW(r, obj_system, ".FFFFFFFF");
@@ -133,7 +133,7 @@ static void test_reviewer(void)
     ROW(r, obj_audit, "FFFFFFFFF");
 }
 
-static void test_annotator(void)
+static void test_annotator_reads_and_annotates_member_projects_only(void)
 {
     struct lo_principal a = user(LO_ROLE_ANNOTATOR, 30, ACME);
     ROW(a, obj_system, ".FFFFFFFF");
@@ -148,7 +148,7 @@ static void test_annotator(void)
     ROW(a, obj_audit, "FFFFFFFFF");
 }
 
-static void test_vendor_manager(void)
+static void test_vendor_manager_sees_only_their_vendor(void)
 {
     struct lo_principal v = user(LO_ROLE_VENDOR_MANAGER, 40, ACME);
     ROW(v, obj_system, ".FFFFFFFF");
@@ -191,10 +191,10 @@ int main(int argc, char **argv)
         LO_T(test_role_names_round_trip),
         LO_T(test_anonymous_is_unauthenticated_everywhere),
         LO_T(test_local_operator_and_admin_may_do_everything),
-        LO_T(test_manager),
-        LO_T(test_reviewer),
-        LO_T(test_annotator),
-        LO_T(test_vendor_manager),
+        LO_T(test_manager_runs_member_projects_and_creates_new_ones),
+        LO_T(test_reviewer_reads_annotates_and_reviews_member_projects_only),
+        LO_T(test_annotator_reads_and_annotates_member_projects_only),
+        LO_T(test_vendor_manager_sees_only_their_vendor),
         LO_T(test_another_vendors_user_sees_nothing_of_acme),
         LO_T(test_a_user_without_a_role_is_refused),
     };
