@@ -40,5 +40,6 @@ build_and_run() {
 build_and_run fuzz_csv src/io/csv.c
 build_and_run fuzz_schema src/schema/schema.c
 build_and_run fuzz_json_scan src/io/json_scan.c
+build_and_run fuzz_http_body src/http/body.c
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

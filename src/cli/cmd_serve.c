@@ -78,6 +78,7 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
+    lo_http_server_quiesce(srv);
     fprintf(cli->errf, "{\"event\":\"shutting_down\",\"signal\":\"%s\"}\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     fflush(cli->errf);

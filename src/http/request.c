@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "http/body.h"
 #include "http/server_int.h"
 
 struct lo_app *lo_http_app(struct lo_http_req *r)
@@ -43,58 +44,15 @@ const char *lo_http_header(struct lo_http_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-bool lo_http_json_depth_ok(const char *s, size_t len, int max_depth)
-{
-    int depth = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > max_depth)
-                return false;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return true;
-}
-
 json_t *lo_http_body_object(struct lo_http_req *r)
 {
-    if (r->body.len == 0) {
-        lo_http_error(&r->resp, 400, "malformed", "this request needs a JSON body", NULL);
-        return NULL;
-    }
-    if (!lo_http_json_depth_ok(r->body.data, r->body.len, LO_LIMIT_HTTP_JSON_DEPTH)) {
-        lo_http_error(&r->resp, 400, "limit_exceeded",
-                      "the JSON body is nested deeper than LO_LIMIT_HTTP_JSON_DEPTH", NULL);
-        return NULL;
-    }
-    /* jansson rejects invalid UTF-8, \u0000, integers beyond int64 and reals that overflow;
-     * JSON_REJECT_DUPLICATES rejects an object that names a key twice. */
-    json_error_t jerr;
-    json_t *v = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "malformed JSON at line %d column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        lo_http_error(&r->resp, 400, "malformed", msg, NULL);
-        return NULL;
-    }
-    if (!json_is_object(v)) {
-        json_decref(v);
-        lo_http_error(&r->resp, 422, "invalid", "the JSON body must be an object", NULL);
-        return NULL;
-    }
+    int status;
+    const char *code;
+    char msg[300];
+    json_t *v = lo_http_parse_object(r->body.data ? r->body.data : "", r->body.len, &status,
+                                     &code, msg, sizeof(msg));
+    if (!v)
+        lo_http_error(&r->resp, status, code, msg, NULL);
     return v;
 }
 

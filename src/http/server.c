@@ -77,6 +77,7 @@ struct lo_http_server {
     char *host;
     char *db_path;
     struct MHD_Daemon *daemon;
+    MHD_socket listen_fd;          /* after lo_http_server_quiesce */
     int port;
     atomic_int shutting_down;
     atomic_int in_flight;
@@ -815,14 +816,21 @@ int lo_http_server_port(const struct lo_http_server *s)
     return s->port;
 }
 
-int lo_http_server_stop(struct lo_http_server *s)
+void lo_http_server_quiesce(struct lo_http_server *s)
 {
-    atomic_store(&s->shutting_down, 1);
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (atomic_exchange(&s->shutting_down, 1))
+        return;
+    s->listen_fd = MHD_quiesce_daemon(s->daemon);
     /* Refuse new connections at once (they would wait in the backlog until the daemon stops);
      * the descriptor itself stays open until after MHD_stop_daemon, as libmicrohttpd asks. */
-    if (fd != MHD_INVALID_SOCKET)
-        shutdown(fd, SHUT_RDWR);
+    if (s->listen_fd != MHD_INVALID_SOCKET)
+        shutdown(s->listen_fd, SHUT_RDWR);
+}
+
+int lo_http_server_stop(struct lo_http_server *s)
+{
+    lo_http_server_quiesce(s);
+    MHD_socket fd = s->listen_fd;
     double t0 = lo_monotonic_s();
     while ((atomic_load(&s->in_flight) > 0 || atomic_load(&s->background) > 0) &&
            lo_monotonic_s() - t0 < LO_LIMIT_HTTP_SHUTDOWN_SECONDS) {

@@ -40,6 +40,9 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
                          struct lo_error *err);
 /* The port the server listens on. */
 int lo_http_server_port(const struct lo_http_server *s);
+/* Stops accepting connections and makes new requests on open ones answer 503; returns at once.
+ * Idempotent; lo_http_server_stop does it too. */
+void lo_http_server_quiesce(struct lo_http_server *s);
 /* Graceful stop: see above. Frees s. Returns the number of requests still in flight when the
  * wait ran out (0 normally). */
 int lo_http_server_stop(struct lo_http_server *s);

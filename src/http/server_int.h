@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "http/body.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -75,12 +76,9 @@ const char *lo_http_query(struct lo_http_req *r, const char *name);
 /* A request header, NULL when absent. */
 const char *lo_http_header(struct lo_http_req *r, const char *name);
 
-/* Parses the buffered JSON body: JSON_REJECT_DUPLICATES, valid UTF-8, numbers in range,
- * nesting up to LO_LIMIT_HTTP_JSON_DEPTH, and an object at the top. On failure sets a 400
- * response and returns NULL. */
+/* Parses the buffered JSON body with lo_http_parse_object (http/body.h). On failure sets the
+ * 400/422 response and returns NULL. */
 json_t *lo_http_body_object(struct lo_http_req *r);
-/* Checks the depth of JSON text without parsing it (strings are skipped). */
-bool lo_http_json_depth_ok(const char *s, size_t len, int max_depth);
 
 /* Keyset pagination: ?limit= (default LO_LIMIT_HTTP_PAGE_DEFAULT, capped at
  * LO_LIMIT_HTTP_PAGE_MAX) and ?after= (the key of the last row of the previous page). */
