@@ -788,6 +788,7 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
             flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LO_LIMIT_HTTP_CONNECTIONS,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LO_LIMIT_HTTP_CONNECTIONS_PER_IP,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LO_LIMIT_HTTP_IDLE_SECONDS,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LO_LIMIT_HTTP_CONN_MEMORY,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
@@ -795,7 +796,8 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
         s->daemon = MHD_start_daemon(
             flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned int)LO_LIMIT_HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned int)LO_LIMIT_HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned int)LO_LIMIT_HTTP_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)LO_LIMIT_HTTP_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)LO_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
             MHD_OPTION_END);
