@@ -7,6 +7,7 @@ has no `user` command yet.
 """
 import json
 import subprocess
+import threading
 
 
 def cli(t, db, *args, stdin=None):
@@ -129,6 +130,28 @@ def run(srv, t, tmp):
     st, _, data = srv.req("GET", "/api/v1/projects/demo", headers=bearer)
     t.check("project_shows_its_counts",
             st == 200 and json.loads(data).get("counts", {}).get("items") == 2, f"{st} {data!r}")
+
+    # Several clients at once over every worker: each request sees its own caller and answer.
+    results = []
+    lock = threading.Lock()
+
+    def client(who_hdr, want):
+        c = srv.conn()
+        try:
+            for path in ("/api/v1/projects/demo", "/api/v1/projects/demo/export") * 10:
+                st, _, _ = srv.req("GET", path, headers=who_hdr, conn=c)
+                with lock:
+                    results.append(st == want or (want == 404 and st == 404))
+        finally:
+            c.close()
+    threads = [threading.Thread(target=client, args=((bearer, 200) if i % 2 else (bob, 404)))
+               for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    t.check("concurrent_clients_each_get_their_own_answer",
+            len(results) == 160 and all(results), f"{results.count(False)} wrong of {len(results)}")
 
     got = srv.req("GET", "/api/v1/projects/demo", headers=bob)
     t.expect_error("a_project_out_of_scope_is_404", got, 404, "not_found")
