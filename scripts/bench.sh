@@ -22,3 +22,6 @@ done
 echo
 echo "#### box matching and consolidation"
 build/bench/bench_compare 5000
+echo
+echo "#### HTTP: authenticated GET /api/v1/projects/{name} beside GET /healthz (issue 4)"
+bash bench/bench_http.sh build 10
