@@ -200,6 +200,8 @@ static json_t *project_json(const struct lo_project *p, const struct lo_project_
     json_object_set_new(goals, "deadline",
                         p->goal_deadline ? json_string(p->goal_deadline) : json_null());
     json_object_set_new(o, "goals", goals);
+    json_t *schema = p->schema_json ? json_loads(p->schema_json, 0, NULL) : NULL;
+    json_object_set_new(o, "schema", schema ? schema : json_null());
     if (c) {
         json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I}", "items", (json_int_t)c->items,
                                    "annotations", (json_int_t)c->annotations, "predictions",
@@ -207,8 +209,6 @@ static json_t *project_json(const struct lo_project *p, const struct lo_project_
                                    (json_int_t)c->gold_items, "annotators",
                                    (json_int_t)c->annotators);
         json_object_set_new(o, "counts", counts);
-        json_t *schema = p->schema_json ? json_loads(p->schema_json, 0, NULL) : NULL;
-        json_object_set_new(o, "schema", schema ? schema : json_null());
     }
     return o;
 }
@@ -350,18 +350,27 @@ out:
     return rc;
 }
 
+static bool query_true(struct lo_http_req *r, const char *name)
+{
+    const char *v = lo_http_query(r, name);
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* Counts cost a scan of the project's items and annotations in the store (O(items)), so they
+ * are computed only when asked for (?counts=true); the project itself is one indexed read. */
 static int h_project_get(struct lo_http_req *r)
 {
     struct lo_project p;
     struct lo_project_counts counts;
+    bool with_counts = query_true(r, "counts");
     struct lo_error err;
     lo_error_clear(&err);
     int rc;
-    TIMED(r, lo_app_project_get(lo_http_app(r), lo_http_param(r, "name"), &r->arena, &p, &counts,
-                                &err));
+    TIMED(r, lo_app_project_get(lo_http_app(r), lo_http_param(r, "name"), &r->arena, &p,
+                                with_counts ? &counts : NULL, &err));
     if (rc)
         return lo_http_fail(r, rc, &err);
-    return lo_http_json(&r->resp, 200, project_json(&p, &counts));
+    return lo_http_json(&r->resp, 200, project_json(&p, with_counts ? &counts : NULL));
 }
 
 static int h_project_delete(struct lo_http_req *r)

@@ -127,9 +127,13 @@ def run(srv, t, tmp):
             and len(data.decode().splitlines()) == 3, f"{st} {data[:200]!r}")
     got = srv.req("GET", "/api/v1/projects/nope/export", headers=bearer)
     t.expect_error("export_of_an_unknown_project_is_404_not_a_cut_200", got, 404, "not_found")
-    st, _, data = srv.req("GET", "/api/v1/projects/demo", headers=bearer)
-    t.check("project_shows_its_counts",
+    st, _, data = srv.req("GET", "/api/v1/projects/demo?counts=true", headers=bearer)
+    t.check("project_shows_its_counts_when_asked",
             st == 200 and json.loads(data).get("counts", {}).get("items") == 2, f"{st} {data!r}")
+    st, _, data = srv.req("GET", "/api/v1/projects/demo", headers=bearer)
+    t.check("project_leaves_out_counts_by_default",
+            st == 200 and "counts" not in json.loads(data) and
+            json.loads(data).get("name") == "demo", f"{st} {data!r}")
 
     # Several clients at once over every worker: each request sees its own caller and answer.
     results = []
