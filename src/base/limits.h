@@ -44,5 +44,6 @@
 #define LO_LIMIT_HTTP_RATE_BURST 120           /* requests a user may make at once */
 #define LO_LIMIT_HTTP_RATE_CLIENTS 4096        /* users/addresses the rate limiter tracks */
 #define LO_LIMIT_HTTP_THREADS 64               /* most worker threads --threads accepts */
+#define LO_LIMIT_HTTP_TLS_FILE (1024 * 1024)   /* bytes of a TLS certificate or key file */
 
 #endif

@@ -56,6 +56,10 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     cfg.threads = (int)threads;
     cfg.rate_per_minute = (int)rate;
     cfg.rate_burst = (int)burst;
+    cfg.tls_cert = lo_args_get(args, "tls-cert");
+    cfg.tls_key = lo_args_get(args, "tls-key");
+    if (!cfg.tls_cert != !cfg.tls_key)
+        return lo_cli_usage(cli, "--tls-cert and --tls-key go together");
     if (lo_args_has(args, "quiet"))
         cfg.log = NULL;
 
@@ -72,8 +76,9 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     rc = lo_http_server_start(&cfg, &srv, &err);
     if (rc)
         return lo_cli_fail(cli, &err);
-    fprintf(cli->errf, "{\"event\":\"listening\",\"host\":\"%s\",\"port\":%d,\"threads\":%d}\n",
-            cfg.host, lo_http_server_port(srv), cfg.threads);
+    fprintf(cli->errf,
+            "{\"event\":\"listening\",\"host\":\"%s\",\"port\":%d,\"threads\":%d,\"tls\":%s}\n",
+            cfg.host, lo_http_server_port(srv), cfg.threads, cfg.tls_cert ? "true" : "false");
     fflush(cli->errf);
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
@@ -93,6 +98,8 @@ static const struct lo_optspec serve_opts[] = {
     { "threads", true, "worker threads, each with its own store connection (default 2)" },
     { "rate", true, "requests per minute per user or address (default 600; 0: no limit)" },
     { "burst", true, "requests a user may make at once before the rate applies (default 120)" },
+    { "tls-cert", true, "PEM certificate (chain) file: serve HTTPS, Secure cookies, HSTS" },
+    { "tls-key", true, "PEM private key file for --tls-cert" },
     { "quiet", false, "no access log" },
     { "routes", false, "print the route table and exit" },
     { NULL, false, NULL },
@@ -101,7 +108,7 @@ static const struct lo_optspec serve_opts[] = {
 const struct lo_command lo_cmd_serve = {
     "serve", "run the HTTP JSON API",
     "usage: labelops serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--threads N]\n"
-    "                      [--rate N] [--burst N] [--quiet]\n"
+    "                      [--tls-cert F --tls-key F] [--rate N] [--burst N] [--quiet]\n"
     "       labelops serve --routes\n"
     "\n"
     "Serves /api/v1 (see docs/openapi.yaml), /healthz and /metrics. One JSON access-log line\n"

@@ -87,6 +87,8 @@ struct lo_http_server {
     struct lo_clock clock;
     pthread_key_t app_key;
     pthread_mutex_t apps_mu;
+    char *tls_cert_pem;            /* kept until the daemon stops, as libmicrohttpd asks */
+    char *tls_key_pem;
     struct lo_app *apps[APPS_MAX];
     int napps;
     struct rate_limiter rate;
@@ -555,6 +557,8 @@ static enum MHD_Result req_send(struct lo_http_req *r)
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
     if (atomic_load(&r->srv->shutting_down))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (r->srv->tls_cert_pem)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     r->status = r->resp.status;
     r->phase = 2;
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned int)r->resp.status, resp);
@@ -710,7 +714,41 @@ static void server_free(struct lo_http_server *s)
     free(s->metrics);
     free(s->host);
     free(s->db_path);
+    free(s->tls_cert_pem);
+    if (s->tls_key_pem) {
+        /* The private key: do not leave it in freed memory. */
+        volatile char *k = s->tls_key_pem;
+        for (size_t i = 0; k[i]; i++)
+            k[i] = 0;
+        free(s->tls_key_pem);
+    }
     free(s);
+}
+
+/* Reads a PEM file (up to LO_LIMIT_HTTP_TLS_FILE) into a NUL-terminated malloc'd string. */
+static int read_pem(const char *path, const char *what, char **out, struct lo_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        lo_error_set(err, LO_EIO, "cannot read the TLS %s", what);
+        return lo_error_at(err, path, 0);
+    }
+    char *buf = malloc(LO_LIMIT_HTTP_TLS_FILE + 1);
+    size_t n = buf ? fread(buf, 1, LO_LIMIT_HTTP_TLS_FILE + 1, f) : 0;
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    if (bad || n == 0 || n > LO_LIMIT_HTTP_TLS_FILE) {
+        free(buf);
+        lo_error_set(err, n > LO_LIMIT_HTTP_TLS_FILE ? LO_ELIMIT : LO_EIO,
+                     "the TLS %s is empty, unreadable or larger than LO_LIMIT_HTTP_TLS_FILE", what);
+        return lo_error_at(err, path, 0);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    return 0;
 }
 
 int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server **out,
@@ -783,6 +821,25 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
 
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                          ipv6_flag;
+    struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL } };
+    if (cfg->tls_cert || cfg->tls_key) {
+        if (!cfg->tls_cert || !cfg->tls_key) {
+            server_free(s);
+            return lo_error_set(err, LO_EUSAGE, "--tls-cert and --tls-key go together");
+        }
+        rc = read_pem(cfg->tls_cert, "certificate", &s->tls_cert_pem, err);
+        if (!rc)
+            rc = read_pem(cfg->tls_key, "key", &s->tls_key_pem, err);
+        if (rc) {
+            server_free(s);
+            return rc;
+        }
+        tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem };
+        tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem };
+        tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+        flags |= MHD_USE_TLS;
+        s->cfg.secure_cookies = true;
+    }
     if (cfg->threads > 1)
         s->daemon = MHD_start_daemon(
             flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -791,7 +848,7 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LO_LIMIT_HTTP_CONNECTIONS_PER_IP,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LO_LIMIT_HTTP_IDLE_SECONDS,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LO_LIMIT_HTTP_CONN_MEMORY,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     else
         s->daemon = MHD_start_daemon(
             flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
@@ -800,7 +857,7 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
             (unsigned int)LO_LIMIT_HTTP_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)LO_LIMIT_HTTP_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)LO_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_END);
+            MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
         server_free(s);

@@ -27,7 +27,10 @@ struct lo_http_config {
     int threads;               /* worker threads, 1..LO_LIMIT_HTTP_THREADS */
     int rate_per_minute;       /* per user (or address when anonymous); 0 turns it off */
     int rate_burst;
-    bool secure_cookies;       /* mark the session cookie Secure (behind TLS) */
+    bool secure_cookies;       /* mark the session cookie Secure (set by TLS, or behind a
+                                * TLS-terminating proxy) */
+    const char *tls_cert;      /* PEM certificate chain file: serve HTTPS; NULL: plain HTTP */
+    const char *tls_key;       /* PEM private key file (with tls_cert) */
     FILE *log;                 /* access log, one JSON line per request (stderr); NULL: none */
 };
 

@@ -52,6 +52,9 @@ class Server:
 
     def __init__(self, db, *extra, env=None):
         self.db = db
+        self.tls = None
+        if "--tls-cert" in extra:
+            self.tls = extra[list(extra).index("--tls-cert") + 1]
         self.lines = []
         self.cv = threading.Condition()
         self.proc = subprocess.Popen([LO, "serve", "--db", db, "--port", "0", "--host",
@@ -88,6 +91,11 @@ class Server:
                 self.cv.wait(left)
 
     def conn(self):
+        if self.tls:
+            import ssl
+            ctx = ssl.create_default_context(cafile=self.tls)
+            ctx.check_hostname = False  # the test certificate names 127.0.0.1 in its SAN anyway
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=60, context=ctx)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def req(self, method, path, body=None, headers=None, conn=None):
@@ -380,6 +388,44 @@ def test_graceful_shutdown(tmp):
         srv.stop()
 
 
+def test_tls(tmp):
+    if not shutil.which("openssl"):
+        print("skip tls tests: openssl is not installed")
+        return
+    cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+    p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], capture_output=True)
+    if p.returncode != 0:
+        ko("tls_test_certificate", p.stderr.decode()[:300])
+        return
+    db = os.path.join(tmp, "tls.db")
+    srv = Server(db, "--tls-cert", cert, "--tls-key", key, "--quiet")
+    try:
+        st, hdrs, data = srv.req("GET", "/healthz")
+        check("https_answers", st == 200 and json.loads(data) == {"status": "ok"}, f"{st}")
+        check("https_sends_hsts", hdrs.get("strict-transport-security", "").startswith("max-age="),
+              str(hdrs))
+        try:
+            plain = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+            plain.request("GET", "/healthz")
+            r = plain.getresponse()
+            plain_ok = r.status == 200
+        except (OSError, http.client.HTTPException):
+            plain_ok = False
+        check("plain_http_is_not_served_on_the_tls_port", not plain_ok, "answered")
+        add = subprocess.run([LO, "--db", db, "user", "add", "--role", "admin", "carol"],
+                             input=b"pw-carol-0123456789\n", capture_output=True)
+        if add.returncode == 0:
+            st, hdrs, _ = srv.req("POST", "/api/v1/session",
+                                  {"name": "carol", "password": "pw-carol-0123456789"})
+            check("session_cookie_is_secure_under_tls",
+                  st == 201 and "; Secure" in hdrs.get("set-cookie", ""), f"{st} {hdrs}")
+    finally:
+        rc = srv.stop()
+        check("tls_server_stops_cleanly", rc == 0, f"exit {rc}")
+
+
 def test_openapi():
     spec = os.path.join(ROOT, "docs", "openapi.yaml")
     if not os.path.exists(spec):
@@ -411,6 +457,7 @@ def main():
             check("server_stops_on_sigterm_with_status_0", rc == 0, f"exit {rc}")
         test_rate_limit(tmp)
         test_graceful_shutdown(tmp)
+        test_tls(tmp)
         test_openapi()
     except Exception as ex:  # a crash of the test itself is one failure, not silence
         ko("test_program", repr(ex))
