@@ -144,6 +144,23 @@ static void parse_dom(struct pipe_slot *s, struct pipe_rec *r)
     r->kind = kind_of(r->obj);
 }
 
+/* True when "key" (with its quotes) occurs in the text. */
+static bool has_quoted(const char *text, size_t len, const char *key)
+{
+    size_t kl = strlen(key);
+    const char *end = text + len;
+    const char *p = memchr(text, '"', len);
+    while (p) {
+        size_t left = (size_t)(end - p);
+        if (left >= kl + 2 && memcmp(p + 1, key, kl) == 0 && p[kl + 1] == '"')
+            return true;
+        if (left <= 1)
+            break;
+        p = memchr(p + 1, '"', left - 1);
+    }
+    return false;
+}
+
 static void parse_batch(const struct lo_jsonl_pipe_opts *o, struct lo_json_scan *sc,
                         struct pipe_slot *s)
 {
@@ -151,11 +168,14 @@ static void parse_batch(const struct lo_jsonl_pipe_opts *o, struct lo_json_scan 
         struct pipe_rec *r = &s->recs[i];
         if (r->code)
             continue;
-        if (o->dom_always) {
+        const char *text = s->buf.data + r->text_off;
+        /* A line that will be parsed anyway is not scanned first: the text "dom_key" (quoted)
+         * is a cheap superset of the lines with that top-level key, unless the key is written
+         * with escapes, and those the scan below finds. */
+        if (o->dom_always || (o->dom_key && has_quoted(text, r->text_len, o->dom_key))) {
             parse_dom(s, r);
             continue;
         }
-        const char *text = s->buf.data + r->text_off;
         struct lo_error perr;
         lo_error_clear(&perr);
         int rc = lo_json_scan(sc, text, r->text_len, &perr);
