@@ -40,11 +40,12 @@ struct lo_jsonl_rec {
     long line;                 /* 1-based line number */
     struct lo_str text;        /* the line, trimmed; valid until the next call */
     enum lo_json_kind kind;    /* the line's top-level value, when code == 0 */
-    struct lo_jsonl_value keys[LO_JSONL_PIPE_KEYS]; /* opts.keys, found in an object line
-                                * (not filled with dom_always); text valid until the next call */
-    json_t *obj;               /* jansson's parse, only for lines that needed one (dom_key or
-                                * dom_always), else NULL; borrowed: valid until the next call
-                                * (json_incref to keep it) */
+    struct lo_jsonl_value keys[LO_JSONL_PIPE_KEYS]; /* opts.keys, found in an object line;
+                                * filled only when obj is NULL; valid until the next call */
+    json_t *obj;               /* jansson's parse, only for lines that need one (dom_always, or
+                                * the top-level dom_key: such lines, and any whose text holds
+                                * the quoted dom_key, go to jansson), else NULL; borrowed: valid
+                                * until the next call (json_incref to keep it) */
     int code;                  /* 0, or LO_EINVAL for a line that is not JSON or not UTF-8 */
     const char *error;         /* why, when code != 0; valid until the next call */
 };
