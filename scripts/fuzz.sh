@@ -41,7 +41,7 @@ build_and_run fuzz_csv src/io/csv.c
 build_and_run fuzz_schema src/schema/schema.c
 build_and_run fuzz_json_scan src/io/json_scan.c
 build_and_run fuzz_http_body src/http/body.c
-build_and_run fuzz_labels -DLO_FUZZ_TOLERATE_NUL src/io/labels.c src/io/ratings_load.c src/io/csv.c src/quality/ratings.c
-build_and_run fuzz_agree_input -DLO_FUZZ_TOLERATE_NUL -DLO_FUZZ_TOLERATE_TABLE_LINE0 src/io/agree_input.c src/io/csv.c src/quality/ratings.c
+build_and_run fuzz_labels src/io/labels.c src/io/ratings_load.c src/io/csv.c src/quality/ratings.c
+build_and_run fuzz_agree_input src/io/agree_input.c src/io/csv.c src/quality/ratings.c
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -325,7 +325,8 @@ int lo_agree_read_table(const char *path, enum lo_format fmt, double n_obs,
     /* A first row of numbers only is data, not a header (weight matrices often have none). */
     size_t first = all_numeric(&g, 0, 0, &cnt) && cnt >= 2 ? 0 : 1;
     size_t nd = g.rows - first;
-    if (nd == 1 && all_numeric(&g, first, 0, &cnt) && cnt >= 4) {
+    bool one_row = nd == 1 && all_numeric(&g, first, 0, &cnt) && cnt >= 4;
+    if (one_row) {
         /* One row of q*q cells. */
         size_t q = (size_t)llround(sqrt((double)cnt));
         if (q * q != cnt) {
@@ -387,7 +388,7 @@ int lo_agree_read_table(const char *path, enum lo_format fmt, double n_obs,
     for (size_t i = 0; i < out->q * out->q; i++) {
         if (!isfinite(out->cells[i]) || out->cells[i] < 0) {
             lo_error_set(err, LO_EINVAL, "table cells must be non-negative numbers");
-            return lo_error_at(err, path, 0);
+            return lo_error_at(err, path, g.line[one_row ? first : first + i / out->q]);
         }
         total += out->cells[i];
     }

@@ -298,6 +298,9 @@ int lo_csv_next(struct lo_csv_reader *r, struct lo_str **fields, size_t *nfields
         size_t bad = 0;
         if (!lo_utf8_valid(r->rec.data, r->rec.len, &bad))
             return record_error(r, err, LO_EINVAL, "invalid UTF-8");
+        /* NUL is valid UTF-8, but names travel as C strings: refuse it rather than cut. */
+        if (r->rec.len && memchr(r->rec.data, '\0', r->rec.len))
+            return record_error(r, err, LO_EINVAL, "NUL byte in the record");
         struct lo_str *f = r->fields;
         size_t start = 0;
         for (size_t i = 0; i < r->nfields; i++) {
@@ -364,6 +367,12 @@ int lo_lines_next(struct lo_line_reader *r, struct lo_str *line, struct lo_error
     size_t bad = 0;
     if (!lo_utf8_valid(r->line.data, r->line.len, &bad)) {
         lo_error_set(err, LO_EINVAL, "invalid UTF-8 at byte %zu of the line", bad + 1);
+        return lo_error_at(err, s->path, r->line_no);
+    }
+    const char *nul = r->line.len ? memchr(r->line.data, '\0', r->line.len) : NULL;
+    if (nul) {
+        lo_error_set(err, LO_EINVAL, "NUL byte at byte %zu of the line",
+                     (size_t)(nul - r->line.data) + 1);
         return lo_error_at(err, s->path, r->line_no);
     }
     line->ptr = r->line.data ? r->line.data : "";

@@ -102,6 +102,35 @@ static void test_csv_invalid_utf8_names_the_line(void)
     fclose(f);
 }
 
+static void test_nul_bytes_are_refused_with_the_line(void)
+{
+    static const char csv[] = "a,b\nok,fine\nbad,x\0y\n";
+    FILE *f = fmemopen((void *)csv, sizeof(csv) - 1, "rb");
+    struct lo_csv_reader r;
+    struct lo_str *fl;
+    size_t n;
+    struct lo_error err;
+    lo_error_clear(&err);
+    lo_csv_open(&r, f, "n.csv", ',', true, &err);
+    CHECK_INT(lo_csv_next(&r, &fl, &n, &err), 1);
+    CHECK_INT(lo_csv_next(&r, &fl, &n, &err), 1);
+    CHECK_INT(lo_csv_next(&r, &fl, &n, &err), LO_EINVAL);
+    CHECK_INT(err.line, 3);
+    CHECK(strstr(err.msg, "NUL") != NULL);
+    lo_csv_close(&r);
+    fclose(f);
+    static const char jl[] = "{}\n{\"a\":\"x\"}\0\n";
+    f = fmemopen((void *)jl, sizeof(jl) - 1, "rb");
+    struct lo_line_reader lr;
+    struct lo_str line;
+    lo_lines_open(&lr, f, "n.jsonl", 100, &err);
+    CHECK_INT(lo_lines_next(&lr, &line, &err), 1);
+    CHECK_INT(lo_lines_next(&lr, &line, &err), LO_EINVAL);
+    CHECK_INT(err.line, 2);
+    lo_lines_close(&lr);
+    fclose(f);
+}
+
 static void test_csv_field_over_limit_is_refused(void)
 {
     size_t big = LO_LIMIT_CSV_FIELD + 10;
@@ -349,6 +378,7 @@ int main(int argc, char **argv)
         LO_T(test_csv_multiline_record_reports_its_first_line),
         LO_T(test_csv_unterminated_quote_is_an_error),
         LO_T(test_csv_invalid_utf8_names_the_line),
+        LO_T(test_nul_bytes_are_refused_with_the_line),
         LO_T(test_csv_field_over_limit_is_refused),
         LO_T(test_tsv_keeps_quotes_literally_and_skips_comments),
         LO_T(test_lines_over_limit_and_crlf),
