@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # demo.sh - installs what labelops needs, builds it, and runs it on demo data: a fresh
 # database with the RTE crowdsourcing dataset (Snow et al. 2008; 800 items, 164 workers,
-# gold answers), then the project summary, agreement and truth inference on it.
+# gold answers), the project summary, agreement and truth inference on it, one user per role
+# (each with a random password printed once), and then the server on 127.0.0.1:8080
+# (Ctrl-C stops it). `scripts/demo.sh --no-serve` stops before the server.
+#   PORT=9090 scripts/demo.sh   serves on another port
 set -euo pipefail
+SERVE=1
+[ "${1:-}" = "--no-serve" ] && SERVE=0
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
@@ -37,5 +42,28 @@ if $LO help 2>/dev/null | grep -q '^  aggregate '; then
     $LO aggregate "$RTE" --method "$m" --out "build/demo_$m.csv"
   done
 fi
+
+echo
+echo "== accounts: one user per role, random passwords (shown once, never stored in clear)"
+$LO vendor add acme-labeling >/dev/null
+rand_password() { head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20; }
+printf '   %-18s %-16s %s\n' user role password
+for spec in admin:admin pm:manager reviewer:reviewer annotator:annotator vendor-lead:vendor_manager; do
+  name=${spec%%:*}; role=${spec#*:}
+  pw=$(rand_password)
+  vendor=()
+  [ "$role" = vendor_manager ] && vendor=(--vendor acme-labeling)
+  printf '%s\n' "$pw" | $LO user add --role "$role" "${vendor[@]}" "$name" >/dev/null
+  case $role in manager|reviewer|annotator) $LO member add rte "$name" --role "$role" >/dev/null ;; esac
+  printf '   %-18s %-16s %s\n' "$name" "$role" "$pw"
+done
 echo
 echo "labelops is built at build/labelops; this demo's database is $DB (labelops --db $DB help)"
+if [ "$SERVE" = 1 ]; then
+  PORT=${PORT:-8080}
+  echo
+  echo "== serving http://127.0.0.1:$PORT (API: docs/openapi.yaml; health: /healthz) -- Ctrl-C stops"
+  echo "   sign in: curl -c jar -H 'Content-Type: application/json' \\"
+  echo "            -d '{\"name\":\"admin\",\"password\":\"...\"}' http://127.0.0.1:$PORT/api/v1/session"
+  exec $LO serve --host 127.0.0.1 --port "$PORT"
+fi
