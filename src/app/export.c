@@ -14,6 +14,7 @@
 #include "app/app_int.h"
 #include "base/json.h"
 #include "base/limits.h"
+#include "io/bgwriter.h"
 #include "schema/schema.h"
 
 /* Appends a string literal without measuring it. */
@@ -21,6 +22,7 @@
 
 struct export_ctx {
     FILE *out;
+    struct lo_bgwriter *w;        /* writes on its own thread while the scan goes on */
     int64_t last_ms;              /* the last time stamp formatted, and its text: imported */
     char last_time[40];           /* annotations share one, so most lines reuse it */
     enum lo_format format;
@@ -118,9 +120,7 @@ static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
         return lo_error_set(c->err, LO_ELIMIT,
                             "item '%s' is too large to export on one line (%d bytes)",
                             row->item.external_id, LO_LIMIT_JSONL_LINE * 4);
-    if (fwrite(b->data, 1, b->len, c->out) != b->len)
-        return lo_error_set(c->err, LO_EIO, "writing the export failed");
-    return 0;
+    return lo_bgwriter_write(c->w, b->data, b->len, c->err);
 }
 
 static void csv_str(struct lo_buf *b, const char *s)
@@ -158,10 +158,7 @@ static void csv_label(struct export_ctx *c, struct lo_buf *b, const char *value_
 
 static int csv_emit(struct export_ctx *c)
 {
-    struct lo_buf *b = &c->line;
-    if (fwrite(b->data, 1, b->len, c->out) != b->len)
-        return lo_error_set(c->err, LO_EIO, "writing the export failed");
-    return 0;
+    return lo_bgwriter_write(c->w, c->line.data, c->line.len, c->err);
 }
 
 static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
@@ -284,13 +281,25 @@ int lo_app_export(struct lo_app *app, const char *project, enum lo_format format
             c.label_field = f;
     }
     lo_error_clear(err);
+    rc = lo_bgwriter_start(&c.w, out, err);
+    if (rc)
+        goto done;
+    static const char csv_header[] =
+        "item,kind,annotator,label,value,score,created,guideline_version,schema_version,"
+        "workflow_stage,lease_id,working_seconds,source,gold,data\n";
     if (format == LO_FMT_CSV)
-        fputs("item,kind,annotator,label,value,score,created,guideline_version,schema_version,"
-              "workflow_stage,lease_id,working_seconds,source,gold,data\n",
-              out);
-    rc = st->ops->export_scan(st, p.id, export_cb, &c, err);
-    if (!rc && fflush(out) != 0)
-        rc = lo_error_set(err, LO_EIO, "writing the export failed");
+        rc = lo_bgwriter_write(c.w, csv_header, sizeof(csv_header) - 1, err);
+    if (!rc)
+        rc = st->ops->export_scan(st, p.id, export_cb, &c, err);
+    {
+        struct lo_error werr;
+        lo_error_clear(&werr);
+        int wrc = lo_bgwriter_finish(c.w, &werr);
+        if (wrc && !rc) {
+            *err = werr;
+            rc = wrc;
+        }
+    }
 done:
     st->ops->rollback(st);
     if (!rc) {
