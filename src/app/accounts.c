@@ -518,6 +518,36 @@ out:
     return rc;
 }
 
+struct token_list_ctx {
+    lo_api_token_cb cb;
+    void *ctx;
+};
+
+static int token_list_cb(void *ctx, const struct lo_token_row *r)
+{
+    struct token_list_ctx *c = ctx;
+    struct lo_api_token t = { .id = r->id, .name = r->name, .created_ms = r->created_ms,
+                              .last_used_ms = r->last_used_ms, .revoked_ms = r->revoked_ms };
+    return c->cb(c->ctx, &t);
+}
+
+int lo_app_token_list(struct lo_app *app, struct lo_arena *a, lo_api_token_cb cb, void *ctx,
+                      struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct token_list_ctx c = { cb, ctx };
+    if (app->who.kind == LO_PRINCIPAL_ANONYMOUS)
+        return lo_error_set(err, LO_EUNAUTH, "sign in first");
+    if (app->who.kind != LO_PRINCIPAL_USER || app->who.user_id <= 0)
+        return lo_error_set(err, LO_EUSAGE, "the local operator has no tokens of its own");
+    int rc = st->ops->begin(st, false, err);
+    if (rc)
+        return rc;
+    rc = st->ops->token_list(st, app->who.user_id, a, token_list_cb, &c, err);
+    st->ops->rollback(st);
+    return rc;
+}
+
 int lo_app_project_role(struct lo_app *app, int64_t project_id, enum lo_role *out,
                         struct lo_error *err)
 {

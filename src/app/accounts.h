@@ -73,6 +73,21 @@ int lo_app_token_create(struct lo_app *app, const char *name, char *token_out, s
 /* Revokes a token: its owner may revoke their own, an admin any. Others: LO_ENOTFOUND. */
 int lo_app_token_revoke(struct lo_app *app, int64_t token_id, struct lo_error *err);
 
+/* An API token as its owner sees it: never the secret nor its hash. */
+struct lo_api_token {
+    int64_t id;
+    const char *name;
+    int64_t created_ms;
+    int64_t last_used_ms;     /* 0: never */
+    int64_t revoked_ms;       /* 0 while valid */
+};
+typedef int (*lo_api_token_cb)(void *ctx, const struct lo_api_token *t);
+
+/* app->who's own tokens (a signed-in user), revoked ones included, in id order. A non-zero
+ * return of cb stops the listing and is returned. */
+int lo_app_token_list(struct lo_app *app, struct lo_arena *a, lo_api_token_cb cb, void *ctx,
+                      struct lo_error *err);
+
 /* app->who's role in the project: the membership role, LO_ROLE_ADMIN for admins and the local
  * operator, LO_ROLE_NONE when not a member. LO_ENOTFOUND for an unknown project. */
 int lo_app_project_role(struct lo_app *app, int64_t project_id, enum lo_role *out,

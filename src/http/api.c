@@ -22,6 +22,7 @@
 #include "base/json.h"
 #include "base/limits.h"
 #include "app/accounts.h"
+#include "http/api_admin.h"
 #include "http/server_int.h"
 
 #define TIMED(r, call)                                                                         \
@@ -636,6 +637,36 @@ static const struct lo_route k_routes[] = {
       LO_ROUTE_USER, LO_BODY_NONE, h_project_export },
     { "POST", "/api/v1/projects/{name}/items", "POST /api/v1/projects/{name}/items",
       LO_ROUTE_USER, LO_BODY_UPLOAD, h_project_import },
+    /* administration routes (api_admin.c) */
+    { "GET", "/api/v1/users", "GET /api/v1/users", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_users_list },
+    { "POST", "/api/v1/users", "POST /api/v1/users", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_users_create },
+    { "GET", "/api/v1/users/{name}", "GET /api/v1/users/{name}", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_user_get },
+    { "PATCH", "/api/v1/users/{name}", "PATCH /api/v1/users/{name}", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_user_patch },
+    { "GET", "/api/v1/vendors", "GET /api/v1/vendors", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_vendors_list },
+    { "POST", "/api/v1/vendors", "POST /api/v1/vendors", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_vendors_create },
+    { "GET", "/api/v1/projects/{name}/members", "GET /api/v1/projects/{name}/members",
+      LO_ROUTE_USER, LO_BODY_NONE, lo__h_members_list },
+    { "POST", "/api/v1/projects/{name}/members", "POST /api/v1/projects/{name}/members",
+      LO_ROUTE_USER, LO_BODY_JSON, lo__h_members_add },
+    { "DELETE", "/api/v1/projects/{name}/members/{user}",
+      "DELETE /api/v1/projects/{name}/members/{user}", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_member_remove },
+    { "GET", "/api/v1/tokens", "GET /api/v1/tokens", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_tokens_list },
+    { "POST", "/api/v1/tokens", "POST /api/v1/tokens", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_tokens_create },
+    { "DELETE", "/api/v1/tokens/{id}", "DELETE /api/v1/tokens/{id}", LO_ROUTE_USER,
+      LO_BODY_NONE, lo__h_token_revoke },
+    { "GET", "/api/v1/audit", "GET /api/v1/audit", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_audit_list },
+    { "GET", "/api/v1/audit/verify", "GET /api/v1/audit/verify", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_audit_verify },
 };
 
 const struct lo_route *lo_http_routes(size_t *n)

@@ -190,6 +190,7 @@ typedef int (*lo_event_cb)(void *ctx, const struct lo_event *e);
 typedef int (*lo_vendor_row_cb)(void *ctx, const struct lo_vendor_row *v);
 typedef int (*lo_user_row_cb)(void *ctx, const struct lo_user_row *u);
 typedef int (*lo_member_row_cb)(void *ctx, const struct lo_member_row *m);
+typedef int (*lo_token_row_cb)(void *ctx, const struct lo_token_row *t);
 
 struct lo_store_ops {
     const char *name;             /* "sqlite" */
@@ -298,6 +299,9 @@ struct lo_store_ops {
     int (*token_get)(struct lo_store *st, const char *token_hash, int64_t id,
                      struct lo_arena *arena, struct lo_token_row *out, struct lo_error *err);
     int (*token_touch)(struct lo_store *st, int64_t id, int64_t now_ms, struct lo_error *err);
+    /* The tokens of user_id (every user's with user_id 0) in id order; token_hash is NULL. */
+    int (*token_list)(struct lo_store *st, int64_t user_id, struct lo_arena *arena,
+                      lo_token_row_cb cb, void *ctx, struct lo_error *err);
     /* Revokes token id or, with id 0, every token of user_id. */
     int (*token_revoke)(struct lo_store *st, int64_t id, int64_t user_id, int64_t now_ms,
                         struct lo_error *err);

@@ -87,6 +87,7 @@ enum sq_stmt_id {
     S_TOKEN_TOUCH,
     S_TOKEN_REVOKE,
     S_TOKEN_REVOKE_USER,
+    S_TOKEN_LIST,
     S_THROTTLE_GET,
     S_THROTTLE_PUT,
     S_THROTTLE_CLEAR,
@@ -241,6 +242,7 @@ static const char *const sq_sql[S_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4)",
     [S_TOKEN_GET_HASH] = TOKEN_COLUMNS " WHERE token_hash = ?1",
     [S_TOKEN_GET_ID] = TOKEN_COLUMNS " WHERE id = ?1",
+    [S_TOKEN_LIST] = TOKEN_COLUMNS " WHERE ?1 = 0 OR user_id = ?1 ORDER BY id",
     [S_TOKEN_TOUCH] = "UPDATE api_tokens SET last_used_ms = ?2 WHERE id = ?1",
     [S_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_ms = ?2 WHERE id = ?1"
                        " AND revoked_ms IS NULL",
@@ -1783,6 +1785,39 @@ static int sq_token_get(struct lo_store *st, const char *token_hash, int64_t id,
     return rc ? oom(err, "a token") : 0;
 }
 
+static int sq_token_list(struct lo_store *st, int64_t user_id, struct lo_arena *arena,
+                         lo_token_row_cb cb, void *ctx, struct lo_error *err)
+{
+    struct sq_store *s = sq(st);
+    sqlite3_stmt *stmt = NULL;
+    int rc = sq_stmt(s, S_TOKEN_LIST, &stmt, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, user_id);
+    while (!rc) {
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(s, sqlite3_extended_errcode(s->db), "listing tokens", err);
+            break;
+        }
+        struct lo_token_row t;
+        memset(&t, 0, sizeof(t));
+        t.id = sqlite3_column_int64(stmt, 0);
+        t.user_id = sqlite3_column_int64(stmt, 2);
+        t.created_ms = sqlite3_column_int64(stmt, 4);
+        t.last_used_ms = sqlite3_column_int64(stmt, 5);
+        t.revoked_ms = sqlite3_column_int64(stmt, 6);
+        if (col_text(stmt, 3, arena, &t.name))
+            rc = oom(err, "tokens");
+        else
+            rc = cb(ctx, &t);
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
 static int sq_token_touch(struct lo_store *st, int64_t id, int64_t now_ms, struct lo_error *err)
 {
     struct sq_store *s = sq(st);
@@ -1947,6 +1982,7 @@ static const struct lo_store_ops sq_ops = {
     .token_get = sq_token_get,
     .token_touch = sq_token_touch,
     .token_revoke = sq_token_revoke,
+    .token_list = sq_token_list,
     .throttle_get = sq_throttle_get,
     .throttle_put = sq_throttle_put,
     .throttle_clear = sq_throttle_clear,
