@@ -25,6 +25,7 @@ enum lo_route_body {
     LO_BODY_NONE,          /* a body is read and ignored (bounded by LO_LIMIT_HTTP_BODY) */
     LO_BODY_JSON,          /* application/json, buffered up to LO_LIMIT_HTTP_BODY */
     LO_BODY_UPLOAD,        /* streamed to a temporary file up to LO_LIMIT_HTTP_UPLOAD */
+    LO_BODY_TEXT,          /* text/markdown or text/plain, buffered up to LO_LIMIT_HTTP_BODY */
 };
 
 #define LO_ROUTE_PARAMS_MAX 4

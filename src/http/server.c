@@ -455,6 +455,12 @@ static void req_begin(struct lo_http_req *r, const char *url)
                       "the request body must be application/json", NULL);
         return;
     }
+    if (has_body && r->route->body == LO_BODY_TEXT && !media_type_is(ct, "text/markdown") &&
+        !media_type_is(ct, "text/plain")) {
+        lo_http_error(&r->resp, 415, "unsupported_media_type",
+                      "the request body must be text/markdown or text/plain", NULL);
+        return;
+    }
     if (has_body && r->route->body == LO_BODY_UPLOAD && !upload_type_ok(ct)) {
         lo_http_error(&r->resp, 415, "unsupported_media_type",
                       "an upload must be application/x-ndjson, text/csv or "
@@ -528,7 +534,7 @@ static void req_take_body(struct lo_http_req *r, const char *data, size_t n)
         lo_buf_free(&r->body);
         return;
     }
-    if (r->route->body == LO_BODY_JSON) {
+    if (r->route->body == LO_BODY_JSON || r->route->body == LO_BODY_TEXT) {
         if (lo_buf_append(&r->body, data, n))
             r->body_too_large = true;
     } else if (r->route->body == LO_BODY_UPLOAD && r->upload_fd >= 0) {

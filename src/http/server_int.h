@@ -13,6 +13,7 @@
 #include "app/app.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "http/api_data.h"
 #include "http/body.h"
 #include "http/response.h"
 #include "http/router.h"

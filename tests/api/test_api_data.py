@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""test_api_data.py - the data routes of a project, against the real server: items (keyset pages
+by id, capped page size, one item with its annotations), guidelines (a Markdown PUT makes a new
+version, GET ?version=N), agreement and aggregation (the same figures as `labelops agree` and
+`labelops aggregate` on the same labels), and their errors. Who may call them is the matrix's
+business (test_api_matrix.py); this checks what they answer.
+
+Standard library only. Prints "ok NAME" / "FAIL NAME: why" and ends with "N passed, N failed".
+"""
+import csv
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import test_api as t  # noqa: E402
+import test_api_matrix as mx  # noqa: E402
+
+LO = sys.argv[1]
+passed = 0
+failed = 0
+
+
+def ok(name):
+    global passed
+    passed += 1
+    print(f"ok   {name}", flush=True)
+
+
+def ko(name, why):
+    global failed
+    failed += 1
+    print(f"FAIL {name}: {why}", flush=True)
+
+
+def check(name, cond, why=""):
+    (ok if cond else lambda n: ko(n, why))(name)
+
+
+def expect_error(name, got, status, field=None):
+    st, _, data = got
+    e = t.error_of(data)
+    if st != status or e is None or (field and e.get("field") != field):
+        ko(name, f"{st} {data[:200]!r}, expected {status} field {field}")
+    else:
+        ok(name)
+
+
+def get(srv, path, h):
+    st, _, data = srv.req("GET", path, headers=h)
+    try:
+        return st, json.loads(data)
+    except ValueError:
+        return st, data
+
+
+def main():
+    tmp = tempfile.mkdtemp()
+    srv = None
+    try:
+        fx = mx.Fixture(tmp)
+        fx.setup()
+        srv = t.Server(fx.db, "--rate", "0", "--quiet")
+        adm = mx.auth_headers(fx, "admin")
+        ann = mx.auth_headers(fx, "annotator")
+        base = f"/api/v1/projects/{mx.PROJECT}"
+
+        # ---- items: pages by id
+        seen, after, pages = [], None, 0
+        while pages < 10:
+            st, j = get(srv, f"{base}/items?limit=4" + (f"&after={after}" if after else ""), ann)
+            if st != 200:
+                ko("items_pages", f"{st} {j}")
+                break
+            pages += 1
+            seen += j["items"]
+            after = j["next"]
+            if after is None:
+                break
+        ids = [x["id"] for x in seen]
+        check("items_come_in_pages_in_id_order_without_gaps_or_repeats",
+              pages == 2 and len(ids) == 6 and ids == sorted(set(ids)) and
+              [x["external_id"] for x in seen] == [f"it{i}" for i in range(6)], str(seen))
+        check("items_list_counts_annotations",
+              all(x["n_annotations"] == 3 and x["payload"].get("text") for x in seen), str(seen))
+        st, j = get(srv, f"{base}/items?limit=100000", ann)
+        check("items_page_size_is_capped_not_refused", st == 200 and len(j["items"]) == 6, str(st))
+        expect_error("items_limit_zero_is_422", srv.req("GET", f"{base}/items?limit=0",
+                                                        headers=ann), 422, "limit")
+        expect_error("items_after_not_an_id_is_422", srv.req("GET", f"{base}/items?after=x",
+                                                             headers=ann), 422, "after")
+        expect_error("items_of_an_unknown_project_is_404",
+                     srv.req("GET", "/api/v1/projects/nope/items", headers=adm), 404)
+
+        # ---- one item
+        st, j = get(srv, f"{base}/items/{ids[1]}", ann)
+        anns = j.get("annotations", []) if st == 200 else []
+        check("item_has_its_annotations",
+              st == 200 and j["external_id"] == "it1" and len(anns) == 3 and
+              {a["annotator"] for a in anns} == {"w1", "w2", "w3"} and
+              all("label" in a["value"] or a["value"] for a in anns) and
+              j.get("predictions") == [], f"{st} {j}")
+        expect_error("unknown_item_is_404", srv.req("GET", f"{base}/items/999999", headers=ann),
+                     404)
+        expect_error("item_id_not_a_number_is_404", srv.req("GET", f"{base}/items/abc",
+                                                            headers=ann), 404)
+        other = fx.fresh_project()
+        st, oj = get(srv, f"/api/v1/projects/{other}/items?limit=1", adm)
+        oid = oj["items"][0]["id"] if st == 200 and oj["items"] else 0
+        expect_error("an_item_of_another_project_is_404_here",
+                     srv.req("GET", f"{base}/items/{oid}", headers=adm), 404)
+
+        # ---- guidelines
+        st, j = get(srv, f"{base}/guidelines", ann)
+        check("guidelines_latest", st == 200 and j["version"] == 1 and "Be careful" in j["body"],
+              f"{st} {j}")
+        st, _, data = srv.req("PUT", f"{base}/guidelines", "# v2\n\nNew rules \u2713\n",
+                              {**adm, "Content-Type": "text/markdown; charset=utf-8"})
+        check("guidelines_put_makes_a_new_version",
+              st == 201 and json.loads(data)["version"] == 2, f"{st} {data!r}")
+        st, j = get(srv, f"{base}/guidelines", ann)
+        check("guidelines_latest_is_the_new_one",
+              st == 200 and j["version"] == 2 and j["body"] == "# v2\n\nNew rules \u2713\n",
+              f"{st} {j}")
+        st, j = get(srv, f"{base}/guidelines?version=1", ann)
+        check("guidelines_old_version_is_kept", st == 200 and "Be careful" in j.get("body", ""),
+              f"{st} {j}")
+        expect_error("guidelines_unknown_version_is_404",
+                     srv.req("GET", f"{base}/guidelines?version=9", headers=ann), 404, "version")
+        expect_error("guidelines_version_zero_is_422",
+                     srv.req("GET", f"{base}/guidelines?version=0", headers=ann), 422, "version")
+        got = srv.req("PUT", f"{base}/guidelines", '{"body": "x"}',
+                      {**adm, "Content-Type": "application/json"})
+        expect_error("guidelines_put_as_json_is_415", got, 415)
+        expect_error("guidelines_put_empty_is_400",
+                     srv.req("PUT", f"{base}/guidelines", b"",
+                             {**adm, "Content-Type": "text/markdown"}), 400)
+        expect_error("guidelines_put_invalid_utf8_is_422",
+                     srv.req("PUT", f"{base}/guidelines", b"\xff\xfe bad",
+                             {**adm, "Content-Type": "text/markdown"}), 422)
+        expect_error("guidelines_of_a_project_without_any_is_404",
+                     srv.req("GET", f"/api/v1/projects/{other}/guidelines", headers=adm), 404)
+
+        # ---- agreement: the same figure as the command line on the same labels
+        labels = os.path.join(tmp, f"{mx.PROJECT}-labels.csv")
+        for metric in ("alpha", "fleiss", "percent", "ac1", "conger"):
+            cli = fx.cli("agree", labels, "--metric", metric, "--json")
+            want = json.loads(cli.stdout)
+            st, j = get(srv, f"{base}/agreement?metric={metric}", ann)
+            check(f"agreement_{metric}_matches_the_cli",
+                  st == 200 and j["defined"] and want.get("value") is not None and
+                  abs(j["value"] - want["value"]) < 1e-12 and j["items"] == 6 and
+                  j["annotators"] == 3, f"{st} {j} vs {want}")
+        st, j = get(srv, f"{base}/agreement?metric=cohen", ann)
+        check("agreement_undefined_says_why", st == 200 and j["defined"] is False and
+              j["value"] is None and j["reason"], f"{st} {j}")
+        expect_error("agreement_unknown_metric_is_422",
+                     srv.req("GET", f"{base}/agreement?metric=magic", headers=ann), 422, "metric")
+        expect_error("agreement_unknown_level_is_422",
+                     srv.req("GET", f"{base}/agreement?level=cosmic", headers=ann), 422, "level")
+        expect_error("agreement_unknown_field_is_422",
+                     srv.req("GET", f"{base}/agreement?field=nope", headers=ann), 422, "field")
+        expect_error("agreement_without_labels_is_422",
+                     srv.req("GET", f"/api/v1/projects/{other}/agreement", headers=adm), 422)
+
+        # ---- aggregate: the same labels as the command line, in pages
+        for method in ("mv", "ds"):
+            out = os.path.join(tmp, f"agg-{method}.csv")
+            fx.cli("aggregate", labels, "--method", method, "--out", out)
+            with open(out) as f:
+                want = {r["item"]: r["label"] for r in csv.DictReader(f)}
+            got, after, pages = {}, None, 0
+            while pages < 10:
+                st, j = get(srv, f"{base}/aggregate?method={method}&limit=4" +
+                            (f"&after={after}" if after else ""), ann)
+                if st != 200:
+                    break
+                pages += 1
+                got.update({x["item"]: x["label"] for x in j["items"]})
+                after = j["next"]
+                if after is None:
+                    break
+            check(f"aggregate_{method}_matches_the_cli_over_pages",
+                  st == 200 and pages == 2 and got == want, f"{st} {got} vs {want}")
+        expect_error("aggregate_unknown_method_is_422",
+                     srv.req("GET", f"{base}/aggregate?method=oracle", headers=ann), 422, "method")
+        expect_error("aggregate_bad_cursor_is_422",
+                     srv.req("GET", f"{base}/aggregate?after=nope", headers=ann), 422, "after")
+
+        rc = srv.stop()
+        srv = None
+        check("server_stops_cleanly", rc == 0, f"exit {rc}")
+    except Exception as ex:
+        ko("test_program", repr(ex))
+    finally:
+        if srv:
+            srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
