@@ -154,6 +154,10 @@ def run(srv, tmp):
                                            "role": "reviewer", "vendor": "acme"})
     t.check("vendor_manager_creates_a_reviewer_of_their_vendor",
             got[0] == 201 and body(got).get("vendor") == "acme", f"{got[0]} {got[2]!r}")
+    got = vm_acme("POST", "/api/v1/users", {"name": "acme_ann2", "password": "pw-0123456789",
+                                           "role": "annotator"})
+    t.check("vendor_managers_users_default_to_their_vendor",
+            got[0] == 201 and body(got).get("vendor") == "acme", f"{got[0]} {got[2]!r}")
 
     # lists
     t.expect_error("user_list_anonymous_is_401", anon("GET", "/api/v1/users"), 401)
@@ -172,7 +176,7 @@ def run(srv, tmp):
     t.check("user_pages_follow_the_cursor", seen == everyone, f"{seen} vs {everyone}")
     got = vm_acme("GET", "/api/v1/users")
     t.check("vendor_manager_lists_only_their_vendor",
-            got[0] == 200 and set(names(got, "users")) == {"vm_acme", "acme_ann", "acme_rev"},
+            got[0] == 200 and set(names(got, "users")) == {"vm_acme", "acme_ann", "acme_ann2", "acme_rev"},
             f"{got[0]} {got[2]!r}")
     got = ann("GET", "/api/v1/users")
     t.check("annotator_lists_only_themself", got[0] == 200 and names(got, "users") == ["ann"],
