@@ -402,6 +402,20 @@ def main():
                     ko(name, f"{st} without the error body: {data[:200]!r}")
                 else:
                     ok(f"{name} -> {st}")
+                if st == 404 and pattern.startswith("/api/v1/projects/{name}") and \
+                        f"/api/v1/projects/{PROJECT}" in path:
+                    # out of scope must read exactly like "does not exist"
+                    ghost = path.replace(f"/api/v1/projects/{PROJECT}",
+                                         "/api/v1/projects/no-such-project", 1)
+                    gst, _, gdata = srv.req(method, ghost, body, headers)
+                    a = (t.error_of(data) or {}).get("message", "").replace(f"'{PROJECT}'", "'X'")
+                    b = (t.error_of(gdata) or {}).get("message", "").replace(
+                        "'no-such-project'", "'X'")
+                    if gst == 404 and a == b and a:
+                        ok(f"{name}: reads like an unknown project")
+                    else:
+                        ko(f"{name}: reads like an unknown project",
+                           f"{st} {data[:120]!r} vs {gst} {gdata[:120]!r}")
                 if write and st in (200, 201, 204) and pattern != "/api/v1/session":
                     # the other side of the check below: an allowed write is seen by snapshot()
                     if fx.snapshot() == before:
