@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config
   libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev
   sqlite3 python3 python3-numpy time
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev wrk
 )
 
 missing=()
