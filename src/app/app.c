@@ -71,6 +71,34 @@ int lo__app_find_project(struct lo_app *app, const char *name, struct lo_arena *
     return rc;
 }
 
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+json_t *lo_project_json(const struct lo_project *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(p->name));
+    json_object_set_new(o, "description", json_string(p->description ? p->description : ""));
+    char t[40];
+    lo_time_format(p->created_ms, t, sizeof(t));
+    json_object_set_new(o, "created", json_string(t));
+    json_object_set_new(o, "schema_version", json_integer(p->schema_version));
+    json_object_set_new(o, "guideline_version", json_integer(p->guideline_version));
+    json_t *goals = json_object();
+    json_object_set_new(goals, "accuracy", num_or_null(p->goal_accuracy));
+    json_object_set_new(goals, "turnaround_hours", num_or_null(p->goal_turnaround_hours));
+    json_object_set_new(goals, "cost_per_label", num_or_null(p->goal_cost_per_label));
+    json_object_set_new(goals, "budget", num_or_null(p->goal_budget));
+    json_object_set_new(goals, "deadline",
+                        p->goal_deadline ? json_string(p->goal_deadline) : json_null());
+    json_object_set_new(o, "goals", goals);
+    json_t *schema = p->schema_json ? json_loads(p->schema_json, 0, NULL) : NULL;
+    json_object_set_new(o, "schema", schema ? schema : json_null());
+    return o;
+}
+
 void lo_project_spec_init(struct lo_project_spec *s)
 {
     memset(s, 0, sizeof(*s));

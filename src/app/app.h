@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -57,6 +59,10 @@ int lo_app_project_get(struct lo_app *app, const char *name, struct lo_arena *ar
 int lo_app_project_list(struct lo_app *app, struct lo_arena *arena, lo_project_cb cb, void *ctx,
                         struct lo_error *err);
 int lo_app_project_delete(struct lo_app *app, const char *name, struct lo_error *err);
+
+/* The project as JSON, as every adapter shows it: name, description, created, schema and
+ * guideline versions, goals (null when unset), and the schema. The caller owns the result. */
+json_t *lo_project_json(const struct lo_project *p);
 
 /* ---- guidelines -------------------------------------------------------------------------- */
 

@@ -97,37 +97,16 @@ const struct lo_command lo_cmd_init = {
 
 /* ---- project ----------------------------------------------------------------------------- */
 
-static json_t *num_or_null(double v)
-{
-    return isnan(v) ? json_null() : json_real(v);
-}
-
+/* The shared JSON of a project, with the counts at the top level (project show). */
 static json_t *project_json(const struct lo_project *p, const struct lo_project_counts *c)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "description", json_string(p->description ? p->description : ""));
-    char t[40];
-    lo_time_format(p->created_ms, t, sizeof(t));
-    json_object_set_new(o, "created", json_string(t));
-    json_object_set_new(o, "schema_version", json_integer(p->schema_version));
-    json_object_set_new(o, "guideline_version", json_integer(p->guideline_version));
-    json_t *goals = json_object();
-    json_object_set_new(goals, "accuracy", num_or_null(p->goal_accuracy));
-    json_object_set_new(goals, "turnaround_hours", num_or_null(p->goal_turnaround_hours));
-    json_object_set_new(goals, "cost_per_label", num_or_null(p->goal_cost_per_label));
-    json_object_set_new(goals, "budget", num_or_null(p->goal_budget));
-    json_object_set_new(goals, "deadline",
-                        p->goal_deadline ? json_string(p->goal_deadline) : json_null());
-    json_object_set_new(o, "goals", goals);
+    json_t *o = lo_project_json(p);
     if (c) {
         json_object_set_new(o, "items", json_integer(c->items));
         json_object_set_new(o, "annotations", json_integer(c->annotations));
         json_object_set_new(o, "predictions", json_integer(c->predictions));
         json_object_set_new(o, "gold_items", json_integer(c->gold_items));
         json_object_set_new(o, "annotators", json_integer(c->annotators));
-        json_t *schema = p->schema_json ? json_loads(p->schema_json, 0, NULL) : NULL;
-        json_object_set_new(o, "schema", schema ? schema : json_null());
     }
     return o;
 }
