@@ -618,9 +618,6 @@ int lo_app_user_add(struct lo_app *app, const char *name, enum lo_role role, con
         if (rc == LO_ENOTFOUND)
             lo_error_field(err, rc, "vendor", "no vendor named '%s'", vendor);
         u.vendor_id = v.id;
-    } else if (app->who.kind == LO_PRINCIPAL_USER && app->who.role == LO_ROLE_VENDOR_MANAGER) {
-        /* A vendor manager's people belong to their vendor unless the caller names one. */
-        u.vendor_id = app->who.vendor_id;
     }
     if (!rc) {
         struct lo_policy_object obj = { .kind = LO_OBJ_USER, .vendor_id = u.vendor_id };

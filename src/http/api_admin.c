@@ -203,6 +203,17 @@ int lo__h_users_create(struct lo_http_req *r)
         goto out;
     struct lo_error err;
     lo_error_clear(&err);
+    if (!json_object_get(body, "vendor") && r->who.role == LO_ROLE_VENDOR_MANAGER &&
+        r->who.name) {
+        /* a vendor manager's people belong to their vendor unless the body says otherwise */
+        struct lo_user self;
+        TIMED(r, lo_app_user_get(lo_http_app(r), r->who.name, &r->arena, &self, &err));
+        if (rc) {
+            lo_http_fail(r, rc, &err);
+            goto out;
+        }
+        vendor = self.vendor_name;
+    }
     TIMED(r, lo_app_user_add(lo_http_app(r), name, role, vendor, password, NULL, &err));
     if (rc == LO_ENOTFOUND && vendor) {
         /* the vendor does not exist or is not the caller's: one answer for both */
