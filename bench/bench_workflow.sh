@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# bench_workflow.sh [BUILD] [SECONDS] [CLIENTS...] - the labeling workflow under load: simulated
+# annotators (bench/wfload.c: one thread, one keep-alive connection and one user's API token
+# each) loop over POST .../tasks/next + POST /api/v1/tasks/{lease}/submit for SECONDS (default
+# 10) at each client count (default 64 256), first against the durable SQLite store (a database
+# file on disk), then against the in-memory store of the same data, and prints cycles/s and the
+# p99 of each call side by side: what durability costs, measured in the same run.
+#
+# The project: one single-choice field, ITEMS items (default 300000, so the queue never empties),
+# overlap 1, review none; USERS annotators (default 256, each a member with an API token). The
+# set-up is done once into a template database that each run copies, so every run starts from
+# the same state. Environment: ITEMS, USERS, THREADS (serve --threads; default: serve's own).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+SECS=${2:-10}
+shift $(($# < 2 ? $# : 2))
+CLIENTS=("$@")
+[ ${#CLIENTS[@]} -gt 0 ] || CLIENTS=(64 256)
+ITEMS=${ITEMS:-300000}
+USERS=${USERS:-256}
+THREADS=${THREADS:-}
+for c in "${CLIENTS[@]}"; do
+  [ "$c" -le "$USERS" ] || { echo "$c clients need $c users (USERS=$USERS)"; exit 1; }
+done
+
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" >/dev/null
+ninja -C "$BUILD" labelops bench/wfload >/dev/null
+LO="$PWD/$BUILD/labelops"
+WFLOAD="$PWD/$BUILD/bench/wfload"
+mkdir -p bench/out
+W=$(mktemp -d "$PWD/bench/out/wf.XXXXXX") # on disk: the durable store must not be on tmpfs
+SHM=""
+SRV=""
+cleanup() {
+  if [ -n "$SRV" ]; then kill -TERM "$SRV" 2>/dev/null || true; wait "$SRV" 2>/dev/null || true; fi
+  rm -rf "$W"
+  [ -z "$SHM" ] || rm -rf "$SHM"
+}
+trap cleanup EXIT
+
+# ---- the template database: project, items, annotators with tokens --------------------------
+T="$W/template.db"
+t0=$(date +%s.%N)
+"$LO" --db "$T" init >/dev/null
+cat >"$W/schema.json" <<'EOF'
+{"fields": [{"name": "label", "type": "single_choice", "required": true,
+             "classes": ["a", "b", "c"]}]}
+EOF
+"$LO" --db "$T" project create wfbench --schema "$W/schema.json" >/dev/null
+python3 -c '
+import json, sys
+n = int(sys.argv[1])
+with open(sys.argv[2], "w") as f:
+    for i in range(n):
+        f.write(json.dumps({"id": f"it{i}", "text": f"item {i}: the quick brown fox jumps over the lazy dog"}) + "\n")
+' "$ITEMS" "$W/items.jsonl"
+"$LO" --db "$T" import items wfbench "$W/items.jsonl" >/dev/null
+
+# An admin (for the workflow configuration) and USERS annotators, two at a time: `user add`
+# hashes a random password with Argon2id, the slow part of the set-up.
+export LO T W
+make_user() {
+  local name=$1 role=$2
+  head -c 18 /dev/urandom | base64 | "$LO" --db "$T" user add --role "$role" "$name" >/dev/null
+  [ "$role" = admin ] || "$LO" --db "$T" member add wfbench "$name" --role "$role" >/dev/null
+  "$LO" --db "$T" --json token create --user "$name" --name wfbench |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])' >"$W/tok.$name"
+}
+export -f make_user
+make_user wfadmin admin
+seq -f 'ann%04g' 1 "$USERS" | xargs -P 2 -I{} bash -c 'make_user {} annotator'
+: >"$W/tokens.txt"
+for i in $(seq -f '%04g' 1 "$USERS"); do cat "$W/tok.ann$i" >>"$W/tokens.txt"; done
+ADMIN_TOKEN=$(cat "$W/tok.wfadmin")
+
+# The workflow: overlap 1, review none (the defaults, set explicitly when the route exists).
+WORKFLOW='{"overlap": {"k": 1, "coverage": 1.0, "dynamic": false}, "review": {"mode": "none"}, "gold": {"share": 0.0}}'
+HAVE_PUT=0
+"$LO" serve --routes | grep -q '^PUT /api/v1/projects/{name}/workflow' && HAVE_PUT=1
+t1=$(date +%s.%N)
+printf 'set-up: %s items, %s annotators with tokens, in %.1f s\n' "$ITEMS" "$USERS" \
+  "$(python3 -c "print($t1 - $t0)")"
+
+# ---- the stores ------------------------------------------------------------------------------
+# Does serve take an in-memory store? (docs/api-workflow.md, README: --db :memory: loading a file)
+MEM_ARGS=()
+MEM_NOTE=""
+if "$LO" serve --help 2>&1 | grep -q -- '--memory'; then
+  MEM_MODE=flag
+else
+  MEM_MODE=shm
+  SHM=$(mktemp -d /dev/shm/wfbench.XXXXXX)
+  MEM_NOTE="memory = the same SQLite database on /dev/shm (tmpfs), same durability setting"
+fi
+
+start_server() { # start_server DB [ARGS...]: sets SRV and PORT
+  local db=$1; shift
+  local log="$W/serve.log"
+  : >"$log"
+  local targs=()
+  [ -z "$THREADS" ] || targs=(--threads "$THREADS")
+  "$LO" --db "$db" serve --port 0 --rate 0 --quiet "${targs[@]}" "$@" 2>"$log" &
+  SRV=$!
+  for _ in $(seq 1 1000); do
+    grep -q '"listening"\|"error"' "$log" 2>/dev/null && break
+    sleep 0.01
+  done
+  grep -q '"listening"' "$log" || { echo "serve did not start: $(cat "$log")"; exit 1; }
+  PORT=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["port"])' \
+         "$log")
+  if [ "$HAVE_PUT" = 1 ]; then
+    code=$(curl -s -o "$W/put.out" -w '%{http_code}' -X PUT -H "Authorization: Bearer $ADMIN_TOKEN" \
+           -H 'Content-Type: application/json' --data "$WORKFLOW" \
+           "http://127.0.0.1:$PORT/api/v1/projects/wfbench/workflow")
+    [ "$code" = 200 ] || { echo "PUT workflow answered $code: $(cat "$W/put.out")"; exit 1; }
+  fi
+}
+
+stop_server() {
+  kill -TERM "$SRV" 2>/dev/null || true
+  wait "$SRV" 2>/dev/null || true
+  SRV=""
+}
+
+run_one() { # run_one STORE CLIENTS: one fresh copy of the template, one server, one wfload run
+  local store=$1 clients=$2 db
+  if [ "$store" = sqlite ]; then
+    db="$W/run.db"
+    rm -f "$db" "$db-wal" "$db-shm"
+    cp "$T" "$db"
+    start_server "$db"
+  elif [ "$MEM_MODE" = shm ]; then
+    db="$SHM/run.db"
+    rm -f "$db" "$db-wal" "$db-shm"
+    cp "$T" "$db"
+    start_server "$db"
+  else
+    start_server "$T" "${MEM_ARGS[@]}"
+  fi
+  "$WFLOAD" --json --field label --classes a,b,c "$PORT" wfbench "$W/tokens.txt" "$clients" \
+    "$SECS" >"$W/res.$store.$clients.json"
+  stop_server
+}
+
+[ "$MEM_MODE" = flag ] && MEM_ARGS=(--memory)
+for c in "${CLIENTS[@]}"; do run_one sqlite "$c"; done
+for c in "${CLIENTS[@]}"; do run_one memory "$c"; done
+
+# ---- the table -------------------------------------------------------------------------------
+echo
+echo "wfload: ${SECS}s per run, each annotator its own connection and token; client and server"
+echo "share the machine's cores. sqlite = durable database file on disk.${MEM_NOTE:+ $MEM_NOTE.}"
+python3 - "$W" "${CLIENTS[@]}" <<'EOF'
+import json, sys
+w, clients = sys.argv[1], sys.argv[2:]
+res = {(s, c): json.load(open(f"{w}/res.{s}.{c}.json")) for s in ("sqlite", "memory") for c in clients}
+hdr = f"{'store':<8} {'clients':>7} {'cycles/s':>9} {'calls/s':>8} {'p50 next':>9} {'p99 next':>9} {'p50 sub':>8} {'p99 sub':>8} {'max':>8} {'errors':>7}"
+print(hdr)
+for s in ("sqlite", "memory"):
+    for c in clients:
+        r = res[(s, c)]
+        mx = max(r["next"]["max_ms"], r["submit"]["max_ms"])
+        print(f"{s:<8} {c:>7} {r['cycles_per_s']:>9.0f} {r['calls_per_s']:>8.0f} "
+              f"{r['next']['p50_ms']:>7.2f}ms {r['next']['p99_ms']:>7.2f}ms "
+              f"{r['submit']['p50_ms']:>6.2f}ms {r['submit']['p99_ms']:>6.2f}ms {mx:>6.1f}ms {r['errors']:>7}")
+for c in clients:
+    d, m = res[("sqlite", c)], res[("memory", c)]
+    ratio = d["cycles_per_s"] / m["cycles_per_s"] if m["cycles_per_s"] else 0
+    print(f"{c} clients: durable / in-memory cycles = {ratio:.2f}")
+for (s, c), r in sorted(res.items()):
+    bad = {k: v for call in ("next", "submit") for k, v in
+           ((f"{call} {st}", n) for st, n in r[call]["status"].items()
+            if st != ("200" if call == "next" else "201"))}
+    if bad or r["empty"]:
+        print(f"  {s} {c}: errors {bad} empty-queue answers {r['empty']}"
+              + (f"; first: {r['first_error']}" if r.get("first_error") else ""))
+r = res[("sqlite", clients[0])]
+ok = r["cycles_per_s"] >= 2000 and r["next"]["p99_ms"] < 50 and r["submit"]["p99_ms"] < 50
+print(f"target (issue 5, durable SQLite, {clients[0]} clients): >= 2,000 cycles/s and p99 < 50 ms "
+      f"per call: {'met' if ok else 'NOT met'}")
+EOF
