@@ -1,0 +1,125 @@
+"""workflow_fixture.py - what the workflow API tests share (test_api_workflow_concurrency.py,
+test_api_workflow_sim.py): a database with many annotators, each with its own API token (made in
+parallel: `user add` hashes a password with Argon2id, the slow part), projects with one
+single-choice field, and one keep-alive connection per simulated annotator.
+
+Standard library only. Not a test by itself.
+"""
+import http.client
+import json
+import os
+import secrets
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+FIELD = "label"
+
+
+class Fixture:
+    def __init__(self, lo, tmp, name="wf.db"):
+        self.lo = lo
+        self.tmp = tmp
+        self.db = os.path.join(tmp, name)
+        self.tokens = {}  # user name -> API token
+        self.cli("init")
+
+    def cli(self, *args, stdin=None):
+        p = subprocess.run([self.lo, "--db", self.db, *args], input=stdin, capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"labelops {' '.join(args)}: {p.stderr.strip()}")
+        return p
+
+    def add_user(self, name, role="annotator"):
+        """A user with a random password (never a fixed one) and an API token."""
+        self.cli("user", "add", "--role", role, name, stdin=secrets.token_hex(16) + "\n")
+        p = self.cli("--json", "token", "create", "--user", name, "--name", "wftest")
+        return name, json.loads(p.stdout)["token"]
+
+    def add_users(self, names, role="annotator", workers=3):
+        with ThreadPoolExecutor(workers) as ex:
+            for name, tok in ex.map(lambda n: self.add_user(n, role), names):
+                self.tokens[name] = tok
+
+    def project(self, name, classes, items):
+        """A project whose schema is one required single-choice field FIELD over classes.
+        items: dicts with "id", "text" and optionally "gold" (a class)."""
+        schema = os.path.join(self.tmp, f"{name}.schema.json")
+        with open(schema, "w") as f:
+            json.dump({"fields": [{"name": FIELD, "type": "single_choice", "required": True,
+                                   "classes": list(classes)}]}, f)
+        self.cli("project", "create", name, "--schema", schema)
+        path = os.path.join(self.tmp, f"{name}.items.jsonl")
+        with open(path, "w") as f:
+            for it in items:
+                row = {"id": it["id"], "data": {"text": it["text"]}}
+                if it.get("gold") is not None:
+                    row["gold"] = {FIELD: it["gold"]}
+                f.write(json.dumps(row) + "\n")
+        self.cli("import", "items", name, path)
+
+    def headers(self, user):
+        return {"Authorization": "Bearer " + self.tokens[user]}
+
+
+def call(conn, method, path, token, body=None, headers=None):
+    """One request on conn (a kept-alive http.client connection); (status, headers, bytes)."""
+    h = {"Authorization": "Bearer " + token}
+    h.update(headers or {})
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=h)
+    r = conn.getresponse()
+    out = r.read()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, out
+
+
+def jbody(data):
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def add_members(srv, admin_token, project, users, role="annotator"):
+    """Makes users members of project through the API (one connection, no process per user)."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    try:
+        for u in users:
+            st, _, data = call(conn, "POST", f"/api/v1/projects/{project}/members", admin_token,
+                               {"user": u, "role": role})
+            if st != 201:
+                raise RuntimeError(f"member add {project} {u}: {st} {data[:200]!r}")
+    finally:
+        conn.close()
+
+
+def set_workflow(srv, admin_token, project, config):
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    try:
+        st, _, data = call(conn, "PUT", f"/api/v1/projects/{project}/workflow", admin_token,
+                           config)
+        if st != 200:
+            raise RuntimeError(f"PUT workflow of {project}: {st} {data[:300]!r}")
+        return jbody(data)
+    finally:
+        conn.close()
+
+
+def export_items(srv, token, project):
+    """Every item of the project's JSONL export, by external id."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+    try:
+        st, _, data = call(conn, "GET", f"/api/v1/projects/{project}/export?format=jsonl", token)
+        if st != 200:
+            raise RuntimeError(f"export {project}: {st} {data[:200]!r}")
+    finally:
+        conn.close()
+    out = {}
+    for line in data.decode().splitlines():
+        if line.strip():
+            j = json.loads(line)
+            out[str(j["id"])] = j
+    return out
