@@ -110,6 +110,13 @@ static int event_as(struct lo_app *app, const char *actor, const char *kind,
     return rc;
 }
 
+/* After a committed change to what a credential stands for: principal caches must forget. */
+static void auth_changed(struct lo_app *app)
+{
+    if (app->auth_generation)
+        atomic_fetch_add(app->auth_generation, 1);
+}
+
 static bool is_local_or_admin(const struct lo_app *app)
 {
     return app->who.kind == LO_PRINCIPAL_LOCAL
@@ -324,6 +331,7 @@ int lo_app_session_principal(struct lo_app *app, const char *session_token, stru
     if (rc)
         return rc == LO_ENOTFOUND ? lo_error_set(err, LO_EUNAUTH, "not signed in") : rc;
     fill_principal(&u, out);
+    out->expires_ms = s.expires_ms;
     if (csrf_out && csrf_cap)
         snprintf(csrf_out, csrf_cap, "%s", s.csrf_token);
     return 0;
@@ -397,6 +405,8 @@ int lo_app_logout(struct lo_app *app, const char *session_token, struct lo_error
         rc = st->ops->commit(st, err);
     if (rc)
         st->ops->rollback(st);
+    else
+        auth_changed(app);
 out:
     lo_arena_free(&arena);
     return rc;
@@ -511,6 +521,8 @@ int lo_app_token_revoke(struct lo_app *app, int64_t token_id, struct lo_error *e
         rc = st->ops->commit(st, err);
     if (rc)
         st->ops->rollback(st);
+    else
+        auth_changed(app);
     if (rc == LO_ENOTFOUND)
         lo_error_field(err, rc, "token", "no token with id %lld", (long long)token_id);
 out:
@@ -745,6 +757,8 @@ static int user_change(struct lo_app *app, const char *name, enum lo_action acti
         rc = st->ops->commit(st, err);
     if (rc)
         st->ops->rollback(st);
+    else
+        auth_changed(app);
 out:
     lo_arena_free(&arena);
     return rc;
@@ -896,6 +910,8 @@ static int member_change(struct lo_app *app, const char *project, const char *us
         rc = st->ops->commit(st, err);
     if (rc)
         st->ops->rollback(st);
+    else
+        auth_changed(app);
 out:
     lo_arena_free(&arena);
     return rc;

@@ -9,6 +9,7 @@
 #ifndef LO_APP_APP_H
 #define LO_APP_APP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +32,11 @@ struct lo_app {
     const char *actor;      /* who acts, by name, for events */
     struct lo_principal who;/* who acts, for lo_policy_check (app/auth.h); lo_app_open makes
                              * it the local operator, the server sets it per request */
+    /* NULL, or a counter the use cases bump after committing anything that changes what a
+     * credential stands for (revocation, logout, role, disabled, membership): the server
+     * points every worker's app at one counter so its principal caches see the change at once
+     * (http/pcache.h). */
+    atomic_uint_fast64_t *auth_generation;
 };
 
 /* Opens the database at db_path (creating it and applying migrations). */

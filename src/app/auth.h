@@ -47,6 +47,7 @@ struct lo_principal {
     enum lo_role role;       /* global role */
     int64_t vendor_id;       /* 0: the in-house team */
     int64_t token_id;        /* the API token used, 0 for a session or the CLI */
+    int64_t expires_ms;      /* a session's end (lo_app_session_principal), 0 otherwise */
 };
 
 /* What a caller wants to do. */

@@ -45,5 +45,7 @@
 #define LO_LIMIT_HTTP_RATE_CLIENTS 4096        /* users/addresses the rate limiter tracks */
 #define LO_LIMIT_HTTP_THREADS 64               /* most worker threads --threads accepts */
 #define LO_LIMIT_HTTP_TLS_FILE (1024 * 1024)   /* bytes of a TLS certificate or key file */
+#define LO_LIMIT_HTTP_PRINCIPAL_CACHE_MS 1000  /* a worker trusts a cached sign-in this long
+                                                * (docs/decisions/0005-principal-cache.md) */
 
 #endif

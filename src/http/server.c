@@ -72,6 +72,12 @@ struct rate_limiter {
 
 #define APPS_MAX (LO_LIMIT_HTTP_THREADS + 2)
 
+/* What a worker thread owns: its store connection (inside app) and its principal cache. */
+struct lo_http_worker {
+    struct lo_app app;             /* first: apps[] holds &worker->app */
+    struct lo_pcache pcache;
+};
+
 struct lo_http_server {
     struct lo_http_config cfg;
     char *host;
@@ -98,6 +104,7 @@ struct lo_http_server {
     atomic_uint_fast64_t errors[N_ERRCODE];
     atomic_uint_fast64_t store_us;
     atomic_uint_fast64_t store_calls;
+    atomic_uint_fast64_t auth_generation; /* bumped by app/ on revocations (http/pcache.h) */
 };
 
 void lo_http_config_init(struct lo_http_config *c)
@@ -291,31 +298,33 @@ static int rate_take(struct lo_http_server *s, const char *key, int *retry_after
 
 /* ---- per-thread app ---------------------------------------------------------------------- */
 
-static struct lo_app *thread_app(struct lo_http_server *s)
+static struct lo_http_worker *thread_worker(struct lo_http_server *s)
 {
-    struct lo_app *app = pthread_getspecific(s->app_key);
-    if (app)
-        return app;
-    app = calloc(1, sizeof(*app));
-    if (!app)
+    struct lo_http_worker *w = pthread_getspecific(s->app_key);
+    if (w)
+        return w;
+    w = calloc(1, sizeof(*w));
+    if (!w)
         return NULL;
     struct lo_error err;
     lo_error_clear(&err);
-    if (lo_app_open(app, s->db_path, &err)) {
-        free(app);
+    if (lo_app_open(&w->app, s->db_path, &err)) {
+        free(w);
         return NULL;
     }
+    w->app.auth_generation = &s->auth_generation;
+    lo_pcache_init(&w->pcache, LO_LIMIT_HTTP_PRINCIPAL_CACHE_MS);
     pthread_mutex_lock(&s->apps_mu);
     if (s->napps == APPS_MAX) {
         pthread_mutex_unlock(&s->apps_mu);
-        lo_app_close(app);
-        free(app);
+        lo_app_close(&w->app);
+        free(w);
         return NULL;
     }
-    s->apps[s->napps++] = app;
+    s->apps[s->napps++] = &w->app;
     pthread_mutex_unlock(&s->apps_mu);
-    pthread_setspecific(s->app_key, app);
-    return app;
+    pthread_setspecific(s->app_key, w);
+    return w;
 }
 
 /* ---- request life cycle ------------------------------------------------------------------ */
@@ -469,7 +478,9 @@ static void req_begin(struct lo_http_req *r, const char *url)
         return;
     }
 
-    r->app = thread_app(s);
+    struct lo_http_worker *w = thread_worker(s);
+    r->app = w ? &w->app : NULL;
+    r->pcache = w ? &w->pcache : NULL;
     if (!r->app) {
         lo_http_error(&r->resp, 503, "unavailable", "the store cannot be opened now", NULL);
         r->resp.retry_after = 1;
@@ -710,8 +721,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void server_free(struct lo_http_server *s)
 {
     for (int i = 0; i < s->napps; i++) {
-        lo_app_close(s->apps[i]);
-        free(s->apps[i]);
+        /* Each is the first member of a struct lo_http_worker (the first one opened by
+         * lo_http_server_start too), so freeing it frees the worker and its cache. */
+        struct lo_http_worker *w = (struct lo_http_worker *)(void *)s->apps[i];
+        lo_app_close(&w->app);
+        lo_pcache_clear(&w->pcache);
+        free(w);
     }
     pthread_key_delete(s->app_key);
     pthread_mutex_destroy(&s->apps_mu);
@@ -816,14 +831,14 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
 
     /* Open the database once here: migrations run before any worker opens its connection,
      * and a bad path is reported before the server says it listens. */
-    struct lo_app *first = calloc(1, sizeof(*first));
-    int rc = first ? lo_app_open(first, s->db_path, err) : LO_ENOMEM;
+    struct lo_http_worker *first = calloc(1, sizeof(*first));
+    int rc = first ? lo_app_open(&first->app, s->db_path, err) : LO_ENOMEM;
     if (rc) {
         free(first);
         server_free(s);
         return rc;
     }
-    s->apps[s->napps++] = first;
+    s->apps[s->napps++] = &first->app;
 
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                          ipv6_flag;

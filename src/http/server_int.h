@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "http/api_data.h"
 #include "http/body.h"
+#include "http/pcache.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -33,6 +34,7 @@ struct lo_http_req {
     const struct lo_route *route;  /* NULL when unmatched */
     struct lo_arena arena;
     struct lo_app *app;            /* this worker thread's app */
+    struct lo_pcache *pcache;      /* this worker thread's principal cache */
     struct lo_principal who;       /* ANONYMOUS until authenticated */
     bool cookie_auth;              /* authenticated through the session cookie */
     char csrf[80];                 /* the session's CSRF token (cookie sessions) */

@@ -1,10 +1,14 @@
 /*
  * test_base.c - base layer: errors, strings, UTF-8, buffers, arena, rng.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/rng.h"
@@ -125,6 +129,32 @@ static void test_json_escaping_round_trips(void)
     lo_buf_free(&b);
 }
 
+/* lo_time_format does its own calendar arithmetic (no gmtime_r lock): it must agree with
+ * gmtime_r across eras, leap days and the end of centuries. */
+static void test_time_format_agrees_with_gmtime(void)
+{
+    static const int64_t secs[] = { 0, 59, 86399, 86400, 951782400 /* 2000-02-29 */,
+                                    951868799, 4107542400 /* 2100-03-01 */, 1798761599,
+                                    253402300799 /* 9999-12-31T23:59:59 */, 68169600 };
+    for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++) {
+        for (int64_t step = 0; step < 3 * 86400; step += 3 * 3600 + 7) {
+            int64_t s = secs[i] + step;
+            time_t t = (time_t)s;
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            char want[40], got[40];
+            snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, 123);
+            lo_time_format(s * 1000 + 123, got, sizeof(got));
+            CHECK_STR(got, want);
+        }
+    }
+    char got[40];
+    lo_time_format(-1, got, sizeof(got));
+    CHECK_STR(got, "1969-12-31T23:59:59.999Z");
+}
+
 int main(int argc, char **argv)
 {
     static const struct lo_test tests[] = {
@@ -136,6 +166,7 @@ int main(int argc, char **argv)
         LO_T(test_rng_same_seed_same_stream),
         LO_T(test_json_member_text_finds_values_as_written),
         LO_T(test_json_escaping_round_trips),
+        LO_T(test_time_format_agrees_with_gmtime),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }

@@ -3,9 +3,11 @@
  * JSON depth check. The server itself is tested over loopback by tests/cli/test_api.sh.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "base/err.h"
+#include "http/pcache.h"
 #include "http/response.h"
 #include "http/router.h"
 #include "http/server_int.h"
@@ -135,6 +137,73 @@ static void test_json_depth_counts_brackets_outside_strings(void)
     CHECK(lo_http_json_depth_ok("{\"a\\\"[[[\":1}", 13, 1));
 }
 
+static const struct lo_principal k_alice = { .kind = LO_PRINCIPAL_USER, .user_id = 7,
+                                             .name = "alice", .role = LO_ROLE_ANNOTATOR,
+                                             .vendor_id = 3, .token_id = 11 };
+
+static void test_pcache_answers_a_fresh_entry_with_the_principal(void)
+{
+    static struct lo_pcache c;
+    unsigned char key[LO_PCACHE_KEY_BYTES];
+    lo_pcache_init(&c, 1000);
+    lo_pcache_key(LO_PCACHE_TOKEN, "lot_secret", key);
+    CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 100) == NULL);
+    lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
+    const struct lo_pcache_entry *e = lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 1099);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    CHECK_STR(e->name, "alice");
+    CHECK_INT(e->user_id, 7);
+    CHECK_INT(e->role, LO_ROLE_ANNOTATOR);
+    CHECK_INT(e->vendor_id, 3);
+    CHECK_INT(e->token_id, 11);
+    /* The same text as a session cookie is another credential. */
+    unsigned char skey[LO_PCACHE_KEY_BYTES];
+    lo_pcache_key(LO_PCACHE_SESSION, "lot_secret", skey);
+    CHECK(memcmp(key, skey, sizeof(key)) != 0);
+    CHECK(lo_pcache_get(&c, LO_PCACHE_SESSION, skey, 5, 200) == NULL);
+}
+
+static void test_pcache_forgets_after_ttl_and_generation_bump(void)
+{
+    static struct lo_pcache c;
+    unsigned char key[LO_PCACHE_KEY_BYTES];
+    lo_pcache_init(&c, 1000);
+    lo_pcache_key(LO_PCACHE_TOKEN, "lot_a", key);
+    lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
+    CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 1100) == NULL); /* TTL reached */
+    lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
+    CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 6, 101) == NULL); /* a revocation since */
+    /* A stale entry is cleared, not revived by the old generation. */
+    CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 102) == NULL);
+    /* A clock that went back does not stretch the TTL. */
+    lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
+    CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 50) == NULL);
+    /* TTL 0: off. */
+    lo_pcache_init(&c, 0);
+    lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
+    CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 100) == NULL);
+}
+
+static void test_pcache_session_ends_at_its_expiry_and_keeps_csrf(void)
+{
+    static struct lo_pcache c;
+    unsigned char key[LO_PCACHE_KEY_BYTES];
+    lo_pcache_init(&c, 1000);
+    lo_pcache_key(LO_PCACHE_SESSION, "los_x", key);
+    lo_pcache_put(&c, LO_PCACHE_SESSION, key, 1, 100, 500, &k_alice, "csrf-1");
+    const struct lo_pcache_entry *e = lo_pcache_get(&c, LO_PCACHE_SESSION, key, 1, 499);
+    CHECK(e != NULL);
+    if (e)
+        CHECK_STR(e->csrf, "csrf-1");
+    CHECK(lo_pcache_get(&c, LO_PCACHE_SESSION, key, 1, 500) == NULL);
+    /* Anonymous principals are never cached. */
+    struct lo_principal anon = { .kind = LO_PRINCIPAL_ANONYMOUS, .name = "x" };
+    lo_pcache_put(&c, LO_PCACHE_SESSION, key, 1, 100, 500, &anon, NULL);
+    CHECK(lo_pcache_get(&c, LO_PCACHE_SESSION, key, 1, 101) == NULL);
+}
+
 int main(int argc, char **argv)
 {
     static const struct lo_test tests[] = {
@@ -146,6 +215,9 @@ int main(int argc, char **argv)
         LO_T(test_error_body_has_code_message_and_field),
         LO_T(test_store_errors_reach_the_client_without_detail),
         LO_T(test_json_depth_counts_brackets_outside_strings),
+        LO_T(test_pcache_answers_a_fresh_entry_with_the_principal),
+        LO_T(test_pcache_forgets_after_ttl_and_generation_bump),
+        LO_T(test_pcache_session_ends_at_its_expiry_and_keeps_csrf),
     };
     return lo_test_run(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
 }
