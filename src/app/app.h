@@ -142,11 +142,12 @@ int lo_app_project_ratings(struct lo_app *app, const char *project, const char *
 
 /* ---- items (items.c) ---------------------------------------------------------------------- */
 
-/* Calls cb for each item of the project with an id above after_id, in id order, with its
- * annotations and predictions; a non-zero return from cb stops and is returned (1: "page
- * full"). Policy: LO_ACT_READ on the project. */
-int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, lo_export_cb cb,
-                     void *ctx, struct lo_error *err);
+/* Calls cb for at most limit items of the project with an id above after_id, in id order,
+ * with their annotations and predictions (an indexed seek: the cost is the page, not the
+ * project); a non-zero return from cb stops and is returned (1: "page full"). Policy:
+ * LO_ACT_READ on the project. */
+int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, int limit,
+                     lo_export_cb cb, void *ctx, struct lo_error *err);
 /* Calls cb once with item item_id of the project; LO_ENOTFOUND when the project has no such
  * item. Policy: LO_ACT_READ on the project. */
 int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo_export_cb cb,

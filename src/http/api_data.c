@@ -141,8 +141,9 @@ int lo__h_items_list(struct lo_http_req *r)
     struct items_page c = { .limit = pg.limit, .rows = json_array() };
     struct lo_error err;
     lo_error_clear(&err);
-    TIMED(r, lo_app_item_list(lo_http_app(r), lo_http_param(r, "name"), after, items_page_cb, &c,
-                              &err));
+    /* One row more than the page: its presence says that there is a next page. */
+    TIMED(r, lo_app_item_list(lo_http_app(r), lo_http_param(r, "name"), after, pg.limit + 1,
+                              items_page_cb, &c, &err));
     bool more = rc == 1;
     if (rc && !more) {
         json_decref(c.rows);

@@ -259,6 +259,12 @@ struct lo_store_ops {
      * constant memory. A non-zero return from cb stops the scan and is returned. */
     int (*export_scan)(struct lo_store *st, int64_t project_id, lo_export_cb cb, void *ctx,
                        struct lo_error *err);
+    /* Up to limit (>= 1) items of the project with an id above after_id, in id order, each
+     * with its annotations and predictions, delivered as export_scan does. A seek on the item
+     * id, not a scan of the project: the cost is the page (plus rows of other projects stored
+     * between its first and last id). */
+    int (*item_page)(struct lo_store *st, int64_t project_id, int64_t after_id, int limit,
+                     lo_export_cb cb, void *ctx, struct lo_error *err);
 
     /* ---- accounts (migration 2) ---- */
     /* A taken name is LO_ECONFLICT; fills id. */

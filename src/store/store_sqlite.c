@@ -65,6 +65,7 @@ enum sq_stmt_id {
     S_EXPORT_ITEMS,
     S_EXPORT_ANNOTATIONS,
     S_EXPORT_PREDICTIONS,
+    S_ITEM_PAGE,
     S_VENDOR_INSERT,
     S_VENDOR_GET,
     S_VENDOR_LIST,
@@ -210,6 +211,11 @@ static const char *const sq_sql[S_COUNT] = {
     [S_EXPORT_PREDICTIONS] =
         "SELECT item_id, id, model_name, model_version, value_json, score, created_ms"
         " FROM predictions WHERE item_id >= ?1 ORDER BY item_id, id",
+    /* A page of items: a range of the rowid (id), "+" again keeping the planner off the
+     * (project_id, external_id) index, which would read and sort the whole project. It reads
+     * the page plus any rows of other projects interleaved in its id range. */
+    [S_ITEM_PAGE] = "SELECT id, external_id, payload_json, gold_json, created_ms FROM items"
+                    " WHERE +project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     [S_VENDOR_INSERT] = "INSERT INTO vendors (name, created_ms) VALUES (?1, ?2)",
     [S_VENDOR_GET] = "SELECT id, name, created_ms FROM vendors WHERE name = ?1",
     [S_VENDOR_LIST] = "SELECT id, name, created_ms FROM vendors ORDER BY name",
@@ -1261,14 +1267,16 @@ static int group_error(int rc, int64_t item_id, struct lo_error *err)
     return lo_error_set(err, rc, "out of memory exporting item %lld", (long long)item_id);
 }
 
-/* A merge of three cursors, each in item id order: items, the project's annotations and its
- * predictions. Each item's group is gathered by advancing the child cursors while they point
- * at it; memory holds one item's group at a time. */
-static int export_merge(struct sq_store *s, int64_t project_id, lo_export_cb cb, void *ctx,
+/* A merge of three cursors, each in item id order: items (the statement items_id, its
+ * parameters bound by bind_items), the project's annotations and its predictions. Each item's
+ * group is gathered by advancing the child cursors while they point at it; memory holds one
+ * item's group at a time, and the children are read no further than the last item. */
+static int export_merge(struct sq_store *s, int64_t project_id, enum sq_stmt_id items_id,
+                        int64_t after_id, int limit, lo_export_cb cb, void *ctx,
                         struct export_group *g, struct lo_error *err)
 {
     sqlite3_stmt *items = NULL, *anns = NULL, *preds = NULL;
-    int rc = sq_stmt(s, S_EXPORT_ITEMS, &items, err);
+    int rc = sq_stmt(s, items_id, &items, err);
     if (!rc)
         rc = sq_stmt(s, S_EXPORT_ANNOTATIONS, &anns, err);
     if (!rc)
@@ -1276,6 +1284,10 @@ static int export_merge(struct sq_store *s, int64_t project_id, lo_export_cb cb,
     if (rc)
         return rc;
     sqlite3_bind_int64(items, 1, project_id);
+    if (items_id == S_ITEM_PAGE) {
+        sqlite3_bind_int64(items, 2, after_id);
+        sqlite3_bind_int(items, 3, limit);
+    }
     int arc = SQLITE_DONE, prc = SQLITE_DONE;
     bool children_started = false;
     for (;;) {
@@ -1344,8 +1356,10 @@ static int export_merge(struct sq_store *s, int64_t project_id, lo_export_cb cb,
     return rc;
 }
 
-static int sq_export_scan(struct lo_store *st, int64_t project_id, lo_export_cb cb, void *ctx,
-                          struct lo_error *err)
+/* export_scan (items_id S_EXPORT_ITEMS) and item_page (S_ITEM_PAGE). */
+static int merge_scan(struct lo_store *st, int64_t project_id, enum sq_stmt_id items_id,
+                      int64_t after_id, int limit, lo_export_cb cb, void *ctx,
+                      struct lo_error *err)
 {
     struct sq_store *s = sq(st);
     struct export_group g = { 0 };
@@ -1358,13 +1372,27 @@ static int sq_export_scan(struct lo_store *st, int64_t project_id, lo_export_cb 
             return rc;
     }
     lo_buf_init(&g.text, SQ_EXPORT_ROW_BYTES);
-    rc = export_merge(s, project_id, cb, ctx, &g, err);
+    rc = export_merge(s, project_id, items_id, after_id, limit, cb, ctx, &g, err);
     lo_buf_free(&g.text);
     free(g.ann);
     free(g.pred);
     if (own_tx)
         sq_rollback(st); /* read only: nothing to keep */
     return rc;
+}
+
+static int sq_export_scan(struct lo_store *st, int64_t project_id, lo_export_cb cb, void *ctx,
+                          struct lo_error *err)
+{
+    return merge_scan(st, project_id, S_EXPORT_ITEMS, 0, 0, cb, ctx, err);
+}
+
+static int sq_item_page(struct lo_store *st, int64_t project_id, int64_t after_id, int limit,
+                        lo_export_cb cb, void *ctx, struct lo_error *err)
+{
+    if (limit < 1)
+        return lo_error_field(err, LO_EUSAGE, "limit", "a page holds at least one item");
+    return merge_scan(st, project_id, S_ITEM_PAGE, after_id, limit, cb, ctx, err);
 }
 
 /* ---- open and close ------------------------------------------------------------------------ */
@@ -1965,6 +1993,7 @@ static const struct lo_store_ops sq_ops = {
     .event_append = sq_event_append,
     .event_list = sq_event_list,
     .export_scan = sq_export_scan,
+    .item_page = sq_item_page,
     .vendor_create = sq_vendor_create,
     .vendor_get = sq_vendor_get,
     .vendor_list = sq_vendor_list,

@@ -696,6 +696,79 @@ static void test_export_scan_stops_when_the_callback_says_so(struct lo_store *st
     CHECK(ok);
 }
 
+/* A page as a string, like export_string; "" for an empty page. */
+static char *page_string(struct lo_store *st, int64_t project_id, int64_t after, int limit,
+                         int *rc_out)
+{
+    struct lo_error err;
+    struct lo_buf b;
+    lo_buf_init(&b, 1 << 20);
+    lo_buf_puts(&b, "");
+    *rc_out = st->ops->item_page(st, project_id, after, limit, render_row, &b, &err);
+    char *s = strdup(b.data ? b.data : "");
+    lo_buf_free(&b);
+    return s;
+}
+
+static bool page_is(struct lo_store *st, int64_t project_id, int64_t after, int limit,
+                    const char *want)
+{
+    int rc = 0;
+    char *s = page_string(st, project_id, after, limit, &rc);
+    bool ok = rc == 0 && s && strcmp(s, want) == 0;
+    if (!ok)
+        lo__test_fail(__FILE__, __LINE__, "page after %lld limit %d was \"%s\" (rc %d), want \"%s\"",
+                      (long long)after, limit, s ? s : "(null)", rc, want);
+    free(s);
+    return ok;
+}
+
+static void test_item_page_seeks_by_id_and_groups_children(struct lo_store *st)
+{
+    struct lo_error err;
+    int64_t pid = make_project(st, "cats");
+    int64_t other = make_project(st, "dogs");
+    CHECK(pid > 0 && other > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t i1 = add_item(st, pid, "one", "{}");
+    int64_t i2 = add_item(st, pid, "two", "{}");
+    int64_t o1 = add_item(st, other, "dog", "{}");
+    int64_t i3 = add_item(st, pid, "three", "{}");
+    int64_t i4 = add_item(st, pid, "four", "{}");
+    CHECK(i1 && i2 && i3 && i4 && o1);
+    CHECK(add_annotation(st, i3, "x", "1"));
+    CHECK(add_annotation(st, i1, "y", "2"));
+    CHECK(add_annotation(st, o1, "z", "9"));
+    CHECK(add_annotation(st, i3, "w", "3"));
+    CHECK(add_annotation(st, i2, "u", "5"));
+    struct lo_prediction p = { .item_id = i4, .model_name = "m1", .value_json = "{}",
+                               .score = NAN };
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), 0);
+    p.item_id = i2;
+    p.model_name = "m2";
+    CHECK_INT(st->ops->prediction_insert(st, &p, NULL, &err), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    /* Pages in id order, each item with exactly its own annotations and predictions, the
+     * other project's item (stored between them) never in them. */
+    CHECK(page_is(st, pid, 0, 2, "one[y=2] two[u=5|m2]"));
+    CHECK(page_is(st, pid, i2, 2, "three[x=1,w=3] four[|m1]"));
+    CHECK(page_is(st, pid, i1, 1, "two[u=5|m2]"));
+    CHECK(page_is(st, pid, i2 - 1, 1, "two[u=5|m2]"));
+    CHECK(page_is(st, pid, i3, 10, "four[|m1]"));
+    CHECK(page_is(st, pid, i4, 10, ""));
+    CHECK(page_is(st, other, 0, 10, "dog[z=9]"));
+    CHECK(page_is(st, other, o1, 10, ""));
+    /* Inside a caller's read transaction too. */
+    CHECK_INT(st->ops->begin(st, false, &err), 0);
+    CHECK(page_is(st, pid, 0, 4, "one[y=2] two[u=5|m2] three[x=1,w=3] four[|m1]"));
+    CHECK_INT(st->ops->rollback(st), 0);
+    /* A page of nothing is a usage error, not an empty answer. */
+    int rc = 0;
+    free(page_string(st, pid, 0, 0, &rc));
+    CHECK_INT(rc, LO_EUSAGE);
+}
+
 static void test_rollback_leaves_nothing(struct lo_store *st)
 {
     struct lo_error err;
@@ -1030,6 +1103,7 @@ static void test_audited_events_keep_their_chain_and_outlive_their_project(struc
     X(test_events_are_listed_in_order)                                                         \
     X(test_export_scan_orders_and_groups_items)                                                \
     X(test_export_scan_stops_when_the_callback_says_so)                                        \
+    X(test_item_page_seeks_by_id_and_groups_children)                                          \
     X(test_rollback_leaves_nothing)                                                            \
     X(test_project_counts_count_what_is_in_the_project)                                        \
     X(test_deleting_a_project_deletes_everything_in_it)                                        \
