@@ -4,6 +4,7 @@
 #include "app/app.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -371,5 +372,79 @@ int lo_app_guideline_log(struct lo_app *app, const char *project, struct lo_aren
     if (!rc)
         rc = st->ops->guideline_list(st, p.id, arena, cb, ctx, err);
     st->ops->rollback(st);
+    return rc;
+}
+
+/* ---- schemas ------------------------------------------------------------------------------- */
+
+int lo_app_schema_get(struct lo_app *app, const char *project, struct lo_arena *arena,
+                      const char **schema_json_out, int *version_out, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_project p;
+    int rc = st->ops->begin(st, false, err);
+    if (rc)
+        return rc;
+    rc = lo__app_find_project_for(app, project, LO_ACT_READ, arena, &p, err);
+    if (!rc && !p.schema_json)
+        rc = lo_error_field(err, LO_ENOTFOUND, "schema",
+                            "project '%s' has no schema yet (the first label import infers one)",
+                            project);
+    st->ops->rollback(st);
+    if (!rc) {
+        *schema_json_out = p.schema_json;
+        *version_out = p.schema_version;
+    }
+    return rc;
+}
+
+int lo_app_schema_set(struct lo_app *app, const char *project, const char *schema_json,
+                      int *version_out, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_schema *schema = NULL;
+    struct lo_arena arena;
+    struct lo_project p;
+    size_t n = strlen(schema_json);
+    if (n > LO_LIMIT_SCHEMA_BYTES)
+        return lo_error_field(err, LO_ELIMIT, "schema",
+                              "schema longer than %d bytes (LO_LIMIT_SCHEMA_BYTES)",
+                              LO_LIMIT_SCHEMA_BYTES);
+    /* Validated before any transaction: a bad schema names the field at fault and costs no
+     * lock. The stored text is the canonical form, as at project creation. */
+    int rc = lo_schema_parse(schema_json, n, &schema, err);
+    if (rc) {
+        lo_error_prefix(err, "schema");
+        if (!err->field[0])
+            snprintf(err->field, sizeof(err->field), "schema");
+        return rc;
+    }
+    char *canonical = lo_schema_to_json(schema);
+    lo_schema_free(schema);
+    if (!canonical)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    lo_arena_init(&arena, 4096);
+    int version = 0;
+    rc = st->ops->begin(st, true, err);
+    if (rc)
+        goto out;
+    rc = lo__app_find_project_for(app, project, LO_ACT_UPDATE, &arena, &p, err);
+    if (!rc)
+        rc = st->ops->project_set_schema(st, p.id, canonical, lo_clock_now_ms(&app->clock),
+                                         &version, err);
+    if (!rc)
+        rc = lo__app_event(app, p.id, "schema_set", "project", p.id,
+                           json_pack("{s:s, s:i, s:i}", "name", project, "version", version,
+                                     "from", p.schema_version),
+                           err);
+    if (!rc)
+        rc = st->ops->commit(st, err);
+    if (rc)
+        st->ops->rollback(st);
+    else if (version_out)
+        *version_out = version;
+out:
+    lo_arena_free(&arena);
+    free(canonical);
     return rc;
 }

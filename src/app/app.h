@@ -70,6 +70,18 @@ int lo_app_project_delete(struct lo_app *app, const char *name, struct lo_error 
  * guideline versions, goals (null when unset), and the schema. The caller owns the result. */
 json_t *lo_project_json(const struct lo_project *p);
 
+/* ---- schemas ----------------------------------------------------------------------------- */
+
+/* The project's current label schema (canonical JSON, copied into arena) and its version.
+ * LO_ENOTFOUND (field "schema") when it has none yet. Policy: LO_ACT_READ on the project. */
+int lo_app_schema_get(struct lo_app *app, const char *project, struct lo_arena *arena,
+                      const char **schema_json_out, int *version_out, struct lo_error *err);
+/* Validates schema_json (src/schema: LO_EINVAL naming the field at fault) and stores it as the
+ * project's next schema version; older versions are kept, and annotations keep the version
+ * they were made under. Policy: LO_ACT_UPDATE on the project. Appends a schema_set event. */
+int lo_app_schema_set(struct lo_app *app, const char *project, const char *schema_json,
+                      int *version_out, struct lo_error *err);
+
 /* ---- guidelines -------------------------------------------------------------------------- */
 
 int lo_app_guideline_set(struct lo_app *app, const char *project, const char *body,

@@ -534,25 +534,6 @@ static int h_project_export(struct lo_http_req *r)
 
 /* ---- import by upload -------------------------------------------------------------------- */
 
-static enum lo_format upload_format(struct lo_http_req *r)
-{
-    const char *f = lo_http_query(r, "format");
-    if (f)
-        return lo_format_parse(f);
-    const char *ct = lo_http_header(r, "Content-Type");
-    if (!ct)
-        return LO_FMT_AUTO;
-    if (strncasecmp(ct, "text/csv", 8) == 0)
-        return LO_FMT_CSV;
-    if (strncasecmp(ct, "text/tab-separated-values", 25) == 0)
-        return LO_FMT_TSV;
-    if (strncasecmp(ct, "application/x-ndjson", 20) == 0 ||
-        strncasecmp(ct, "application/jsonl", 17) == 0 ||
-        strncasecmp(ct, "application/json-lines", 22) == 0)
-        return LO_FMT_JSONL;
-    return LO_FMT_AUTO;
-}
-
 static int h_project_import(struct lo_http_req *r)
 {
     if (r->upload_fd < 0 || r->body_bytes == 0) {
@@ -562,7 +543,7 @@ static int h_project_import(struct lo_http_req *r)
     }
     struct lo_import_opts o;
     lo_import_opts_init(&o);
-    o.format = upload_format(r);
+    o.format = lo_http_upload_format(r);
     if (o.format == LO_FMT_AUTO) {
         lo_http_error(&r->resp, 422, "invalid", "say the format: ?format=jsonl, csv or tsv",
                       "format");
@@ -629,6 +610,14 @@ static const struct lo_route k_routes[] = {
       LO_ROUTE_USER, LO_BODY_NONE, lo__h_agreement },
     { "GET", "/api/v1/projects/{name}/aggregate", "GET /api/v1/projects/{name}/aggregate",
       LO_ROUTE_USER, LO_BODY_NONE, lo__h_aggregate },
+    { "GET", "/api/v1/projects/{name}/schema", "GET /api/v1/projects/{name}/schema",
+      LO_ROUTE_USER, LO_BODY_NONE, lo__h_schema_get },
+    { "PUT", "/api/v1/projects/{name}/schema", "PUT /api/v1/projects/{name}/schema",
+      LO_ROUTE_USER, LO_BODY_JSON, lo__h_schema_put },
+    { "POST", "/api/v1/projects/{name}/labels", "POST /api/v1/projects/{name}/labels",
+      LO_ROUTE_USER, LO_BODY_UPLOAD, lo__h_labels_import },
+    { "POST", "/api/v1/projects/{name}/predictions", "POST /api/v1/projects/{name}/predictions",
+      LO_ROUTE_USER, LO_BODY_UPLOAD, lo__h_predictions_import },
     /* administration routes (api_admin.c) */
     { "GET", "/api/v1/users", "GET /api/v1/users", LO_ROUTE_USER, LO_BODY_NONE,
       lo__h_users_list },

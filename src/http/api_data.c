@@ -1,7 +1,9 @@
 /*
  * api_data.c - the data routes: a project's items (keyset pages by item id, one item with its
  * annotations and predictions), guidelines (read a version, write a new one from a Markdown
- * body), agreement and aggregation computed from lo_app_project_ratings. Every route calls one
+ * body), the label schema (read it, set a new version), uploads of labels and predictions
+ * (streamed to a file, then imported as the CLI does), agreement and aggregation computed from
+ * lo_app_project_ratings. Every route calls one
  * app/ use case that checks the policy (out of scope: 404, visible but not allowed: 403); the
  * handlers decide nothing but the shape of the answer.
  */
@@ -9,9 +11,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
+#include "base/json.h"
 #include "base/limits.h"
 #include "http/server_int.h"
 #include "quality/agreement.h"
@@ -386,4 +391,137 @@ int lo__h_aggregate(struct lo_http_req *r)
                                        ? json_string(rat.item_names[i - 1])
                                        : json_null());
     return lo_http_json(&r->resp, 200, o);
+}
+
+/* ---- the label schema ---------------------------------------------------------------------- */
+
+static int schema_answer(struct lo_http_req *r, int status, const char *project,
+                         const char *schema_json, int version)
+{
+    json_t *schema = json_loads(schema_json, 0, NULL);
+    if (!schema)
+        return lo_http_fail(r, LO_ESTORE, NULL);
+    return lo_http_json(&r->resp, status,
+                        json_pack("{s:s, s:i, s:o}", "project", project, "version", version,
+                                  "schema", schema));
+}
+
+int lo__h_schema_get(struct lo_http_req *r)
+{
+    const char *project = lo_http_param(r, "name");
+    const char *schema = NULL;
+    int version = 0;
+    struct lo_error err;
+    lo_error_clear(&err);
+    int rc;
+    TIMED(r, lo_app_schema_get(lo_http_app(r), project, &r->arena, &schema, &version, &err));
+    if (rc)
+        return lo_http_fail(r, rc, &err);
+    return schema_answer(r, 200, project, schema, version);
+}
+
+/* The body is the schema document itself (docs/schema.md); the answer is the stored,
+ * canonical form with its new version. */
+int lo__h_schema_put(struct lo_http_req *r)
+{
+    json_t *body = lo_http_body_object(r);
+    if (!body)
+        return LO_EINVAL;
+    char *text = lo_json_dump(body);
+    json_decref(body);
+    if (!text)
+        return lo_http_fail(r, LO_ENOMEM, NULL);
+    const char *project = lo_http_param(r, "name");
+    int version = 0;
+    struct lo_error err;
+    lo_error_clear(&err);
+    int rc;
+    TIMED(r, lo_app_schema_set(lo_http_app(r), project, text, &version, &err));
+    free(text);
+    if (rc)
+        return lo_http_fail(r, rc, &err);
+    const char *stored = NULL;
+    TIMED(r, lo_app_schema_get(lo_http_app(r), project, &r->arena, &stored, &version, &err));
+    if (rc)
+        return lo_http_fail(r, rc, &err);
+    return schema_answer(r, 201, project, stored, version);
+}
+
+/* ---- uploads of labels and predictions ------------------------------------------------------ */
+
+/* What every upload route checks before importing: a body, a known format, and (when given) a
+ * string query argument per option. Closes the upload file for the importer to read by path. */
+static int upload_ready(struct lo_http_req *r, struct lo_import_opts *o)
+{
+    if (r->upload_fd < 0 || r->body_bytes == 0) {
+        lo_http_error(&r->resp, 400, "malformed", "an import needs the file as the request body",
+                      NULL);
+        return LO_EINVAL;
+    }
+    lo_import_opts_init(o);
+    o->format = lo_http_upload_format(r);
+    if (o->format == LO_FMT_AUTO) {
+        lo_http_error(&r->resp, 422, "invalid", "say the format: ?format=jsonl, csv or tsv",
+                      "format");
+        return LO_EINVAL;
+    }
+    close(r->upload_fd);
+    r->upload_fd = -1;
+    return 0;
+}
+
+static json_t *import_report_json(const struct lo_import_report *rep)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "lines", (json_int_t)rep->lines,
+                     "items_inserted", (json_int_t)rep->items_inserted, "annotations",
+                     (json_int_t)rep->annotations, "annotations_skipped",
+                     (json_int_t)rep->annotations_skipped, "predictions",
+                     (json_int_t)rep->predictions, "gold", (json_int_t)rep->gold,
+                     "schema_inferred", rep->schema_inferred);
+}
+
+/* Long-format labels, as `labelops import labels`: ?format=, item_field, annotator_field,
+ * label_field, gold_field, field, numeric. */
+int lo__h_labels_import(struct lo_http_req *r)
+{
+    struct lo_import_opts o;
+    int rc = upload_ready(r, &o);
+    if (rc)
+        return rc;
+    o.item_field = lo_http_query(r, "item_field");
+    o.annotator_field = lo_http_query(r, "annotator_field");
+    o.label_field = lo_http_query(r, "label_field");
+    o.gold_field = lo_http_query(r, "gold_field");
+    o.value_field = lo_http_query(r, "field");
+    rc = lo_http_query_bool(r, "numeric", &o.numeric);
+    if (rc)
+        return rc;
+    struct lo_import_report rep;
+    struct lo_error err;
+    lo_error_clear(&err);
+    TIMED(r, lo_app_import_labels(lo_http_app(r), lo_http_param(r, "name"), r->upload_path, &o,
+                                  &rep, &err));
+    if (rc)
+        return lo_http_fail(r, rc, &err);
+    return lo_http_json(&r->resp, 200, import_report_json(&rep));
+}
+
+/* Model predictions, as `labelops import predictions`: ?format=, field, model, model_version. */
+int lo__h_predictions_import(struct lo_http_req *r)
+{
+    struct lo_import_opts o;
+    int rc = upload_ready(r, &o);
+    if (rc)
+        return rc;
+    o.value_field = lo_http_query(r, "field");
+    o.model = lo_http_query(r, "model");
+    o.model_version = lo_http_query(r, "model_version");
+    struct lo_import_report rep;
+    struct lo_error err;
+    lo_error_clear(&err);
+    TIMED(r, lo_app_import_predictions(lo_http_app(r), lo_http_param(r, "name"), r->upload_path,
+                                       &o, &rep, &err));
+    if (rc)
+        return lo_http_fail(r, rc, &err);
+    return lo_http_json(&r->resp, 200, import_report_json(&rep));
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/limits.h"
 #include "http/body.h"
@@ -70,4 +71,41 @@ int lo_http_page_parse(struct lo_http_req *r, struct lo_http_page *pg)
         pg->limit = v > LO_LIMIT_HTTP_PAGE_MAX ? LO_LIMIT_HTTP_PAGE_MAX : (int)v;
     }
     return 0;
+}
+
+enum lo_format lo_http_upload_format(struct lo_http_req *r)
+{
+    const char *f = lo_http_query(r, "format");
+    if (f)
+        return lo_format_parse(f);
+    const char *ct = lo_http_header(r, "Content-Type");
+    if (!ct)
+        return LO_FMT_AUTO;
+    if (strncasecmp(ct, "text/csv", 8) == 0)
+        return LO_FMT_CSV;
+    if (strncasecmp(ct, "text/tab-separated-values", 25) == 0)
+        return LO_FMT_TSV;
+    if (strncasecmp(ct, "application/x-ndjson", 20) == 0 ||
+        strncasecmp(ct, "application/jsonl", 17) == 0 ||
+        strncasecmp(ct, "application/json-lines", 22) == 0)
+        return LO_FMT_JSONL;
+    return LO_FMT_AUTO;
+}
+
+int lo_http_query_bool(struct lo_http_req *r, const char *name, bool *out)
+{
+    const char *v = lo_http_query(r, name);
+    *out = false;
+    if (!v)
+        return 0;
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || v[0] == '\0') {
+        *out = true;
+        return 0;
+    }
+    if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        return 0;
+    char msg[120];
+    snprintf(msg, sizeof(msg), "%s must be true or false", name);
+    lo_http_error(&r->resp, 422, "invalid", msg, name);
+    return LO_EINVAL;
 }

@@ -91,6 +91,13 @@ struct lo_http_page {
 };
 int lo_http_page_parse(struct lo_http_req *r, struct lo_http_page *pg);
 
+/* The format of an upload: ?format= (jsonl, csv, tsv), else the Content-Type; LO_FMT_AUTO when
+ * neither says (or ?format= names no format). */
+enum lo_format lo_http_upload_format(struct lo_http_req *r);
+/* A boolean query argument: absent is false; "true", "1" or "" (a bare ?name) true; "false" or
+ * "0" false; anything else LO_EINVAL with a 422 naming it. */
+int lo_http_query_bool(struct lo_http_req *r, const char *name, bool *out);
+
 /* Authentication (auth.c): fills r->who from the cookie or bearer token. 0 when signed in,
  * LO_EUNAUTH otherwise (with err). */
 int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err);

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """test_api_data.py - the data routes of a project, against the real server: items (keyset pages
 by id, capped page size, one item with its annotations), guidelines (a Markdown PUT makes a new
-version, GET ?version=N), agreement and aggregation (the same figures as `labelops agree` and
-`labelops aggregate` on the same labels), and their errors. Who may call them is the matrix's
+version, GET ?version=N), the label schema (GET, PUT a new version, 422 naming the field at
+fault), labels and predictions by upload (as `labelops import labels|predictions`: counts, the
+column options, a bad line refused with its number and nothing stored), agreement and
+aggregation (the same figures as `labelops agree` and `labelops aggregate` on the same labels),
+and their errors. Who may call them is the matrix's
 business (test_api_matrix.py); this checks what they answer.
 
 Standard library only. Prints "ok NAME" / "FAIL NAME: why" and ends with "N passed, N failed".
@@ -189,6 +192,114 @@ def main():
                      srv.req("GET", f"{base}/aggregate?method=oracle", headers=ann), 422, "method")
         expect_error("aggregate_bad_cursor_is_422",
                      srv.req("GET", f"{base}/aggregate?after=nope", headers=ann), 422, "after")
+
+        # ---- the label schema
+        st, j = get(srv, f"{base}/schema", ann)
+        fields = j.get("schema", {}).get("fields", []) if st == 200 else []
+        check("schema_get_shows_the_inferred_schema",
+              st == 200 and j["version"] == 1 and j["project"] == mx.PROJECT and
+              fields and fields[0]["name"] == "label" and fields[0]["classes"] == ["neg", "pos"],
+              f"{st} {j}")
+        expect_error("schema_of_a_project_without_one_is_404",
+                     srv.req("GET", f"/api/v1/projects/{other}/schema", headers=adm), 404,
+                     "schema")
+        bad = {"fields": [{"name": "label", "type": "single_choice", "classes": 3}]}
+        expect_error("schema_put_invalid_names_the_field_at_fault",
+                     srv.req("PUT", f"{base}/schema", bad, adm), 422, "label")
+        bad = {"fields": [{"name": "mood", "type": "telepathy"}]}
+        expect_error("schema_put_unknown_type_names_the_field",
+                     srv.req("PUT", f"{base}/schema", bad, adm), 422, "mood")
+        expect_error("schema_put_fields_not_a_list_is_422_on_the_schema",
+                     srv.req("PUT", f"{base}/schema", {"fields": {"label": {}}}, adm), 422,
+                     "schema")
+        expect_error("schema_put_as_text_is_415",
+                     srv.req("PUT", f"{base}/schema", "{}", dict(adm, **{
+                         "Content-Type": "text/plain"})), 415)
+        st, j = get(srv, f"{base}/schema", ann)
+        check("refused_schemas_changed_nothing", st == 200 and j["version"] == 1, f"{st} {j}")
+        new = {"fields": [{"name": "label", "type": "single_choice",
+                           "classes": ["neg", "pos", "maybe"]}]}
+        st, _, data = srv.req("PUT", f"{base}/schema", new, adm)
+        j = json.loads(data) if st == 201 else {}
+        check("schema_put_makes_a_new_version",
+              st == 201 and j["version"] == 2 and
+              j["schema"]["fields"][0]["classes"] == ["neg", "pos", "maybe"], f"{st} {data!r}")
+        st, j = get(srv, f"{base}/schema", ann)
+        st2, p = get(srv, base, ann)
+        check("schema_get_and_project_show_the_new_version",
+              st == 200 and j["version"] == 2 and st2 == 200 and p["schema_version"] == 2,
+              f"{st} {j} {st2}")
+
+        # ---- labels by upload, as `labelops import labels`
+        csv_h = dict(adm, **{"Content-Type": "text/csv"})
+        st, _, data = srv.req("POST", f"{base}/labels",
+                              "item,annotator,label\nit0,w9,maybe\nnew1,w9,pos\n", csv_h)
+        j = json.loads(data) if st == 200 else {}
+        check("labels_upload_imports_and_creates_unknown_items",
+              st == 200 and j["lines"] == 2 and j["annotations"] == 2 and
+              j["items_inserted"] == 1 and j["schema_inferred"] is False, f"{st} {data!r}")
+        st, j = get(srv, f"{base}/items?limit=100", ann)
+        by_ext = {x["external_id"]: x for x in j.get("items", [])}
+        check("uploaded_labels_are_on_their_items",
+              by_ext.get("it0", {}).get("n_annotations") == 4 and
+              by_ext.get("new1", {}).get("n_annotations") == 1, str(by_ext))
+        before = {k: v["n_annotations"] for k, v in by_ext.items()}
+        got = srv.req("POST", f"{base}/labels",
+                      "item,annotator,label\nit2,w9,pos\nit3,w9,sideways\n", csv_h)
+        st, _, data = got
+        e = t.error_of(data) or {}
+        check("labels_upload_bad_label_is_422_naming_the_line",
+              st == 422 and "line 3" in e.get("message", ""), f"{st} {data!r}")
+        st, j = get(srv, f"{base}/items?limit=100", ann)
+        check("refused_labels_upload_changed_nothing",
+              {x["external_id"]: x["n_annotations"] for x in j.get("items", [])} == before,
+              str(j))
+        st, _, data = srv.req("POST", f"{base}/labels?item_field=task&annotator_field=who"
+                              "&label_field=said", "task,who,said\nit4,w8,neg\n", csv_h)
+        check("labels_upload_takes_the_column_options",
+              st == 200 and json.loads(data)["annotations"] == 1, f"{st} {data!r}")
+        expect_error("labels_upload_bad_boolean_is_422",
+                     srv.req("POST", f"{base}/labels?numeric=perhaps",
+                             "item,annotator,label\nit4,w7,neg\n", csv_h), 422, "numeric")
+        expect_error("labels_upload_without_a_format_is_422",
+                     srv.req("POST", f"{base}/labels", "item,annotator,label\n",
+                             dict(adm, **{"Content-Type": "application/octet-stream"})), 422,
+                     "format")
+        expect_error("labels_upload_empty_is_400",
+                     srv.req("POST", f"{base}/labels", "", csv_h), 400)
+        st, _, data = srv.req("POST", f"/api/v1/projects/{other}/labels?numeric=true",
+                              "item,annotator,label\nit0,w1,3\nit1,w1,4\n", csv_h)
+        st2, j = get(srv, f"/api/v1/projects/{other}/schema", adm)
+        check("labels_upload_infers_a_schema_like_the_cli",
+              st == 200 and json.loads(data)["schema_inferred"] is True and st2 == 200 and
+              j["schema"]["fields"][0]["type"] == "rating", f"{st} {data!r} {j}")
+
+        # ---- predictions by upload, as `labelops import predictions`
+        nd_h = dict(adm, **{"Content-Type": "application/x-ndjson"})
+        line = {"item": "it1", "model": "m1", "model_version": "7", "value": {"label": "pos"},
+                "score": 0.75}
+        st, _, data = srv.req("POST", f"{base}/predictions", json.dumps(line) + "\n", nd_h)
+        check("predictions_upload_imports",
+              st == 200 and json.loads(data)["predictions"] == 1, f"{st} {data!r}")
+        st, _, data = srv.req("POST", f"{base}/predictions?model=fallback",
+                              json.dumps({"item": "it1", "value": {"label": "neg"}}) + "\n", nd_h)
+        check("predictions_upload_takes_the_default_model", st == 200, f"{st} {data!r}")
+        st, j = get(srv, f"{base}/items/{ids[1]}", ann)
+        preds = j.get("predictions", []) if st == 200 else []
+        check("uploaded_predictions_are_on_the_item",
+              sorted((p["model"], p["value"]["label"]) for p in preds) ==
+              [("fallback", "neg"), ("m1", "pos")] and
+              any(p["score"] == 0.75 and p["model_version"] == "7" for p in preds), str(j))
+        bad = dict(line, value={"label": "never"})
+        got = srv.req("POST", f"{base}/predictions", json.dumps(line) + "\n" +
+                      json.dumps(bad) + "\n", nd_h)
+        st, _, data = got
+        check("predictions_upload_invalid_value_is_422_naming_the_line",
+              st == 422 and "line 2" in (t.error_of(data) or {}).get("message", ""),
+              f"{st} {data!r}")
+        st, j = get(srv, f"{base}/items/{ids[1]}", ann)
+        check("refused_predictions_upload_changed_nothing",
+              st == 200 and len(j.get("predictions", [])) == 2, str(j))
 
         rc = srv.stop()
         srv = None

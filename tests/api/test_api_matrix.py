@@ -194,6 +194,10 @@ PROJECT_ROUTES = [
     ("PUT", r"/api/v1/projects/\{name\}/guidelines", "U", 201),
     ("GET", r"/api/v1/projects/\{name\}/agreement", "R", 200),
     ("GET", r"/api/v1/projects/\{name\}/aggregate", "R", 200),
+    ("GET", r"/api/v1/projects/\{name\}/schema", "R", 200),
+    ("PUT", r"/api/v1/projects/\{name\}/schema", "U", 201),
+    ("POST", r"/api/v1/projects/\{name\}/labels", "I", 200),
+    ("POST", r"/api/v1/projects/\{name\}/predictions", "I", 200),
     # memberships (admin routes): reading them is reading the project; changing them is
     # administering it (a manager runs their own projects)
     ("GET", r"/api/v1/projects/\{name\}/members", "R", 200),
@@ -347,6 +351,16 @@ def build(fx, srv, method, pattern, caller):
     elif pattern.endswith("/guidelines") and method == "PUT":
         body = f"# Guidelines {n}\n\nNew text.\n"
         headers["Content-Type"] = "text/markdown"
+    elif pattern.endswith("/schema") and method == "PUT":
+        body = {"fields": [{"name": "label", "type": "single_choice",
+                            "classes": ["neg", "pos", f"maybe{n}"]}]}
+    elif pattern.endswith("/labels") and method == "POST":
+        body = f"item,annotator,label\nit0,matrix{n},pos\n"
+        headers["Content-Type"] = "text/csv"
+    elif pattern.endswith("/predictions") and method == "POST":
+        body = json.dumps({"item": "it1", "model": f"m{n}", "value": {"label": "neg"},
+                           "score": 0.5}) + "\n"
+        headers["Content-Type"] = "application/x-ndjson"
     elif pattern.endswith("/agreement"):
         path += "?metric=alpha&level=nominal"
     elif pattern.endswith("/aggregate"):
