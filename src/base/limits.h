@@ -47,5 +47,8 @@
 #define LO_LIMIT_HTTP_TLS_FILE (1024 * 1024)   /* bytes of a TLS certificate or key file */
 #define LO_LIMIT_HTTP_PRINCIPAL_CACHE_MS 1000  /* a worker trusts a cached sign-in this long
                                                 * (docs/decisions/0005-principal-cache.md) */
+#define LO_LIMIT_MEDIA_PATH 1024               /* bytes of an item's media path (relative) */
+#define LO_LIMIT_MEDIA_BYTES (64LL * 1024 * 1024) /* bytes of one media file the server sends */
+#define LO_LIMIT_WEB_FILE (8 * 1024 * 1024)    /* bytes of one UI file read with --web-dir */
 
 #endif

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/limits.h"
 #include "cli/cli.h"
@@ -62,6 +63,12 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
         return lo_cli_usage(cli, "--tls-cert and --tls-key go together");
     if (lo_args_has(args, "quiet"))
         cfg.log = NULL;
+    cfg.web_dir = lo_args_get(args, "web-dir");
+    cfg.media_root = lo_args_get(args, "media-root");
+    if (cfg.web_dir && access(cfg.web_dir, R_OK | X_OK) != 0)
+        return lo_cli_usage(cli, "--web-dir: cannot read the directory '%s'", cfg.web_dir);
+    if (cfg.media_root && access(cfg.media_root, R_OK | X_OK) != 0)
+        return lo_cli_usage(cli, "--media-root: cannot read the directory '%s'", cfg.media_root);
 
     /* Block the stop signals in every thread (the workers inherit the mask) and wait for them
      * here; a write to a closed export pipe must fail with EPIPE, not kill the process. */
@@ -101,6 +108,10 @@ static const struct lo_optspec serve_opts[] = {
     { "tls-cert", true, "PEM certificate (chain) file: serve HTTPS, Secure cookies, HSTS" },
     { "tls-key", true, "PEM private key file for --tls-cert" },
     { "quiet", false, "no access log" },
+    { "web-dir", true, "serve the browser UI from this directory (development; default: the "
+                       "files built in)" },
+    { "media-root", true, "serve items' images (payload \"image\": a relative path) from "
+                          "beneath this directory" },
     { "routes", false, "print the route table and exit" },
     { NULL, false, NULL },
 };
@@ -109,9 +120,11 @@ const struct lo_command lo_cmd_serve = {
     "serve", "run the HTTP JSON API",
     "usage: labelops serve [--host 127.0.0.1] [--port 8080] [--db PATH] [--threads N]\n"
     "                      [--tls-cert F --tls-key F] [--rate N] [--burst N] [--quiet]\n"
+    "                      [--web-dir DIR] [--media-root DIR]\n"
     "       labelops serve --routes\n"
     "\n"
-    "Serves /api/v1 (see docs/openapi.yaml), /healthz and /metrics. One JSON access-log line\n"
+    "Serves /api/v1 (see docs/openapi.yaml), /healthz, /metrics and the browser UI at /\n"
+    "(docs/ui.md). One JSON access-log line\n"
     "per request goes to stderr. SIGINT or SIGTERM stop it gracefully: no new connections,\n"
     "requests in flight finish, requests that arrive meanwhile get 503.",
     serve_opts, run_serve,

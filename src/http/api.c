@@ -23,6 +23,7 @@
 #include "base/limits.h"
 #include "app/accounts.h"
 #include "http/api_admin.h"
+#include "http/api_media.h"
 #include "http/server_int.h"
 
 #define TIMED(r, call)                                                                         \
@@ -145,11 +146,14 @@ static int h_session_create(struct lo_http_req *r)
 static int h_session_get(struct lo_http_req *r)
 {
     const char *role = lo_role_name(r->who.role);
-    return lo_http_json(&r->resp, 200,
-                        json_pack("{s:s, s:s, s:I, s:s}", "user", r->who.name ? r->who.name : "",
-                                  "role", role, "vendor_id",
-                                  (json_int_t)r->who.vendor_id, "via",
-                                  r->cookie_auth ? "session" : "token"));
+    json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "user", r->who.name ? r->who.name : "",
+                          "role", role, "vendor_id", (json_int_t)r->who.vendor_id, "via",
+                          r->cookie_auth ? "session" : "token");
+    /* A reloaded page has its cookie but not the CSRF token it got at sign-in: a same-origin
+     * GET gives it back (SameSite=Strict and the same-origin policy keep it from other sites). */
+    if (o && r->cookie_auth)
+        json_object_set_new(o, "csrf_token", json_string(r->csrf));
+    return lo_http_json(&r->resp, 200, o);
 }
 
 static int h_session_delete(struct lo_http_req *r)
@@ -602,6 +606,9 @@ static const struct lo_route k_routes[] = {
       LO_BODY_NONE, lo__h_items_list },
     { "GET", "/api/v1/projects/{name}/items/{id}", "GET /api/v1/projects/{name}/items/{id}",
       LO_ROUTE_USER, LO_BODY_NONE, lo__h_item_get },
+    { "GET", "/api/v1/projects/{name}/items/{id}/media",
+      "GET /api/v1/projects/{name}/items/{id}/media", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_item_media },
     { "GET", "/api/v1/projects/{name}/guidelines", "GET /api/v1/projects/{name}/guidelines",
       LO_ROUTE_USER, LO_BODY_NONE, lo__h_guidelines_get },
     { "PUT", "/api/v1/projects/{name}/guidelines", "PUT /api/v1/projects/{name}/guidelines",

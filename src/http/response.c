@@ -120,15 +120,22 @@ int lo_http_json(struct lo_http_resp *r, int status, json_t *v_take)
     return 0;
 }
 
-void lo_http_security_headers(struct MHD_Response *resp)
+/* The security headers, with the CSP and caching of a UI file where one is given. */
+static void security_headers(struct MHD_Response *resp, const char *csp, const char *cache)
 {
     MHD_add_response_header(resp, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-                            "form-action 'self'");
+                            csp ? csp
+                                : "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+                                  "form-action 'self'");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "Cache-Control", cache ? cache : "no-store");
+}
+
+void lo_http_security_headers(struct MHD_Response *resp)
+{
+    security_headers(resp, NULL, NULL);
 }
 
 struct MHD_Response *lo_http_resp_build(struct lo_http_resp *r)
@@ -143,7 +150,9 @@ struct MHD_Response *lo_http_resp_build(struct lo_http_resp *r)
     }
     if (!resp)
         return NULL;
-    lo_http_security_headers(resp);
+    security_headers(resp, r->csp, r->cache_control);
+    if (r->etag[0])
+        MHD_add_response_header(resp, "ETag", r->etag);
     if (r->content_type)
         MHD_add_response_header(resp, "Content-Type", r->content_type);
     if (r->set_cookie[0])

@@ -31,6 +31,9 @@ struct lo_http_resp {
     char disposition[160];      /* Content-Disposition, "" when none */
     int retry_after;            /* seconds for Retry-After, 0 when none */
     const char *error_code;     /* the error code sent, for metrics and logs; NULL on success */
+    const char *csp;            /* Content-Security-Policy instead of the API's; NULL: the API's */
+    const char *cache_control;  /* Cache-Control instead of no-store; NULL: no-store */
+    char etag[80];              /* ETag, "" when none */
 };
 
 void lo_http_resp_init(struct lo_http_resp *r);

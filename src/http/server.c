@@ -30,6 +30,7 @@
 #include "base/limits.h"
 #include "base/rng.h"
 #include "http/server_int.h"
+#include "http/static.h"
 
 /* ---- metrics ----------------------------------------------------------------------------- */
 
@@ -428,17 +429,21 @@ static void req_begin(struct lo_http_req *r, const char *url)
     const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
     int rc = lo_route_find(s->routes, s->nroutes, method, r->path, &r->match, r->resp.allow,
                            sizeof(r->resp.allow));
-    if (rc == LO_ENOTFOUND) {
+    bool ui = rc == LO_ENOTFOUND && lo__http_static_wants(r->method, r->path);
+    if (rc == LO_ENOTFOUND && !ui) {
         lo_http_error(&r->resp, 404, "not_found", "no such resource", NULL);
         return;
     }
-    if (rc) {
+    if (rc && !ui) {
         lo_http_error(&r->resp, 405, "method_not_allowed",
                       "this resource does not answer that method", NULL);
         return;
     }
     r->resp.allow[0] = '\0';
-    r->route = &s->routes[r->match.index];
+    /* The browser UI's files (static.c) answer what no API route does; metrics count them as
+     * "unmatched", the access log names them "GET /ui". */
+    r->match.index = ui ? -1 : r->match.index;
+    r->route = ui ? lo__http_static_route() : &s->routes[r->match.index];
 
     /* The body: refuse it before reading a byte when its declared size is over the limit. */
     const char *cl = lo_http_header(r, "Content-Length");

@@ -32,6 +32,9 @@ struct lo_http_config {
     const char *tls_cert;      /* PEM certificate chain file: serve HTTPS; NULL: plain HTTP */
     const char *tls_key;       /* PEM private key file (with tls_cert) */
     FILE *log;                 /* access log, one JSON line per request (stderr); NULL: none */
+    const char *web_dir;       /* serve the UI from this directory (development); NULL: the
+                                * files embedded at build time (http/static.h) */
+    const char *media_root;    /* items' images are served from beneath it; NULL: no media */
 };
 
 void lo_http_config_init(struct lo_http_config *c);

@@ -113,7 +113,7 @@ class Fixture:
         items = os.path.join(self.tmp, f"{name}-items.jsonl")
         with open(items, "w") as f:
             for i in range(6):
-                f.write(json.dumps({"id": f"it{i}", "text": f"text {i}"}) + "\n")
+                f.write(json.dumps({"id": f"it{i}", "text": f"text {i}", "image": "img.png"}) + "\n")
         self.cli("import", "items", name, items)
         if labels:
             lab = os.path.join(self.tmp, f"{name}-labels.csv")
@@ -190,6 +190,8 @@ PROJECT_ROUTES = [
     ("POST", r"/api/v1/projects/\{name\}/items", "I", 200),
     ("GET", r"/api/v1/projects/\{name\}/items", "R", 200),
     ("GET", r"/api/v1/projects/\{name\}/items/\{id\}", "R", 200),
+    # an item's image (media root: the fixture's media/, every item names img.png)
+    ("GET", r"/api/v1/projects/\{name\}/items/\{id\}/media", "R", 200),
     ("GET", r"/api/v1/projects/\{name\}/guidelines", "R", 200),
     ("PUT", r"/api/v1/projects/\{name\}/guidelines", "U", 201),
     ("GET", r"/api/v1/projects/\{name\}/agreement", "R", 200),
@@ -392,7 +394,11 @@ def main():
     try:
         fx = Fixture(tmp)
         fx.setup()
-        srv = t.Server(fx.db, "--rate", "0", "--quiet")
+        media = os.path.join(tmp, "media")
+        os.makedirs(media, exist_ok=True)
+        with open(os.path.join(media, "img.png"), "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n")  # only the route is checked here, not the image
+        srv = t.Server(fx.db, "--rate", "0", "--quiet", "--media-root", media)
         table = t.routes()
         cells = 0
         no_rule = []

@@ -1,0 +1,466 @@
+// spans.js - labeling spans of a text: select with the mouse or the keyboard, pick a class,
+// edit, delete. Offsets are Unicode code points into the item's text (docs/schema.md).
+//
+// The text is cut at every span boundary into segments; each segment sits inside one <mark>
+// per span that covers it, nested by the span's level (overlapping spans get different levels),
+// so overlapping spans show as stacked underlines, each with its class named in a small tag at
+// its start and drawn with its class's colour *and* line style (colour is never the only
+// signal). Keyboard: arrows move a caret by character (Ctrl: by word), Shift extends the
+// selection, 1-9 label the selection (or relabel the chosen span), [ and ] choose the previous
+// or next span, Alt+arrows move the chosen span's end (Alt+Shift its start), Delete removes it.
+
+import { h, clear, cpLength, utf16Index, uid, announce } from '../dom.js';
+
+const MAX_LEVEL_CLASS = 5;
+
+function levels(spans) {
+  const order = spans.map((s, i) => i).sort((a, b) => spans[a].start - spans[b].start || spans[b].end - spans[a].end);
+  const ends = [];
+  const lv = new Array(spans.length);
+  for (const i of order) {
+    let l = ends.findIndex((e) => e <= spans[i].start);
+    if (l < 0) {
+      l = ends.length;
+      ends.push(0);
+    }
+    ends[l] = spans[i].end;
+    lv[i] = l;
+  }
+  return lv;
+}
+
+// Fills container with the text and its spans. Returns the segment starts (ascending) and the
+// segment elements, for mapping between code points and DOM positions.
+export function renderSpanText(container, cps, spans, classes, selected) {
+  clear(container);
+  const n = cps.length;
+  const lv = levels(spans);
+  const cuts = new Set([0, n]);
+  for (const s of spans) {
+    cuts.add(Math.max(0, Math.min(n, s.start)));
+    cuts.add(Math.max(0, Math.min(n, s.end)));
+  }
+  const bounds = Array.from(cuts).sort((a, b) => a - b);
+  // Sweep: spans starting at each cut.
+  const byStart = new Map();
+  spans.forEach((s, i) => {
+    if (!byStart.has(s.start)) byStart.set(s.start, []);
+    byStart.get(s.start).push(i);
+  });
+  let active = [];
+  const starts = [];
+  const segs = [];
+  const frag = document.createDocumentFragment();
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    const a = bounds[b];
+    const e = bounds[b + 1];
+    active = active.filter((i) => spans[i].end > a);
+    const begun = byStart.get(a) || [];
+    for (const i of begun) active.push(i);
+    const seg = h('span', { class: 'seg', 'data-s': a }, cps.slice(a, e).join(''));
+    starts.push(a);
+    segs.push(seg);
+    let node = seg;
+    const cover = active.slice().sort((x, y) => lv[x] - lv[y]);
+    for (const i of cover) {
+      const s = spans[i];
+      const k = Math.max(0, classes.indexOf(s.label));
+      const mark = h('mark', {
+        class: ['sp', `c${k % 10}`, `l${Math.min(lv[i], MAX_LEVEL_CLASS)}`, i === selected ? 'sel' : null],
+        'data-i': i,
+      });
+      if (s.start === a) mark.append(h('span', { class: `tag c${k % 10}`, 'aria-hidden': 'true' }, s.label));
+      mark.append(node);
+      node = mark;
+    }
+    frag.append(node);
+  }
+  if (n === 0) {
+    const seg = h('span', { class: 'seg', 'data-s': 0 }, '');
+    starts.push(0);
+    segs.push(seg);
+    frag.append(seg);
+  }
+  container.append(frag);
+  return { starts, segs };
+}
+
+function segIndex(starts, cp) {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= cp) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function isWordChar(ch) {
+  return /[\p{L}\p{N}_]/u.test(ch || '');
+}
+
+export function spansWidget(field, ctx) {
+  const classes = field.classes;
+  const source = field.source || 'text';
+  const text = typeof ctx.item.data[source] === 'string' ? ctx.item.data[source] : '';
+  const cps = Array.from(text);
+  const n = cps.length;
+  let spans = [];
+  let selected = -1;
+  let caret = 0;
+  let anchor = 0;
+  let current = 0;
+  let map = { starts: [0], segs: [] };
+
+  const textId = uid('spt');
+  const textEl = h('div', {
+    id: textId,
+    class: 'span-text',
+    tabindex: '0',
+    role: 'textbox',
+    'aria-readonly': 'true',
+    'aria-multiline': 'true',
+    'aria-label': `${field.name}: text to label. Arrows move, Shift+arrows select, 1 to ${Math.min(9, classes.length)} label the selection, [ and ] choose a span, Delete removes it.`,
+  });
+  const caretEl = h('div', { class: 'caret', 'aria-hidden': 'true' });
+  const wrap = h('div', { class: 'span-wrap' }, textEl, caretEl);
+  const classBtns = classes.map((c, i) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: ['cls', `c${i % 10}`],
+        'aria-pressed': i === 0 ? 'true' : 'false',
+        onclick: () => {
+          setCurrent(i);
+          if (caret !== anchor) addFromSelection(i);
+          else if (selected >= 0) relabel(selected, i);
+          textEl.focus();
+        },
+      },
+      h('kbd', { 'aria-hidden': 'true' }, i < 9 ? String(i + 1) : ''),
+      ' ',
+      c,
+    ),
+  );
+  const listEl = h('ol', { class: 'span-list', 'aria-label': `${field.name}: spans` });
+  const countEl = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const el = h(
+    'fieldset',
+    { class: 'field field-spans', 'data-field': field.name },
+    h('legend', null, field.name, field.required ? h('span', { class: 'req' }, ' (required)') : null),
+    field.description ? h('p', { class: 'field-desc' }, field.description) : null,
+    h('div', { class: 'cls-bar', role: 'toolbar', 'aria-label': `${field.name}: classes` }, classBtns),
+    wrap,
+    countEl,
+    h('details', { class: 'span-details', open: true }, h('summary', null, 'Spans'), listEl),
+  );
+
+  function setCurrent(i) {
+    current = i;
+    classBtns.forEach((b, k) => b.setAttribute('aria-pressed', k === i ? 'true' : 'false'));
+  }
+
+  function excerpt(s) {
+    const t = cps.slice(s.start, s.end).join('');
+    return t.length > 40 ? `${t.slice(0, 37)}…` : t;
+  }
+
+  function renderList() {
+    clear(listEl);
+    const order = spans.map((s, i) => i).sort((a, b) => spans[a].start - spans[b].start || spans[a].end - spans[b].end);
+    for (const i of order) {
+      const s = spans[i];
+      const sel = h(
+        'select',
+        {
+          'aria-label': `class of span ${s.start}–${s.end}`,
+          onchange: () => relabel(i, classes.indexOf(sel.value)),
+        },
+        classes.map((c) => h('option', { value: c, selected: c === s.label }, c)),
+      );
+      listEl.append(
+        h(
+          'li',
+          { class: i === selected ? 'sel' : null },
+          h('button', { type: 'button', class: 'linkish', onclick: () => choose(i, true), 'aria-label': `choose span ${s.start}–${s.end} “${excerpt(s)}” (${s.label})` }, `${s.start}–${s.end} “${excerpt(s)}”`),
+          ' ',
+          sel,
+          ' ',
+          h('button', { type: 'button', class: 'small danger', 'aria-label': `delete span ${s.start}–${s.end}`, onclick: () => remove(i) }, 'Delete'),
+        ),
+      );
+    }
+    countEl.textContent = `${spans.length} span${spans.length === 1 ? '' : 's'}${selected >= 0 ? `; chosen: ${spans[selected].start}–${spans[selected].end} ${spans[selected].label}` : ''}`;
+  }
+
+  function render(withList) {
+    map = renderSpanText(textEl, cps, spans, classes, selected);
+    if (withList !== false) renderList();
+    else countEl.textContent = `${spans.length} span${spans.length === 1 ? '' : 's'}`;
+    showSelection();
+  }
+
+  // ---- code points <-> DOM --------------------------------------------------------------------
+
+  function domPoint(cp) {
+    const k = segIndex(map.starts, cp);
+    const seg = map.segs[k];
+    const node = seg.firstChild || seg;
+    if (node.nodeType !== Node.TEXT_NODE) return [seg, 0];
+    return [node, utf16Index(node.data, cp - map.starts[k])];
+  }
+
+  function cpOf(node, offset) {
+    if (!textEl.contains(node)) return null;
+    if (node.nodeType === Node.TEXT_NODE) {
+      const seg = node.parentElement && node.parentElement.closest('.seg');
+      if (seg && textEl.contains(seg)) return Number(seg.dataset.s) + cpLength(node.data.slice(0, offset));
+      node = node.parentElement;
+      offset = 0;
+    }
+    if (node.classList && node.classList.contains('seg')) return Number(node.dataset.s) + (offset > 0 ? cpLength(node.textContent) : 0);
+    const child = node.childNodes[offset] || null;
+    for (const seg of map.segs) {
+      if (!child) {
+        if (node.compareDocumentPosition(seg) & Node.DOCUMENT_POSITION_FOLLOWING && !node.contains(seg)) return Number(seg.dataset.s);
+      } else if (seg === child || child.contains(seg) || child.compareDocumentPosition(seg) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        return Number(seg.dataset.s);
+      }
+    }
+    return n;
+  }
+
+  function showSelection() {
+    const sel = window.getSelection();
+    if (document.activeElement !== textEl && !textEl.contains(document.activeElement)) {
+      caretEl.hidden = true;
+      return;
+    }
+    if (caret === anchor) {
+      if (sel && sel.rangeCount && textEl.contains(sel.anchorNode)) sel.removeAllRanges();
+      const [node, off] = domPoint(Math.min(caret, n));
+      const r = document.createRange();
+      r.setStart(node, off);
+      r.collapse(true);
+      const rects = r.getClientRects();
+      const rect = rects.length ? rects[0] : r.getBoundingClientRect();
+      const base = wrap.getBoundingClientRect();
+      caretEl.hidden = false;
+      caretEl.style.left = `${rect.left - base.left}px`;
+      caretEl.style.top = `${rect.top - base.top}px`;
+      caretEl.style.height = `${Math.max(rect.height, 16)}px`;
+    } else {
+      caretEl.hidden = true;
+      const [an, ao] = domPoint(anchor);
+      const [fn, fo] = domPoint(caret);
+      sel.setBaseAndExtent(an, ao, fn, fo);
+    }
+  }
+
+  // ---- edits ----------------------------------------------------------------------------------
+
+  function conflict(s, except) {
+    for (let i = 0; i < spans.length; i++) {
+      if (i === except) continue;
+      const o = spans[i];
+      if (o.start === s.start && o.end === s.end && o.label === s.label) return 'the same span is there already';
+      if (!field.allow_overlap && o.start < s.end && s.start < o.end) return 'spans may not overlap in this field';
+    }
+    return null;
+  }
+
+  function addFromSelection(k) {
+    const start = Math.min(caret, anchor);
+    const end = Math.max(caret, anchor);
+    if (end <= start) return false;
+    const s = { start, end, label: classes[k] };
+    const why = conflict(s, -1);
+    if (why) {
+      announce(`Not added: ${why}.`, 'error');
+      return false;
+    }
+    spans.push(s);
+    selected = spans.length - 1;
+    anchor = caret = end;
+    render();
+    announce(`Span ${start}–${end} labelled ${s.label}.`);
+    ctx.changed();
+    return true;
+  }
+
+  function relabel(i, k) {
+    if (i < 0 || k < 0) return;
+    const s = { ...spans[i], label: classes[k] };
+    const why = conflict(s, i);
+    if (why) {
+      announce(`Not changed: ${why}.`, 'error');
+      render();
+      return;
+    }
+    spans[i] = s;
+    selected = i;
+    render();
+    ctx.changed();
+  }
+
+  function remove(i) {
+    if (i < 0) return;
+    const s = spans[i];
+    spans.splice(i, 1);
+    selected = -1;
+    render();
+    announce(`Span ${s.start}–${s.end} deleted.`);
+    ctx.changed();
+  }
+
+  function choose(i, focusText) {
+    selected = i;
+    if (i >= 0) {
+      anchor = spans[i].start;
+      caret = spans[i].end;
+    }
+    render();
+    if (focusText) textEl.focus();
+    showSelection();
+    if (i >= 0 && map.segs.length) {
+      const [node] = domPoint(spans[i].start);
+      const elx = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
+      if (elx && elx.scrollIntoView) elx.scrollIntoView({ block: 'nearest' });
+    }
+  }
+
+  function moveEdge(i, which, delta) {
+    const s = { ...spans[i] };
+    s[which] = Math.max(0, Math.min(n, s[which] + delta));
+    if (s.end <= s.start) return;
+    const why = conflict(s, i);
+    if (why) {
+      announce(`Not changed: ${why}.`, 'error');
+      return;
+    }
+    spans[i] = s;
+    anchor = s.start;
+    caret = s.end;
+    render();
+    ctx.changed();
+  }
+
+  function wordStep(pos, dir) {
+    let p = pos;
+    if (dir < 0) {
+      while (p > 0 && !isWordChar(cps[p - 1])) p--;
+      while (p > 0 && isWordChar(cps[p - 1])) p--;
+    } else {
+      while (p < n && !isWordChar(cps[p])) p++;
+      while (p < n && isWordChar(cps[p])) p++;
+    }
+    return p;
+  }
+
+  textEl.addEventListener('keydown', (e) => {
+    const k = e.key;
+    if ((k === 'ArrowLeft' || k === 'ArrowRight') && e.altKey && selected >= 0) {
+      moveEdge(selected, e.shiftKey ? 'start' : 'end', k === 'ArrowLeft' ? -1 : 1);
+      e.preventDefault();
+      return;
+    }
+    if (k === 'ArrowLeft' || k === 'ArrowRight' || k === 'Home' || k === 'End') {
+      const dir = k === 'ArrowLeft' || k === 'Home' ? -1 : 1;
+      let p = caret;
+      if (k === 'Home') p = 0;
+      else if (k === 'End') p = n;
+      else if (e.ctrlKey) p = wordStep(caret, dir);
+      else p = Math.max(0, Math.min(n, caret + dir));
+      caret = p;
+      if (!e.shiftKey) anchor = p;
+      showSelection();
+      e.preventDefault();
+      return;
+    }
+    if (/^[1-9]$/.test(k) && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      const i = Number(k) - 1;
+      if (i < classes.length) {
+        setCurrent(i);
+        if (caret !== anchor) addFromSelection(i);
+        else if (selected >= 0) relabel(selected, i);
+        else announce(`Class ${classes[i]} chosen; select text to label it.`);
+      }
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    if (k === 'Enter' && caret !== anchor) {
+      addFromSelection(current);
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    if ((k === 'Delete' || k === 'Backspace') && selected >= 0) {
+      remove(selected);
+      e.preventDefault();
+      e.stopPropagation();
+      return;
+    }
+    if (k === '[' || k === ']') {
+      if (!spans.length) return;
+      const order = spans.map((s, i) => i).sort((a, b) => spans[a].start - spans[b].start || spans[a].end - spans[b].end);
+      const pos = order.indexOf(selected);
+      const next = k === ']' ? (pos + 1) % order.length : (pos <= 0 ? order.length : pos) - 1;
+      choose(order[next], false);
+      e.preventDefault();
+      return;
+    }
+    if (k === 'Escape' && (selected >= 0 || caret !== anchor)) {
+      selected = -1;
+      anchor = caret;
+      render(false);
+      renderList();
+      e.preventDefault();
+      e.stopPropagation();
+    }
+  });
+
+  textEl.addEventListener('mouseup', () => {
+    const sel = window.getSelection();
+    if (!sel || !sel.rangeCount) return;
+    const a = cpOf(sel.anchorNode, sel.anchorOffset);
+    const f = cpOf(sel.focusNode, sel.focusOffset);
+    if (a === null || f === null) return;
+    anchor = a;
+    caret = f;
+    if (a === f) {
+      const m = document.elementFromPoint && sel.anchorNode && sel.anchorNode.parentElement ? sel.anchorNode.parentElement.closest('mark.sp') : null;
+      if (m) {
+        choose(Number(m.dataset.i), false);
+        return;
+      }
+    }
+    showSelection();
+  });
+  textEl.addEventListener('focus', () => showSelection());
+  textEl.addEventListener('blur', () => {
+    caretEl.hidden = true;
+  });
+
+  render();
+  return {
+    el,
+    kind: 'spans',
+    get: () => (spans.length ? spans.map((s) => ({ start: s.start, end: s.end, label: s.label })) : field.required ? [] : null),
+    set(v) {
+      spans = Array.isArray(v) ? v.filter((s) => s && Number.isInteger(s.start) && Number.isInteger(s.end)).map((s) => ({ start: s.start, end: s.end, label: s.label })) : [];
+      selected = -1;
+      render();
+    },
+    key: () => false,
+    focus: () => textEl.focus(),
+    // For tests and the benchmark: select [start, end) as a user would.
+    selectRange(start, end) {
+      anchor = start;
+      caret = end;
+      showSelection();
+    },
+  };
+}
