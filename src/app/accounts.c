@@ -72,6 +72,10 @@ static int check_account_name(const char *what, const char *name, struct lo_erro
         if ((unsigned char)name[i] <= 0x20 || name[i] == 0x7f)
             return lo_error_field(err, LO_EINVAL, "name",
                                   "name contains a space or control character");
+    /* Names are URL path segments (/api/v1/users/{name}), and the server's library decodes
+     * %2F before routing: a '/' would make the account unreachable over the API. */
+    if (memchr(name, '/', n))
+        return lo_error_field(err, LO_EINVAL, "name", "name must not contain '/'");
     return 0;
 }
 
@@ -801,6 +805,87 @@ int lo_app_user_set_password(struct lo_app *app, const char *name, const char *p
                      json_pack("{s:s}", "name", name), err);
     sodium_memzero(hash, sizeof(hash));
     return rc;
+}
+
+int lo_app_user_update(struct lo_app *app, const char *name, const struct lo_user_change *ch,
+                       struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct lo_user_row u = { 0 };
+    if (app->who.kind == LO_PRINCIPAL_ANONYMOUS)
+        return lo_error_set(err, LO_EUNAUTH, "sign in first");
+    int rc = ch->role != LO_ROLE_NONE ? check_grantable(app, ch->role, err) : 0;
+    if (rc)
+        return rc;
+    lo_arena_init(&arena, 512);
+    rc = st->ops->begin(st, true, err);
+    if (rc)
+        goto out;
+    /* Every check first, then every change: a refused part leaves the user as they were. */
+    rc = find_user_for(app, name, LO_ACT_READ, &arena, &u, err);
+    if (!rc && ch->role != LO_ROLE_NONE)
+        rc = authorize_user(app, LO_ACT_ADMIN, &u, err);
+    bool disable = ch->disabled == 1 && !u.disabled;
+    bool enable = ch->disabled == 0 && u.disabled;
+    if (!rc && disable)
+        rc = authorize_user(app, LO_ACT_DELETE, &u, err);
+    if (!rc && enable && !is_local_or_admin(app))
+        rc = lo_error_field(err, LO_EFORBIDDEN, "disabled",
+                            "only an admin enables a disabled account");
+    int64_t now = lo_clock_now_ms(&app->clock);
+    const char *role = ch->role != LO_ROLE_NONE ? lo_role_name(ch->role) : u.role;
+    bool disabled = disable || (u.disabled && !enable);
+    if (!rc)
+        rc = st->ops->user_update(st, u.id, role, disabled, NULL, err);
+    if (!rc && ch->role != LO_ROLE_NONE)
+        rc = lo__app_event(app, 0, "user_role_set", "user", u.id,
+                           json_pack("{s:s, s:s, s:s}", "name", u.name, "to", role, "from",
+                                     u.role),
+                           err);
+    if (!rc && disable) {
+        rc = st->ops->session_revoke(st, NULL, u.id, now, err);
+        if (!rc)
+            rc = st->ops->token_revoke(st, 0, u.id, now, err);
+        if (!rc)
+            rc = lo__app_event(app, 0, "user_disabled", "user", u.id,
+                               json_pack("{s:s}", "name", u.name), err);
+    }
+    if (!rc && enable)
+        rc = lo__app_event(app, 0, "user_enabled", "user", u.id,
+                           json_pack("{s:s}", "name", u.name), err);
+    if (!rc)
+        rc = st->ops->commit(st, err);
+    if (rc)
+        st->ops->rollback(st);
+    else
+        auth_changed(app);
+out:
+    lo_arena_free(&arena);
+    return rc;
+}
+
+int lo_app_user_enable(struct lo_app *app, const char *name, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct lo_user_row u = { 0 };
+    if (app->who.kind == LO_PRINCIPAL_ANONYMOUS)
+        return lo_error_set(err, LO_EUNAUTH, "sign in first");
+    /* Read first, so that "not disabled" is a clear conflict rather than a silent success. */
+    lo_arena_init(&arena, 512);
+    int rc = st->ops->begin(st, false, err);
+    if (!rc) {
+        rc = find_user_for(app, name, LO_ACT_READ, &arena, &u, err);
+        st->ops->rollback(st);
+    }
+    if (!rc && !u.disabled)
+        rc = lo_error_field(err, LO_ECONFLICT, "disabled", "user '%s' is not disabled", name);
+    lo_arena_free(&arena);
+    if (rc)
+        return rc;
+    struct lo_user_change ch = { .role = LO_ROLE_NONE, .disabled = 0 };
+    return lo_app_user_update(app, name, &ch, err);
 }
 
 /* ---- vendors -------------------------------------------------------------------------------- */

@@ -138,6 +138,22 @@ int lo_app_user_set_role(struct lo_app *app, const char *name, enum lo_role role
                          struct lo_error *err);
 int lo_app_user_set_password(struct lo_app *app, const char *name, const char *password,
                              struct lo_error *err);
+/* Enables a disabled account again: admins (and the local operator) only; anyone else who sees
+ * the user gets LO_EFORBIDDEN. The sessions and tokens revoked when it was disabled stay
+ * revoked: the user signs in again. Audited as user_enabled. LO_ECONFLICT (field "disabled")
+ * when the account is not disabled. */
+int lo_app_user_enable(struct lo_app *app, const char *name, struct lo_error *err);
+
+/* Several changes to one user in one transaction: all are made or none. */
+struct lo_user_change {
+    enum lo_role role;            /* LO_ROLE_NONE: keep */
+    int disabled;                 /* -1 keep, 1 disable (revokes sessions and tokens), 0 enable */
+};
+/* Each change checks what its own use case checks (role: LO_ACT_ADMIN on the user and a role
+ * the caller may grant; disable: LO_ACT_DELETE; enable: admins only) and appends its own audited
+ * event; disabling a disabled user or enabling an enabled one changes nothing. */
+int lo_app_user_update(struct lo_app *app, const char *name, const struct lo_user_change *ch,
+                       struct lo_error *err);
 
 int lo_app_vendor_add(struct lo_app *app, const char *name, int64_t *id_out,
                       struct lo_error *err);

@@ -122,6 +122,11 @@ static int check_name(const char *name, struct lo_error *err)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)name[i] < 0x20)
             return lo_error_field(err, LO_EINVAL, "name", "name contains a control character");
+    /* A project is addressed as /api/v1/projects/{name}, and libmicrohttpd decodes %2F before
+     * routing: a name with '/' could never be reached over the API. */
+    if (memchr(name, '/', n))
+        return lo_error_field(err, LO_EINVAL, "name",
+                              "a project name must not contain '/' (it is a URL path segment)");
     return 0;
 }
 

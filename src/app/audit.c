@@ -28,7 +28,7 @@ static const char *const audit_kinds[] = {
     "user_created",   "user_disabled",  "user_role_set",  "password_set",
     "vendor_created", "member_set",     "member_removed", "token_created",
     "token_revoked",  "imported",       "exported",       "project_deleted",
-    "project_created",
+    "project_created", "user_enabled",
 };
 
 bool lo_audit_kind(const char *kind)

@@ -165,6 +165,25 @@ static int user_disable(struct lo_cli *cli, const struct lo_args *args)
     return 0;
 }
 
+static int user_enable(struct lo_cli *cli, const struct lo_args *args)
+{
+    if (args->npos != 2)
+        return lo_cli_usage(cli, "usage: labelops user enable NAME");
+    struct lo_app app;
+    struct lo_error err;
+    int code = lo_cli_open_app(cli, &app);
+    if (code)
+        return code;
+    lo_error_clear(&err);
+    if (lo_app_user_enable(&app, args->pos[1], &err))
+        return fail_rc(cli, &app, &err);
+    fprintf(cli->out, "user '%s' enabled; they sign in again (old sessions and tokens stay "
+                      "revoked)\n",
+            args->pos[1]);
+    lo_app_close(&app);
+    return 0;
+}
+
 static int user_role(struct lo_cli *cli, const struct lo_args *args)
 {
     if (args->npos != 2 || !lo_args_get(args, "role"))
@@ -195,9 +214,11 @@ static int run_user(struct lo_cli *cli, const struct lo_args *args)
         return user_list(cli, args);
     if (strcmp(sub, "disable") == 0)
         return user_disable(cli, args);
+    if (strcmp(sub, "enable") == 0)
+        return user_enable(cli, args);
     if (strcmp(sub, "role") == 0)
         return user_role(cli, args);
-    return lo_cli_usage(cli, "user needs one of: add, list, disable, role");
+    return lo_cli_usage(cli, "user needs one of: add, list, disable, enable, role");
 }
 
 static const struct lo_optspec user_opts[] = {
@@ -207,10 +228,11 @@ static const struct lo_optspec user_opts[] = {
 };
 
 const struct lo_command lo_cmd_user = {
-    "user", "add, list, disable user accounts or change their role",
+    "user", "add, list, disable or enable user accounts, or change their role",
     "usage: labelops user add --role ROLE [--vendor V] NAME\n"
     "       labelops user list [--json]\n"
     "       labelops user disable NAME\n"
+    "       labelops user enable NAME\n"
     "       labelops user role NAME --role ROLE\n"
     "\n"
     "The password is read from a prompt, or from the first line of stdin when it is not a\n"

@@ -235,8 +235,9 @@ int lo__h_user_get(struct lo_http_req *r)
     return answer_user(r, 200, lo_http_param(r, "name"));
 }
 
-/* PATCH: {"role": ..., "disabled": true}. The role is changed first; a denied or invalid change
- * is refused before anything is written. A disabled account is not enabled again here. */
+/* PATCH: {"role": ..., "disabled": true|false}, one transaction (lo_app_user_update): a denied
+ * or invalid part refuses the whole request before anything is written. "disabled": false
+ * enables an account again (admins only). */
 int lo__h_user_patch(struct lo_http_req *r)
 {
     const char *name = lo_http_param(r, "name");
@@ -245,7 +246,7 @@ int lo__h_user_patch(struct lo_http_req *r)
         return LO_EINVAL;
     static const char *const known[] = { "role", "disabled", NULL };
     enum lo_role role = LO_ROLE_NONE;
-    bool disable = false;
+    int disabled = -1;
     int rc = reject_unknown(r, body, known);
     if (!rc)
         rc = body_role(r, body, false, &role);
@@ -254,35 +255,20 @@ int lo__h_user_patch(struct lo_http_req *r)
         if (!json_is_boolean(d))
             rc = invalid(r, "'disabled' must be true or false", "disabled");
         else
-            disable = json_is_true(d);
+            disabled = json_is_true(d) ? 1 : 0;
     }
     if (!rc && role == LO_ROLE_NONE && !d)
         rc = invalid(r, "nothing to change: send role or disabled", NULL);
     json_decref(body);
     if (rc)
         return rc;
+    /* Role and disabled change together in one transaction, or not at all. */
+    struct lo_user_change ch = { .role = role, .disabled = disabled };
     struct lo_error err;
     lo_error_clear(&err);
-    struct lo_user u;
-    /* Read first: an unknown or out-of-scope user is 404 before any change. */
-    TIMED(r, lo_app_user_get(lo_http_app(r), name, &r->arena, &u, &err));
+    TIMED(r, lo_app_user_update(lo_http_app(r), name, &ch, &err));
     if (rc)
         return lo_http_fail(r, rc, &err);
-    if (d && !disable && u.disabled) {
-        lo_http_error(&r->resp, 409, "conflict",
-                      "a disabled account is not enabled again; create a new one", "disabled");
-        return LO_ECONFLICT;
-    }
-    if (role != LO_ROLE_NONE) {
-        TIMED(r, lo_app_user_set_role(lo_http_app(r), name, role, &err));
-        if (rc)
-            return lo_http_fail(r, rc, &err);
-    }
-    if (disable && !u.disabled) {
-        TIMED(r, lo_app_user_disable(lo_http_app(r), name, &err));
-        if (rc)
-            return lo_http_fail(r, rc, &err);
-    }
     return answer_user(r, 200, name);
 }
 

@@ -250,9 +250,39 @@ def run(srv, tmp):
     t.check("vendor_manager_disables_their_user",
             got[0] == 200 and body(got).get("disabled") is True, f"{got[0]} {got[2]!r}")
     t.expect_error("disabled_users_token_is_401", acme_ann("GET", "/api/v1/session"), 401)
-    t.expect_error("enabling_again_is_409",
-                   root("PATCH", "/api/v1/users/acme_ann", {"disabled": False}), 409, "conflict",
-                   "disabled")
+    # enabling again: the admin's alone, and in one transaction with a role change
+    def user_state(name):
+        u = body(root("GET", f"/api/v1/users/{name}"))
+        return u.get("role"), u.get("disabled")
+
+    t.expect_error("enabling_by_a_vendor_manager_is_403",
+                   vm_acme("PATCH", "/api/v1/users/acme_ann", {"disabled": False}), 403,
+                   "forbidden", "disabled")
+    t.expect_error("role_with_a_refused_enable_is_403",
+                   vm_acme("PATCH", "/api/v1/users/acme_ann",
+                           {"role": "annotator", "disabled": False}), 403, "forbidden")
+    t.check("a_refused_part_leaves_role_and_disabled_as_they_were",
+            user_state("acme_ann") == ("reviewer", True), f"{user_state('acme_ann')}")
+    t.expect_error("enabling_by_another_vendors_manager_is_404",
+                   vm_globex("PATCH", "/api/v1/users/acme_ann", {"disabled": False}), 404)
+    got = root("PATCH", "/api/v1/users/acme_ann", {"role": "annotator", "disabled": False})
+    t.check("admin_enables_and_changes_the_role_at_once",
+            got[0] == 200 and body(got).get("disabled") is False and
+            body(got).get("role") == "annotator", f"{got[0]} {got[2]!r}")
+    t.expect_error("tokens_revoked_by_disabling_stay_revoked",
+                   acme_ann("GET", "/api/v1/session"), 401)
+    acme_ann = Caller(srv, token_for(db, "acme_ann"))
+    got = acme_ann("GET", "/api/v1/session")
+    t.check("an_enabled_user_works_with_a_new_token_in_their_new_role",
+            got[0] == 200 and body(got).get("role") == "annotator", f"{got[0]} {got[2]!r}")
+    got = root("PATCH", "/api/v1/users/acme_ann", {"role": "reviewer"})
+    got2 = acme_ann("GET", "/api/v1/session")
+    t.check("a_role_change_is_seen_by_the_users_next_request",
+            got[0] == 200 and got2[0] == 200 and body(got2).get("role") == "reviewer",
+            f"{got[0]} {got2[0]} {got2[2]!r}")
+    got = root("PATCH", "/api/v1/users/acme_ann", {"disabled": True})
+    t.expect_error("a_disabling_is_seen_by_the_users_next_request",
+                   acme_ann("GET", "/api/v1/session"), 401)
 
     # vendor lists
     t.expect_error("vendor_list_anonymous_is_401", anon("GET", "/api/v1/vendors"), 401)
@@ -406,7 +436,8 @@ def run(srv, tmp):
     t.check("admin_reads_the_audit_log",
             got[0] == 200 and {"user_created", "vendor_created", "member_set", "member_removed",
                                "token_created", "token_revoked", "user_role_set",
-                               "user_disabled", "access_denied"} <= kinds, f"{kinds}")
+                               "user_disabled", "user_enabled", "access_denied"} <= kinds,
+            f"{kinds}")
     t.check("audit_entries_are_in_chain_order",
             [e["seq"] for e in entries] == list(range(1, len(entries) + 1)), "")
     got = root("GET", "/api/v1/audit?kind=user_created")

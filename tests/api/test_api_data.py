@@ -193,6 +193,14 @@ def main():
         expect_error("aggregate_bad_cursor_is_422",
                      srv.req("GET", f"{base}/aggregate?after=nope", headers=ann), 422, "after")
 
+        # ---- names that could not be addressed in a URL are refused at creation
+        expect_error("project_name_with_a_slash_is_422",
+                     srv.req("POST", "/api/v1/projects", {"name": "team/alpha"}, adm), 422,
+                     "name")
+        st, j = get(srv, "/api/v1/projects?limit=500", adm)
+        check("the_refused_project_does_not_exist",
+              st == 200 and all(p["name"] != "team/alpha" for p in j["projects"]), str(j))
+
         # ---- the label schema
         st, j = get(srv, f"{base}/schema", ann)
         fields = j.get("schema", {}).get("fields", []) if st == 200 else []

@@ -78,6 +78,25 @@ run --db "$DB" user disable ann
 expect_rc "user disable" 0
 run --db "$DB" --json user list
 expect_eq "disabled" "$(jget "$out" '[u["disabled"] for u in j if u["name"]=="ann"][0]')" true
+run --db "$DB" user enable ann
+expect_rc "user enable" 0
+run --db "$DB" --json user list
+expect_eq "enabled again" "$(jget "$out" '[u["disabled"] for u in j if u["name"]=="ann"][0]')" false
+run --db "$DB" --json user enable ann
+expect_rc "enabling an active user is refused" 1
+expect_contains "enabling an active user names the field" "$err" '"field":"disabled"'
+run --db "$DB" user enable nobody
+expect_rc "enabling an unknown user" 1
+run --db "$DB" user disable ann
+expect_rc "user disable again" 0
+run --db "$DB" --json user add --role annotator a/b <<<"long-enough-pw"
+expect_rc "a user name with / is refused" 1
+expect_contains "a user name with / names the field" "$err" '"field":"name"'
+run --db "$DB" --json project create team/alpha
+expect_rc "a project name with / is refused" 1
+expect_contains "a project name with / names the field" "$err" '"field":"name"'
+run --db "$DB" project list
+expect_eq "the refused project was not created" "$(echo "$out" | grep -c 'team/alpha')" 0
 
 run --db "$DB" audit verify
 expect_rc "audit verify" 0
@@ -89,6 +108,7 @@ expect_contains "membership audited" "$kinds" "member_set"
 expect_contains "token creation audited" "$kinds" "token_created"
 expect_contains "token revocation audited" "$kinds" "token_revoked"
 expect_contains "disabling audited" "$kinds" "user_disabled"
+expect_contains "enabling audited" "$kinds" "user_enabled"
 expect_contains "role change audited" "$kinds" "user_role_set"
 
 # Tampering with the file is found.
