@@ -25,8 +25,12 @@
 #include "quality/ratings.h"
 #include "store/store.h"
 
+struct lo_writer;
+
 struct lo_app {
     struct lo_store *store;
+    struct lo_writer *writer;/* the server's group-commit writer (app/writer.h); NULL: the
+                              * app writes through its own store (the command line) */
     struct lo_clock clock;
     struct lo_rng rng;
     const char *actor;      /* who acts, by name, for events */

@@ -46,4 +46,8 @@ int lo__app_find_project_for(struct lo_app *app, const char *name, enum lo_actio
 int lo__audit_chain(struct lo_app *app, struct lo_event *e, struct lo_arena *arena,
                     struct lo_error *err);
 
+/* Puts every item of the project that has none into the workflow (a task row), when the project
+ * has a workflow; in the open write transaction. import.c calls it after adding items. */
+int lo__wf_sync(struct lo_app *app, int64_t project_id, int64_t *added, struct lo_error *err);
+
 #endif

@@ -89,6 +89,9 @@ static int import_begin(struct import_ctx *c, struct lo_app *app, const char *pr
 static int import_end(struct import_ctx *c, int rc, const char *kind, struct lo_error *err)
 {
     struct lo_store *st = c->app->store;
+    int64_t tasks_added = 0;
+    if (!rc) /* new items of a project with a workflow join its queue */
+        rc = lo__wf_sync(c->app, c->project.id, &tasks_added, err);
     if (!rc) {
         json_t *payload = json_pack(
             "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind", kind, "file", c->path,

@@ -27,6 +27,16 @@
 #define LO_LIMIT_EM_ITERATIONS 100000          /* cap on any EM iteration cap */
 #define LO_LIMIT_BOOTSTRAP 1000000             /* bootstrap replicates */
 
+/* ---- workflow (workflow/, app/workflow.c, app/writer.c) ----------------------------------- */
+#define LO_LIMIT_WRITER_BATCH 256              /* requests' writes committed together */
+#define LO_LIMIT_LEASE_SECONDS_MAX 86400       /* longest lease a project may configure */
+#define LO_LIMIT_OVERLAP_MAX 50                /* annotators per item (k, k_max) */
+#define LO_LIMIT_WF_REASONS 64                 /* reason codes in a list (rework, flags) */
+#define LO_LIMIT_WF_CANDIDATES 64              /* queued items weighed per next-task call */
+#define LO_LIMIT_IDEMPOTENCY_KEY 128           /* bytes of an Idempotency-Key header */
+#define LO_LIMIT_DRAFT_BYTES (4 * 1024 * 1024) /* bytes of a saved draft */
+#define LO_LIMIT_COMMENT 4096                  /* bytes of a review or flag comment */
+
 /* ---- HTTP server (http/) ------------------------------------------------------------------ */
 #define LO_LIMIT_HTTP_BODY (1024 * 1024)       /* bytes of a JSON request body (413 before buffering) */
 #define LO_LIMIT_HTTP_UPLOAD (1024LL * 1024 * 1024) /* bytes of an import upload (streamed to disk) */

@@ -23,6 +23,7 @@
 #include "base/limits.h"
 #include "app/accounts.h"
 #include "http/api_admin.h"
+#include "http/api_workflow.h"
 #include "http/api_media.h"
 #include "http/server_int.h"
 
@@ -625,6 +626,46 @@ static const struct lo_route k_routes[] = {
       LO_ROUTE_USER, LO_BODY_UPLOAD, lo__h_labels_import },
     { "POST", "/api/v1/projects/{name}/predictions", "POST /api/v1/projects/{name}/predictions",
       LO_ROUTE_USER, LO_BODY_UPLOAD, lo__h_predictions_import },
+    /* workflow routes (api_workflow.c, docs/api-workflow.md) */
+    { "GET", "/api/v1/projects/{name}/workflow", "GET /api/v1/projects/{name}/workflow",
+      LO_ROUTE_USER, LO_BODY_NONE, lo__h_workflow_get },
+    { "PUT", "/api/v1/projects/{name}/workflow", "PUT /api/v1/projects/{name}/workflow",
+      LO_ROUTE_USER, LO_BODY_JSON, lo__h_workflow_put },
+    { "POST", "/api/v1/projects/{name}/tasks/next", "POST /api/v1/projects/{name}/tasks/next",
+      LO_ROUTE_USER, LO_BODY_JSON, lo__h_task_next },
+    { "POST", "/api/v1/tasks/{lease}/heartbeat", "POST /api/v1/tasks/{lease}/heartbeat",
+      LO_ROUTE_USER, LO_BODY_JSON, lo__h_task_heartbeat },
+    { "PUT", "/api/v1/tasks/{lease}/draft", "PUT /api/v1/tasks/{lease}/draft", LO_ROUTE_USER,
+      LO_BODY_JSON, lo__h_task_draft },
+    { "POST", "/api/v1/tasks/{lease}/submit", "POST /api/v1/tasks/{lease}/submit", LO_ROUTE_USER,
+      LO_BODY_JSON, lo__h_task_submit },
+    { "POST", "/api/v1/tasks/{lease}/skip", "POST /api/v1/tasks/{lease}/skip", LO_ROUTE_USER,
+      LO_BODY_JSON, lo__h_task_skip },
+    { "POST", "/api/v1/tasks/{lease}/flag", "POST /api/v1/tasks/{lease}/flag", LO_ROUTE_USER,
+      LO_BODY_JSON, lo__h_task_flag },
+    { "GET", "/api/v1/projects/{name}/queue", "GET /api/v1/projects/{name}/queue", LO_ROUTE_USER,
+      LO_BODY_NONE, lo__h_wf_queue },
+    { "POST", "/api/v1/projects/{name}/items/{id}/requeue",
+      "POST /api/v1/projects/{name}/items/{id}/requeue", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_item_requeue },
+    { "GET", "/api/v1/projects/{name}/items/{id}/history",
+      "GET /api/v1/projects/{name}/items/{id}/history", LO_ROUTE_USER, LO_BODY_NONE,
+      lo__h_item_history },
+    { "POST", "/api/v1/projects/{name}/annotators/{user}/pause",
+      "POST /api/v1/projects/{name}/annotators/{user}/pause", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_annotator_pause },
+    { "POST", "/api/v1/projects/{name}/annotators/{user}/resume",
+      "POST /api/v1/projects/{name}/annotators/{user}/resume", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_annotator_resume },
+    { "POST", "/api/v1/projects/{name}/annotators/{user}/invalidate",
+      "POST /api/v1/projects/{name}/annotators/{user}/invalidate", LO_ROUTE_USER, LO_BODY_JSON,
+      lo__h_annotator_invalidate },
+    { "GET", "/api/v1/projects/{name}/me", "GET /api/v1/projects/{name}/me", LO_ROUTE_USER,
+      LO_BODY_NONE, lo__h_wf_me },
+    { "GET", "/api/v1/annotations/{id}", "GET /api/v1/annotations/{id}", LO_ROUTE_USER,
+      LO_BODY_NONE, lo__h_annotation_get },
+    { "PATCH", "/api/v1/annotations/{id}", "PATCH /api/v1/annotations/{id}", LO_ROUTE_USER,
+      LO_BODY_JSON, lo__h_annotation_patch },
     /* administration routes (api_admin.c) */
     { "GET", "/api/v1/users", "GET /api/v1/users", LO_ROUTE_USER, LO_BODY_NONE,
       lo__h_users_list },

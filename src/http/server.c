@@ -29,6 +29,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/rng.h"
+#include "app/writer.h"
 #include "http/server_int.h"
 #include "http/static.h"
 
@@ -106,6 +107,7 @@ struct lo_http_server {
     atomic_uint_fast64_t store_us;
     atomic_uint_fast64_t store_calls;
     atomic_uint_fast64_t auth_generation; /* bumped by app/ on revocations (http/pcache.h) */
+    struct lo_writer *writer;      /* group commit of the workflow's writes (app/writer.h) */
 };
 
 void lo_http_config_init(struct lo_http_config *c)
@@ -114,7 +116,7 @@ void lo_http_config_init(struct lo_http_config *c)
     c->host = "127.0.0.1";
     c->port = 8080;
     c->db_path = "labelops.db";
-    c->threads = 2;
+    c->threads = 8; /* handlers wait for group commits: more threads than cores pays */
     c->rate_per_minute = LO_LIMIT_HTTP_RATE_PER_MINUTE;
     c->rate_burst = LO_LIMIT_HTTP_RATE_BURST;
     c->log = stderr;
@@ -314,6 +316,7 @@ static struct lo_http_worker *thread_worker(struct lo_http_server *s)
         return NULL;
     }
     w->app.auth_generation = &s->auth_generation;
+    w->app.writer = s->writer;
     lo_pcache_init(&w->pcache, LO_LIMIT_HTTP_PRINCIPAL_CACHE_MS);
     pthread_mutex_lock(&s->apps_mu);
     if (s->napps == APPS_MAX) {
@@ -725,6 +728,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 static void server_free(struct lo_http_server *s)
 {
+    lo_writer_stop(s->writer); /* runs what is queued, commits, stops */
+    s->writer = NULL;
     for (int i = 0; i < s->napps; i++) {
         /* Each is the first member of a struct lo_http_worker (the first one opened by
          * lo_http_server_start too), so freeing it frees the worker and its cache. */
@@ -844,6 +849,12 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
         return rc;
     }
     s->apps[s->napps++] = &first->app;
+    rc = lo_writer_start(s->db_path, &s->writer, err);
+    if (rc) {
+        server_free(s);
+        return rc;
+    }
+    first->app.writer = s->writer;
 
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                          ipv6_flag;

@@ -187,6 +187,139 @@ static const char migration_0002[] =
     "    SELECT RAISE(ABORT, 'audited events are never deleted');\n"
     "END;\n";
 
+/* The workflow engine (issue 5). An item enters the workflow when its project has a workflow
+ * configuration: it gets a row in tasks, which holds its state and counters; leases hand an
+ * item to one person for one purpose; the rest records what people did. The counters in tasks
+ * are kept by the writer (one thread, app/writer.c), so they never race. */
+static const char migration_0003[] =
+    "CREATE TABLE workflows (\n"
+    "    project_id INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    config_json TEXT NOT NULL,\n"
+    "    version INTEGER NOT NULL,\n"
+    "    updated_ms INTEGER NOT NULL\n"
+    ");\n"
+
+    "CREATE TABLE tasks (\n"
+    "    item_id INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,\n"
+    "    project_id INTEGER NOT NULL,\n"
+    "    state TEXT NOT NULL,                -- queued, in_review, rework, adjudication, ...\n"
+    "    priority INTEGER NOT NULL DEFAULT 0,\n"
+    "    wanted INTEGER NOT NULL,            -- labels wanted now (overlap)\n"
+    "    done INTEGER NOT NULL DEFAULT 0,    -- active labels\n"
+    "    leased INTEGER NOT NULL DEFAULT 0,  -- live label leases\n"
+    "    rounds INTEGER NOT NULL DEFAULT 0,  -- rework rounds used\n"
+    "    is_gold INTEGER NOT NULL DEFAULT 0,\n"
+    "    assignee INTEGER,                   -- rework: the user whose label was rejected\n"
+    "    review_annotation INTEGER,          -- in_review / rework: the label concerned\n"
+    "    skills TEXT NOT NULL DEFAULT '',    -- required skill tags, comma-separated\n"
+    "    score REAL,                         -- least model prediction score, NULL: none\n"
+    "    final_json TEXT,                    -- complete: the final label\n"
+    "    confidence REAL,\n"
+    "    method TEXT,\n"
+    "    state_ms INTEGER NOT NULL,          -- when the state last changed\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+    /* next-task walks this index in priority order and stops at the first row that fits. */
+    "CREATE INDEX tasks_queue ON tasks(project_id, state, is_gold, priority DESC, item_id);\n"
+    "CREATE INDEX tasks_assignee ON tasks(assignee) WHERE assignee IS NOT NULL;\n"
+
+    "CREATE TABLE leases (\n"
+    "    id TEXT PRIMARY KEY,                -- 128 random bits, hex\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,\n"
+    "    user_id INTEGER NOT NULL,\n"
+    "    kind TEXT NOT NULL,                 -- label, rework, review, adjudicate\n"
+    "    annotation_id INTEGER,              -- review / rework: the label concerned\n"
+    "    state TEXT NOT NULL,                -- live, done, released, expired\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    expires_ms INTEGER NOT NULL,\n"
+    "    draft_json TEXT,\n"
+    "    draft_ms INTEGER\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX leases_item ON leases(item_id);\n"
+    "CREATE INDEX leases_project ON leases(project_id);\n"
+    "CREATE INDEX leases_user_live ON leases(user_id, project_id, kind) WHERE state = 'live';\n"
+    "CREATE INDEX leases_expiry ON leases(project_id, expires_ms) WHERE state = 'live';\n"
+
+    /* Items a user was given or skipped: never served to them again for a fresh label. */
+    "CREATE TABLE seen (\n"
+    "    user_id INTEGER NOT NULL,\n"
+    "    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,\n"
+    "    PRIMARY KEY (user_id, item_id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX seen_item ON seen(item_id);\n"
+
+    /* A user's standing in one project's workflow. */
+    "CREATE TABLE workers (\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    user_id INTEGER NOT NULL,\n"
+    "    vendor_id INTEGER NOT NULL DEFAULT 0,\n"
+    "    paused INTEGER NOT NULL DEFAULT 0,\n"
+    "    paused_ms INTEGER,\n"
+    "    pause_reason TEXT,\n"
+    "    p_below REAL,                       -- P(accuracy < target) at the last gold answer\n"
+    "    skills TEXT NOT NULL DEFAULT '',\n"
+    "    cap_per_day INTEGER NOT NULL DEFAULT 0,\n"
+    "    labels INTEGER NOT NULL DEFAULT 0,\n"
+    "    day INTEGER NOT NULL DEFAULT 0,     -- days since the epoch of labels_day\n"
+    "    labels_day INTEGER NOT NULL DEFAULT 0,\n"
+    "    gold_correct INTEGER NOT NULL DEFAULT 0,\n"
+    "    gold_total INTEGER NOT NULL DEFAULT 0,\n"
+    "    PRIMARY KEY (project_id, user_id)\n"
+    ") WITHOUT ROWID;\n";
+
+/* The workflow, continued (one string literal may hold only so much): what people did with
+ * tasks. */
+static const char migration_0004[] =
+    /* Annotations made through the workflow know their author's id, a status, an edit version
+     * (for ETag / If-Match) and whether a pre-label was accepted unchanged or edited. */
+    "ALTER TABLE annotations ADD COLUMN user_id INTEGER;\n"
+    "ALTER TABLE annotations ADD COLUMN status TEXT NOT NULL DEFAULT 'active';\n"
+    "ALTER TABLE annotations ADD COLUMN version INTEGER NOT NULL DEFAULT 1;\n"
+    "ALTER TABLE annotations ADD COLUMN prelabel TEXT;\n"
+    "CREATE INDEX annotations_user ON annotations(user_id, created_ms) WHERE user_id IS NOT NULL;\n"
+
+    "CREATE TABLE reviews (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,\n"
+    "    annotation_id INTEGER NOT NULL,\n"
+    "    author_id INTEGER,                  -- the reviewed label's author\n"
+    "    reviewer TEXT NOT NULL,\n"
+    "    verdict TEXT NOT NULL,              -- accept, fix, reject\n"
+    "    reasons_json TEXT NOT NULL DEFAULT '[]',\n"
+    "    comment TEXT NOT NULL DEFAULT '',\n"
+    "    created_ms INTEGER NOT NULL\n"
+    ");\n"
+    "CREATE INDEX reviews_item ON reviews(item_id);\n"
+    "CREATE INDEX reviews_author ON reviews(author_id, id);\n"
+
+    "CREATE TABLE flags (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,\n"
+    "    user_name TEXT NOT NULL,\n"
+    "    reason TEXT NOT NULL,\n"
+    "    comment TEXT NOT NULL DEFAULT '',\n"
+    "    prior_state TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    resolved_ms INTEGER\n"
+    ");\n"
+    "CREATE INDEX flags_item ON flags(item_id);\n"
+    "CREATE INDEX flags_open ON flags(project_id) WHERE resolved_ms IS NULL;\n"
+
+    /* The first answer to each Idempotency-Key, per user. */
+    "CREATE TABLE idempotency (\n"
+    "    user_id INTEGER NOT NULL,\n"
+    "    key TEXT NOT NULL,\n"
+    "    status INTEGER NOT NULL,\n"
+    "    body TEXT NOT NULL,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    PRIMARY KEY (user_id, key)\n"
+    ") WITHOUT ROWID;\n"
+
+    /* An item's history is read by object. */
+    "CREATE INDEX events_object ON events(object_type, object_id);\n";
+
 const struct lo_migration lo__migrations[] = {
     { 1, "initial schema: projects, schema versions, guidelines, items, annotations, "
          "predictions, events",
@@ -194,6 +327,10 @@ const struct lo_migration lo__migrations[] = {
     { 2, "accounts: vendors, users, memberships, sessions, API tokens, sign-in throttle; "
          "the audit chain in the event log",
       migration_0002 },
+    { 3, "workflow: configurations, tasks, leases, seen items, workers", migration_0003 },
+    { 4, "workflow: annotation author, status, version and pre-label use; reviews, flags, "
+         "idempotency keys; events by object",
+      migration_0004 },
 };
 
 const size_t lo__migrations_count = sizeof(lo__migrations) / sizeof(lo__migrations[0]);

@@ -19,6 +19,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "store/store_wf.h"
 
 /* A project. Goals are NAN (numbers) or NULL (deadline) when unset. */
 struct lo_project {
@@ -194,6 +195,7 @@ typedef int (*lo_token_row_cb)(void *ctx, const struct lo_token_row *t);
 
 struct lo_store_ops {
     const char *name;             /* "sqlite" */
+    const struct lo_wf_store_ops *wf; /* the workflow operations (store_wf.h) */
     void (*close)(struct lo_store *st);
 
     /* Transactions: write = true takes the write lock at once (SQLite BEGIN IMMEDIATE). */
@@ -331,6 +333,11 @@ struct lo_store {
 
 /* Opens (creating if needed) an SQLite database at path and applies pending migrations. */
 int lo_store_open_sqlite(const char *path, struct lo_store **out, struct lo_error *err);
+
+/* Copies the database at path into the process's in-memory database (":memory:", shared by
+ * every connection of the process) and returns a connection to it, which keeps it alive until
+ * closed. For benchmarks: nothing written there reaches a disk. */
+int lo_store_sqlite_memory_copy(const char *path, struct lo_store **out, struct lo_error *err);
 
 /* The schema version the migrations of this binary bring a database to. */
 int lo_store_schema_version(void);

@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "base/limits.h"
 #include "store/migrations.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 
 /* Connection set-up, chosen by measurement (docs/internals/store.md). page_size only takes
@@ -274,6 +275,7 @@ struct sq_store {
     sqlite3 *db;
     enum sq_tx tx;
     sqlite3_stmt *stmts[S_COUNT];
+    struct lo_sq_wf *wf; /* the workflow statements (store_sqlite_wf.c) */
 };
 
 static struct sq_store *sq(struct lo_store *st)
@@ -292,6 +294,28 @@ static int sq_fail(struct sq_store *s, int rc, const char *what, struct lo_error
     else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         code = LO_ENOTFOUND;
     return lo_error_set(err, code, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "");
+}
+
+/* ---- for store_sqlite_wf.c (sqlite_int.h) ---- */
+
+sqlite3 *lo__sq_db(struct lo_store *st)
+{
+    return sq(st)->db;
+}
+
+bool lo__sq_writing(struct lo_store *st)
+{
+    return sq(st)->tx == TX_WRITE;
+}
+
+struct lo_sq_wf **lo__sq_wf_slot(struct lo_store *st)
+{
+    return &sq(st)->wf;
+}
+
+int lo__sq_fail(struct lo_store *st, int rc, const char *what, struct lo_error *err)
+{
+    return sq_fail(sq(st), rc, what, err);
 }
 
 /* The cached statement id, prepared on first use and reset, ready for binding. */
@@ -1964,12 +1988,14 @@ static void sq_close(struct lo_store *st)
         sq_rollback(st);
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->stmts[i]);
+    lo__sq_wf_free(s->wf);
     sqlite3_close(s->db);
     free(s);
 }
 
 static const struct lo_store_ops sq_ops = {
     .name = "sqlite",
+    .wf = &lo__sq_wf_ops,
     .close = sq_close,
     .begin = sq_begin,
     .commit = sq_commit,
@@ -2146,10 +2172,10 @@ static int sq_configure(struct sq_store *s, struct lo_error *err)
     sqlite3_finalize(stmt);
     if (!ok)
         return sq_fail(s, sqlite3_extended_errcode(s->db), "switching to WAL mode", err);
-    /* Under WAL, NORMAL syncs at checkpoints, not at each commit: a committed transaction
-     * survives a crash of the process (it is in the WAL file), and the database stays
-     * consistent after a power loss, which may only lose the last commits. */
-    rc = sq_exec(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err);
+    /* Durable commits: under WAL, FULL syncs the WAL at every commit, so an acknowledged write
+     * survives a crash of the process and a power loss. The server's workflow writes share
+     * commits (app/writer.c), which keeps the cost of the sync per request small. */
+    rc = sq_exec(s, "PRAGMA synchronous = FULL", "setting synchronous", err);
     if (!rc)
         rc = sq_exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
     if (!rc)
@@ -2179,7 +2205,15 @@ int lo__store_open_sqlite_with(const char *path, const struct lo_migration *migr
     s->base.ops = &sq_ops;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
                 | SQLITE_OPEN_EXRESCODE;
-    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    /* ":memory:" is one in-memory database per process, shared by every connection (the
+     * server opens one per worker thread): SQLite's memdb VFS under a fixed name. It lives
+     * while a connection to it is open. */
+    const char *open_path = path;
+    if (strcmp(path, ":memory:") == 0) {
+        open_path = "file:/labelops-memory?vfs=memdb";
+        flags |= SQLITE_OPEN_URI;
+    }
+    int rc = sqlite3_open_v2(open_path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
         rc = lo_error_set(err, LO_ESTORE, "cannot open %s: %s", path,
                           s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -2203,6 +2237,32 @@ fail:
 int lo_store_open_sqlite(const char *path, struct lo_store **out, struct lo_error *err)
 {
     return lo__store_open_sqlite_with(path, lo__migrations, lo__migrations_count, out, err);
+}
+
+int lo_store_sqlite_memory_copy(const char *path, struct lo_store **out, struct lo_error *err)
+{
+    struct lo_store *from = NULL;
+    int rc = lo_store_open_sqlite(path, &from, err);
+    if (rc)
+        return rc;
+    rc = lo_store_open_sqlite(":memory:", out, err);
+    if (rc) {
+        lo_store_close(from);
+        return rc;
+    }
+    sqlite3 *dst = sq(*out)->db;
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", sq(from)->db, "main");
+    int step = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dst);
+    if (b)
+        sqlite3_backup_finish(b);
+    if (step != SQLITE_DONE) {
+        rc = lo_error_set(err, LO_ESTORE, "copying %s into memory: %s", path,
+                          sqlite3_errstr(step));
+        lo_store_close(*out);
+        *out = NULL;
+    }
+    lo_store_close(from);
+    return rc;
 }
 
 int lo_store_schema_version(void)
