@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "store/store.h"
 
 static int print_routes(struct lo_cli *cli)
 {
@@ -40,7 +41,7 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     long port, threads, rate, burst;
     int rc = lo_args_long(args, "port", 8080, &port, &err);
     if (!rc)
-        rc = lo_args_long(args, "threads", 2, &threads, &err);
+        rc = lo_args_long(args, "threads", 8, &threads, &err);
     if (!rc)
         rc = lo_args_long(args, "rate", LO_LIMIT_HTTP_RATE_PER_MINUTE, &rate, &err);
     if (!rc)
@@ -79,10 +80,21 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* --in-memory: serve a copy of the database held in memory (benchmarks: what durability
+     * costs). The copy lives while `memory` is open; nothing written reaches the file. */
+    struct lo_store *memory = NULL;
+    if (lo_args_has(args, "in-memory")) {
+        rc = lo_store_sqlite_memory_copy(cfg.db_path, &memory, &err);
+        if (rc)
+            return lo_cli_fail(cli, &err);
+        cfg.db_path = ":memory:";
+    }
     struct lo_http_server *srv;
     rc = lo_http_server_start(&cfg, &srv, &err);
-    if (rc)
+    if (rc) {
+        lo_store_close(memory);
         return lo_cli_fail(cli, &err);
+    }
     fprintf(cli->errf,
             "{\"event\":\"listening\",\"host\":\"%s\",\"port\":%d,\"threads\":%d,\"tls\":%s}\n",
             cfg.host, lo_http_server_port(srv), cfg.threads, cfg.tls_cert ? "true" : "false");
@@ -96,13 +108,16 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     fflush(cli->errf);
     int left = lo_http_server_stop(srv);
     fprintf(cli->errf, "{\"event\":\"stopped\",\"unfinished\":%d}\n", left);
+    lo_store_close(memory);
     return left ? 1 : 0;
 }
 
 static const struct lo_optspec serve_opts[] = {
     { "host", true, "address to listen on (default 127.0.0.1)" },
     { "port", true, "port (default 8080; 0 picks a free one, printed on stderr)" },
-    { "threads", true, "worker threads, each with its own store connection (default 2)" },
+    { "threads", true, "worker threads, each with its own store connection (default 8)" },
+    { "in-memory", false, "serve a copy of the database in memory; writes are lost at exit "
+                          "(for benchmarks)" },
     { "rate", true, "requests per minute per user or address (default 600; 0: no limit)" },
     { "burst", true, "requests a user may make at once before the rate applies (default 120)" },
     { "tls-cert", true, "PEM certificate (chain) file: serve HTTPS, Secure cookies, HSTS" },

@@ -29,6 +29,8 @@
 #define SQ_CACHE_SQL "PRAGMA cache_size = -16384" /* KiB: 16 MiB per connection */
 #define SQ_BUSY_TIMEOUT_MS 5000
 /* After a checkpoint the WAL file is cut back to this size rather than left at its peak. */
+/* The process's in-memory database (":memory:"), shared by its connections. */
+#define SQ_MEMORY_URI "file:/labelops-memory?vfs=memdb"
 #define SQ_JOURNAL_LIMIT_SQL "PRAGMA journal_size_limit = 67108864"
 
 /* Text attached to one exported item (annotation and prediction strings) is copied into one
@@ -2210,7 +2212,7 @@ int lo__store_open_sqlite_with(const char *path, const struct lo_migration *migr
      * while a connection to it is open. */
     const char *open_path = path;
     if (strcmp(path, ":memory:") == 0) {
-        open_path = "file:/labelops-memory?vfs=memdb";
+        open_path = SQ_MEMORY_URI;
         flags |= SQLITE_OPEN_URI;
     }
     int rc = sqlite3_open_v2(open_path, &s->db, flags, NULL);
@@ -2241,27 +2243,31 @@ int lo_store_open_sqlite(const char *path, struct lo_store **out, struct lo_erro
 
 int lo_store_sqlite_memory_copy(const char *path, struct lo_store **out, struct lo_error *err)
 {
+    /* Migrate the file first, so the copy needs none. */
     struct lo_store *from = NULL;
     int rc = lo_store_open_sqlite(path, &from, err);
     if (rc)
         return rc;
-    rc = lo_store_open_sqlite(":memory:", out, err);
-    if (rc) {
-        lo_store_close(from);
-        return rc;
-    }
-    sqlite3 *dst = sq(*out)->db;
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", sq(from)->db, "main");
-    int step = b ? sqlite3_backup_step(b, -1) : sqlite3_errcode(dst);
-    if (b)
-        sqlite3_backup_finish(b);
-    if (step != SQLITE_DONE) {
-        rc = lo_error_set(err, LO_ESTORE, "copying %s into memory: %s", path,
-                          sqlite3_errstr(step));
-        lo_store_close(*out);
-        *out = NULL;
-    }
     lo_store_close(from);
+    /* VACUUM INTO writes a compact copy in rollback-journal mode (the memory VFS has no WAL)
+     * into the shared in-memory database, which `keep` holds open meanwhile. */
+    sqlite3 *keep = NULL, *src = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
+    int src_rc = SQLITE_OK;
+    int step = sqlite3_open_v2(SQ_MEMORY_URI, &keep, flags, NULL);
+    if (step == SQLITE_OK)
+        step = src_rc = sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    if (step == SQLITE_OK)
+        step = sqlite3_exec(src, "VACUUM INTO '" SQ_MEMORY_URI "'", NULL, NULL, NULL);
+    if (step != SQLITE_OK) {
+        rc = lo_error_set(err, LO_ESTORE, "copying %s into memory: %s", path,
+                          src_rc == SQLITE_OK && src ? sqlite3_errmsg(src)
+                                                     : sqlite3_errstr(step));
+    } else {
+        rc = lo_store_open_sqlite(":memory:", out, err);
+    }
+    sqlite3_close(src);
+    sqlite3_close(keep);
     return rc;
 }
 

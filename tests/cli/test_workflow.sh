@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# test_workflow.sh - `labelops workflow`: a project's workflow from the command line, acting
+# as named users: label, review with a reject, rework, accept, overlap 2, completion with the
+# final label, the item's history, idempotent submit, flags and the manager's queue, pause,
+# bad configurations named by field.
+source "$(dirname "$0")/lib.sh"
+
+lease_of() { jget "$1" 'j["task"]["lease"]'; }
+
+run init; expect_rc "init" 0
+cat >"$T/schema.json" <<'JSON'
+{"fields":[{"name":"label","type":"single_choice","classes":["a","b","c"]}]}
+JSON
+run project create p --schema "$T/schema.json"; expect_rc "project with a schema" 0
+for i in 1 2 3; do echo "{\"id\":\"i$i\",\"text\":\"item $i\"}"; done >"$T/items.jsonl"
+run import items p "$T/items.jsonl"; expect_rc "items imported" 0
+for u in ann1:annotator ann2:annotator rev1:reviewer boss:manager; do
+  name=${u%%:*}; role=${u##*:}
+  echo "pw-$name-0123456789" | "$LO" user add --role "$role" "$name" >/dev/null
+  "$LO" member add p "$name" --role "$role" >/dev/null
+done
+
+# --- configuration --------------------------------------------------------------------------
+echo '{"review":{"mode":"sometimes"}}' >"$T/bad.json"
+run workflow set p "$T/bad.json" --json
+expect_rc "a bad review mode is refused" 1
+expect_eq "the error names the field" "$(jget "$out$err" 'j["error"]["field"]')" "review.mode"
+run workflow next p --as ann1
+expect_rc "no task before a workflow is set" 1
+expect_contains "the error says to set one" "$err" "no workflow yet"
+echo '{"overlap":{"k":2},"review":{"mode":"all"},"rework":{"max_rounds":2}}' >"$T/wf.json"
+run workflow set p "$T/wf.json"
+expect_rc "workflow set" 0
+expect_eq "every item joined the queue" "$(jget "$out" 'j["tasks_added"]')" "3"
+expect_eq "defaults filled in" "$(jget "$out" 'j["lease_seconds"]')" "600"
+
+# --- label, reject, rework, accept ---------------------------------------------------------
+run workflow next p --as ann1; t1=$out
+expect_eq "ann1 gets the oldest item" "$(jget "$t1" 'j["task"]["item"]["external_id"]')" "i1"
+expect_eq "a fresh label task" "$(jget "$t1" 'j["task"]["kind"]')" "label"
+run workflow next p --as ann1
+expect_eq "asking again returns the same lease" "$(lease_of "$out")" "$(lease_of "$t1")"
+run workflow submit "$(lease_of "$t1")" --as ann1 --value '{"label":"x"}' --json
+expect_rc "a value outside the schema is refused" 1
+expect_eq "the error names value.label" "$(jget "$out$err" 'j["error"]["field"]')" "value.label"
+run workflow submit "$(lease_of "$t1")" --as ann1 --value '{"label":"a"}' --idempotency-key k1
+expect_rc "submit" 0; first=$out
+expect_eq "the label waits for review" "$(jget "$out" 'j["item_state"]')" "in_review"
+run workflow submit "$(lease_of "$t1")" --as ann1 --value '{"label":"c"}' --idempotency-key k1
+expect_eq "a repeated submit returns the first answer" "$out" "$first"
+run workflow submit "$(lease_of "$t1")" --as ann1 --value '{"label":"c"}'
+expect_rc "a second submit of the lease is refused" 1
+expect_contains "it says why" "$err" "submitted already"
+
+run workflow next p --as ann1 --kind review
+expect_rc "an annotator may not review" 1
+run workflow next p --as rev1 --kind review; r1=$out
+expect_eq "the reviewer sees ann1's label" "$(jget "$r1" 'j["task"]["labels"][0]["value"]["label"]')" "a"
+run workflow submit "$(lease_of "$r1")" --as rev1 --verdict reject --reasons nonsense
+expect_rc "an unknown reason code is refused" 1
+run workflow submit "$(lease_of "$r1")" --as rev1 --verdict reject --reasons wrong_label --comment "it is b"
+expect_eq "rejected: back to its annotator" "$(jget "$out" 'j["item_state"]')" "rework"
+run workflow next p --as ann1; t2=$out
+expect_eq "ann1's rework comes first" "$(jget "$t2" 'j["task"]["kind"]')" "rework"
+expect_eq "with the reviewer's reasons" "$(jget "$t2" 'j["task"]["previous"]["reasons"]')" '["wrong_label"]'
+expect_eq "and comment" "$(jget "$t2" 'j["task"]["previous"]["comment"]')" "it is b"
+expect_eq "beside the previous label" "$(jget "$t2" 'j["task"]["previous"]["value"]["label"]')" "a"
+run workflow submit "$(lease_of "$t2")" --as ann1 --value '{"label":"b"}'
+expect_eq "the rework goes to review" "$(jget "$out" 'j["item_state"]')" "in_review"
+run workflow next p --as rev1 --kind review
+run workflow submit "$(lease_of "$out")" --as rev1 --verdict accept
+expect_eq "accepted, one more label wanted" "$(jget "$out" 'j["item_state"]')" "queued"
+
+# --- overlap 2: ann1 never gets i1 again, ann2 does ----------------------------------------
+run workflow next p --as ann1
+expect_eq "ann1 moves on to another item" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "i2"
+run workflow skip "$(lease_of "$out")" --as ann1 --reason later
+expect_rc "skip" 0
+run workflow next p --as ann1
+expect_eq "a skipped item is not offered again" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "i3"
+run workflow next p --as ann2; t3=$out
+expect_eq "ann2 gets i1" "$(jget "$t3" 'j["task"]["item"]["external_id"]')" "i1"
+expect_eq "without the others' labels" "$(jget "$t3" 'j["task"]["labels"]')" "[]"
+run workflow submit "$(lease_of "$t3")" --as ann2 --value '{"label":"b"}'
+run workflow next p --as rev1 --kind review
+run workflow submit "$(lease_of "$out")" --as rev1 --verdict accept
+expect_eq "two agreeing labels complete the item" "$(jget "$out" 'j["item_state"]')" "complete"
+item1=$(jget "$t1" 'j["task"]["item"]["id"]')
+run workflow history p "$item1"
+expect_eq "the final label" "$(jget "$out" 'j["final"]["value"]["label"]')" "b"
+expect_eq "by majority" "$(jget "$out" 'j["final"]["method"]')" "majority"
+expect_eq "every transition recorded" "$(jget "$out" '[e["kind"] for e in j["events"] if e["kind"].startswith("item_")]')" \
+  '["item_to_review", "item_rejected", "item_rework_submitted", "item_accepted", "item_to_review", "item_accepted", "item_complete"]'
+expect_eq "with who did it" "$(jget "$out" '[e["actor"] for e in j["events"] if e["kind"]=="item_rejected"]')" '["rev1"]'
+
+# --- flags, the manager's queue, pause ------------------------------------------------------
+run workflow next p --as ann2; t4=$out
+run workflow flag "$(lease_of "$t4")" --as ann2 --reason broken_data --comment "empty text"
+expect_eq "a flagged item leaves the queue" "$(jget "$out" 'j["item_state"]')" "escalated"
+run workflow queue p
+expect_eq "the manager sees the flag" "$(jget "$out" '[f["reason"] for f in j["flagged"]]')" '["broken_data"]'
+flagged=$(jget "$out" 'j["flagged"][0]["item"]')
+run workflow requeue p "$flagged" --comment fixed
+expect_eq "requeued" "$(jget "$out" 'j["item_state"]')" "queued"
+run workflow pause p ann2 --reason "checking"
+expect_rc "pause" 0
+run workflow next p --as ann2
+expect_eq "a paused annotator gets no task" "$(jget "$out" 'j["reason"]')" "paused"
+run workflow resume p ann2
+run workflow next p --as ann2
+expect_eq "resumed: tasks again" "$(jget "$out" 'j["task"]["kind"]')" "label"
+run workflow me p --as ann1
+expect_eq "me: labels this week" "$(jget "$out" 'j["week"]["labels"]')" "2"
+expect_eq "me: the reviewer's feedback" "$(jget "$out" '[f["verdict"] for f in j["feedback"]]')" '["accept", "reject"]'
+
+finish
