@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """test_api_matrix.py - the authorization matrix of issue 4, against the real server.
 
-A fresh database with one project ("main": items, labels of three annotators, a guideline) and
+A fresh database with one project ("main": items, labels of three annotators, a guideline, the
+schema those labels imply - one single_choice field "label" over neg/pos - and a workflow with
+review mode "all") and
 one caller per kind: admin; manager, reviewer and annotator as members of the project in their
 own role; vendor_manager of vendor A (a member too: read-only on projects); an annotator of
 vendor B who is no member ("other_vendor"); and an anonymous caller. Users and tokens are made
@@ -9,8 +11,10 @@ with the command line, as an operator would.
 
 The routes come from `labelops serve --routes`. For EVERY route x EVERY caller the test sends a
 plausible request (the route's method; {name} is the project, {id}/{user}/... real objects,
-fresh throwaway ones where the request would destroy them) and compares the status with
-expected(), which encodes docs/access.md:
+fresh throwaway ones where the request would destroy them; {lease} the caller's own fresh lease
+when their role may take that task, another user's lease when it may not) and compares the status
+with expected(), which encodes docs/access.md and the workflow routes' rules (docs/api-workflow.md,
+app/workflow.c):
 
   200/201/204  allowed
   401          anonymous
@@ -98,6 +102,12 @@ class Fixture:
             self.tokens[caller] = json.loads(p.stdout)["token"]
         self.project(PROJECT, labels=True)
         self.cli("guideline", "set", PROJECT, "-", stdin="# Labels\n\nBe careful.\n")
+        # the workflow (docs/api-workflow.md): every label is reviewed
+        wf = os.path.join(self.tmp, "workflow.json")
+        with open(wf, "w") as f:
+            json.dump({"review": {"mode": "all"}}, f)
+        self.cli("workflow", "set", PROJECT, wf)
+        self.annotation_cache = None
 
     def add_user(self, name, role, vendor):
         args = ["user", "add", "--role", role, name]
@@ -123,6 +133,59 @@ class Fixture:
                     for a, who in enumerate(("w1", "w2", "w3")):
                         f.write(f"it{i},{who},{'pos' if (i + a) % 3 else 'neg'}\n")
             self.cli("import", "labels", name, lab)
+
+    def task_items(self, n=20):
+        """n more items in PROJECT: each joins the workflow's queue, for tasks to hand out."""
+        path = os.path.join(self.tmp, f"tasks{next(self.seq)}.jsonl")
+        with open(path, "w") as f:
+            for _ in range(n):
+                f.write(json.dumps({"id": f"task{next(self.seq)}", "text": "to label"}) + "\n")
+        self.cli("import", "items", PROJECT, path)
+
+    def lease(self, user, kind="label"):
+        """(lease, item id) of a live task of user in PROJECT: their live one, else a new one."""
+        for _ in range(2):
+            p = self.cli("--json", "workflow", "next", PROJECT, "--as", user, "--kind", kind)
+            task = json.loads(p.stdout).get("task")
+            if task:
+                return task["lease"], str(task["item"]["id"])
+            if kind != "label":
+                break
+            self.task_items()
+        raise RuntimeError(f"no {kind} task for {user}: {p.stdout.strip()}")
+
+    def fresh_lease(self, user):
+        """A new lease of user that nothing has touched yet."""
+        self.release(user)
+        return self.lease(user)[0]
+
+    def release(self, user):
+        """No live label lease for user, so that their next tasks/next makes a new one."""
+        lease, _ = self.lease(user)
+        self.cli("workflow", "skip", lease, "--as", user, "--reason", "matrix")
+
+    def annotation(self, user=None):
+        """The id of a new annotation by user (default: the annotator), made through a task."""
+        user = user or USERS["annotator"][0]
+        lease, _ = self.lease(user)
+        p = self.cli("--json", "workflow", "submit", lease, "--as", user, "--value",
+                     json.dumps({"label": "pos"}))
+        return str(json.loads(p.stdout)["annotation"])
+
+    def flagged_item(self):
+        """The id of an item the annotator flagged: it waits in the manager's queue."""
+        user = USERS["annotator"][0]
+        lease, item = self.lease(user)
+        self.cli("workflow", "flag", lease, "--as", user, "--reason", "unclear_guideline")
+        return item
+
+    def fresh_member(self, labels=0):
+        """A fresh annotator of acme, a member of PROJECT, with `labels` submitted labels."""
+        name = self.fresh_user()
+        self.cli("member", "add", PROJECT, name, "--role", "annotator")
+        for _ in range(labels):
+            self.annotation(name)
+        return name
 
     def fresh_project(self):
         name = f"victim{next(self.seq)}"
@@ -205,7 +268,24 @@ PROJECT_ROUTES = [
     ("GET", r"/api/v1/projects/\{name\}/members", "R", 200),
     ("(POST|PUT)", r"/api/v1/projects/\{name\}/members(/\{[a-z_]+\})?", "M", (200, 201, 204)),
     ("DELETE", r"/api/v1/projects/\{name\}/members/\{[a-z_]+\}", "M", 204),
+    # the workflow (docs/api-workflow.md, app/workflow.c): members read the configuration,
+    # their own figures (me) and an item's history; admin and manager change the configuration
+    # and run the manager's queue (requeue a flagged item, pause/resume/invalidate an annotator)
+    ("GET", r"/api/v1/projects/\{name\}/workflow", "R", 200),
+    ("PUT", r"/api/v1/projects/\{name\}/workflow", "U", 200),
+    ("GET", r"/api/v1/projects/\{name\}/me", "R", 200),
+    ("GET", r"/api/v1/projects/\{name\}/items/\{id\}/history", "R", 200),
+    ("GET", r"/api/v1/projects/\{name\}/queue", "U", 200),
+    ("POST", r"/api/v1/projects/\{name\}/items/\{id\}/requeue", "U", 200),
+    ("POST", r"/api/v1/projects/\{name\}/annotators/\{[a-z_]+\}/(pause|resume|invalidate)", "U",
+     200),
+    # a label task (the request sends kind "label"): annotating; review and adjudicate tasks
+    # need the review right (REVIEW_KINDS below)
+    ("POST", r"/api/v1/projects/\{name\}/tasks/next", "A", 200),
 ]
+
+# Callers who may take a label task in the fixture project (project right A).
+TASK_TAKERS = [c for c, r in PROJECT_RIGHTS.items() if "A" in r]
 
 
 def project_rule(caller, action, success):
@@ -275,7 +355,31 @@ OTHER_ROUTES = [
     ("POST", r"/api/v1/tokens", everyone_signed_in(201)),
     ("DELETE", r"/api/v1/tokens/\{[a-z_]+\}",
      by_caller({"admin": [204], "manager": [204]}, [404])),
+    # a lease is its holder's alone: {lease} is the caller's own fresh lease when they may take
+    # tasks; for the others it is the annotator's, which does not exist for them
+    ("POST", r"/api/v1/tasks/\{[a-z_]+\}/submit", by_caller({c: [201] for c in TASK_TAKERS}, [404])),
+    ("(POST|PUT)", r"/api/v1/tasks/\{[a-z_]+\}/(heartbeat|draft|skip|flag)",
+     by_caller({c: [200] for c in TASK_TAKERS}, [404])),
+    # an annotation ({id} is the annotator's, made through a task, its item in review): read
+    # by its author and by whoever may review the project; edited by its author (the item is
+    # not complete) and by whoever may update the project; a reviewer sees it but may not edit
+    # it; for the other members and non-members it does not exist (app/workflow.c,
+    # annotation_access)
+    ("GET", r"/api/v1/annotations/\{[a-z_]+\}",
+     by_caller({"admin": [200], "manager": [200], "reviewer": [200], "annotator": [200]},
+               [404])),
+    ("PATCH", r"/api/v1/annotations/\{[a-z_]+\}",
+     by_caller({"admin": [200], "manager": [200], "annotator": [200], "reviewer": [403]},
+               [404])),
 ]
+
+# tasks/next for the other kinds: review and adjudicate need the review right (checked in a
+# loop of their own after the routes, see main()).
+REVIEW_KINDS = ("review", "adjudicate")
+
+
+def review_rule(caller):
+    return project_rule(caller, "V", 200)
 
 
 def expected(method, pattern, caller):
@@ -309,7 +413,23 @@ def build(fx, srv, method, pattern, caller):
     kinds = {m.group(2): m.group(1) for m in re.finditer(r"/([a-z_]+)/\{([a-z_]+)\}", pattern)}
     for p in re.findall(r"\{([a-z_]+)\}", pattern):
         kind = kinds.get(p, "")
-        if kind == "members":  # a fresh member of the project, to be removed or changed
+        if kind == "tasks":  # a lease: the caller's own when they may take tasks
+            if caller in TASK_TAKERS:
+                params[p] = fx.fresh_lease(USERS[caller][0])
+            else:
+                params[p] = fx.lease(USERS["annotator"][0])[0]
+        elif kind == "annotations":  # the annotator's; a fresh one to edit
+            if method == "GET":
+                if not fx.annotation_cache:
+                    fx.annotation_cache = fx.annotation()
+                params[p] = fx.annotation_cache
+            else:
+                params[p] = fx.annotation()
+        elif kind == "annotators":  # a fresh member; with a label when it is to be invalidated
+            params[p] = fx.fresh_member(labels=1 if pattern.endswith("/invalidate") else 0)
+        elif kind == "items" and pattern.endswith("/requeue"):
+            params[p] = fx.flagged_item()
+        elif kind == "members":  # a fresh member of the project, to be removed or changed
             params[p] = fx.fresh_user()
             fx.cli("member", "add", PROJECT, params[p], "--role", "annotator")
         elif kind == "users":
@@ -363,6 +483,34 @@ def build(fx, srv, method, pattern, caller):
         body = json.dumps({"item": "it1", "model": f"m{n}", "value": {"label": "neg"},
                            "score": 0.5}) + "\n"
         headers["Content-Type"] = "application/x-ndjson"
+    elif pattern.endswith("/workflow") and method == "PUT":
+        body = {"review": {"mode": "all"}, "lease_seconds": 600 + n % 1000}
+    elif pattern.endswith("/tasks/next"):
+        if caller in TASK_TAKERS:
+            fx.release(USERS[caller][0])  # else tasks/next would answer their live lease
+        body = {"kind": "label"}
+    elif pattern.endswith("/heartbeat"):
+        body = {}
+    elif pattern.endswith("/draft"):
+        body = {"value": {"label": "pos"}}
+    elif pattern.endswith("/submit"):
+        body = {"value": {"label": "pos"}}
+        headers["Idempotency-Key"] = f"matrix-{n}"
+    elif pattern.endswith("/skip"):
+        body = {"reason": "matrix"}
+    elif pattern.endswith("/flag"):
+        body = {"reason": "unclear_guideline", "comment": "matrix"}
+    elif pattern.endswith("/requeue"):
+        body = {"comment": "matrix"}
+    elif pattern.endswith("/pause"):
+        body = {"reason": "matrix"}
+    elif pattern.endswith("/resume"):
+        body = {}
+    elif pattern.endswith("/invalidate"):
+        body = {"since_ms": 0}
+    elif pattern.startswith("/api/v1/annotations/") and method == "PATCH":
+        body = {"value": {"label": "neg"}}
+        headers["If-Match"] = '"v1"'
     elif pattern.endswith("/agreement"):
         path += "?metric=alpha&level=nominal"
     elif pattern.endswith("/aggregate"):
@@ -448,6 +596,26 @@ def main():
                         changed = [k for k in set(before) | set(after)
                                    if before.get(k) != after.get(k)]
                         ko(f"{name}: nothing changed", f"tables changed: {changed}")
+                    else:
+                        ok(f"{name}: nothing changed")
+        # tasks/next for review and adjudication: the review right (admin, manager, reviewer)
+        for kind in REVIEW_KINDS:
+            for caller in CALLERS:
+                exp = review_rule(caller)
+                before = fx.snapshot()
+                st, _, data = srv.req("POST", f"/api/v1/projects/{PROJECT}/tasks/next",
+                                      {"kind": kind}, auth_headers(fx, caller))
+                cells += 1
+                name = f"POST /api/v1/projects/{{name}}/tasks/next kind {kind} as {caller}"
+                if st not in exp:
+                    ko(name, f"status {st}, expected {sorted(exp)}: {data[:200]!r}")
+                elif st >= 400 and t.error_of(data) is None:
+                    ko(name, f"{st} without the error body: {data[:200]!r}")
+                else:
+                    ok(f"{name} -> {st}")
+                if st in (401, 403, 404):
+                    if fx.snapshot() != before:
+                        ko(f"{name}: nothing changed", "tables changed")
                     else:
                         ok(f"{name}: nothing changed")
         if cells:
