@@ -100,6 +100,99 @@ json_t *lo_project_json(const struct lo_project *p)
     return o;
 }
 
+/* A goal as jansson renders a real (so that both renderings parse to equal values): the
+ * shortest round-trip digits, with ".0" when they read as an integer; null when unset. */
+static int put_goal(struct lo_buf *b, double v)
+{
+    if (isnan(v) || !isfinite(v))
+        return lo_buf_puts(b, "null");
+    size_t start = b->len;
+    int rc = lo_json_put_double(b, v);
+    if (rc)
+        return rc;
+    if (!memchr(b->data + start, '.', b->len - start) &&
+        !memchr(b->data + start, 'e', b->len - start))
+        rc = lo_buf_puts(b, ".0");
+    return rc;
+}
+
+static int put_key(struct lo_buf *b, const char *key, bool first)
+{
+    int rc = first ? 0 : lo_buf_putc(b, ',');
+    if (!rc)
+        rc = lo_json_put_string(b, key, strlen(key));
+    if (!rc)
+        rc = lo_buf_putc(b, ':');
+    return rc;
+}
+
+int lo_project_json_write(const struct lo_project *p, struct lo_buf *b)
+{
+    const char *desc = p->description ? p->description : "";
+    if (!lo_utf8_valid(p->name, strlen(p->name), NULL) || !lo_utf8_valid(desc, strlen(desc), NULL)
+        || (p->goal_deadline && !lo_utf8_valid(p->goal_deadline, strlen(p->goal_deadline), NULL)))
+        return LO_EINVAL; /* jansson would drop such a member: let the caller use lo_project_json */
+    char t[40];
+    lo_time_format(p->created_ms, t, sizeof(t));
+    int rc = lo_buf_putc(b, '{');
+    if (!rc)
+        rc = put_key(b, "name", true);
+    if (!rc)
+        rc = lo_json_put_string(b, p->name, strlen(p->name));
+    if (!rc)
+        rc = put_key(b, "description", false);
+    if (!rc)
+        rc = lo_json_put_string(b, desc, strlen(desc));
+    if (!rc)
+        rc = put_key(b, "created", false);
+    if (!rc)
+        rc = lo_json_put_string(b, t, strlen(t));
+    if (!rc)
+        rc = put_key(b, "schema_version", false);
+    if (!rc)
+        rc = lo_buf_printf(b, "%d", p->schema_version);
+    if (!rc)
+        rc = put_key(b, "guideline_version", false);
+    if (!rc)
+        rc = lo_buf_printf(b, "%d", p->guideline_version);
+    if (!rc)
+        rc = put_key(b, "goals", false);
+    if (!rc)
+        rc = lo_buf_putc(b, '{');
+    if (!rc)
+        rc = put_key(b, "accuracy", true);
+    if (!rc)
+        rc = put_goal(b, p->goal_accuracy);
+    if (!rc)
+        rc = put_key(b, "turnaround_hours", false);
+    if (!rc)
+        rc = put_goal(b, p->goal_turnaround_hours);
+    if (!rc)
+        rc = put_key(b, "cost_per_label", false);
+    if (!rc)
+        rc = put_goal(b, p->goal_cost_per_label);
+    if (!rc)
+        rc = put_key(b, "budget", false);
+    if (!rc)
+        rc = put_goal(b, p->goal_budget);
+    if (!rc)
+        rc = put_key(b, "deadline", false);
+    if (!rc)
+        rc = p->goal_deadline ? lo_json_put_string(b, p->goal_deadline, strlen(p->goal_deadline))
+                              : lo_buf_puts(b, "null");
+    if (!rc)
+        rc = lo_buf_putc(b, '}');
+    if (!rc)
+        rc = put_key(b, "schema", false);
+    /* The stored schema is the canonical JSON lo_schema_to_json wrote: it goes out as it is. */
+    if (!rc)
+        rc = p->schema_json && p->schema_json[0] == '{' ? lo_buf_puts(b, p->schema_json)
+                                                         : lo_buf_puts(b, "null");
+    if (!rc)
+        rc = lo_buf_putc(b, '}');
+    return rc;
+}
+
 void lo_project_spec_init(struct lo_project_spec *s)
 {
     memset(s, 0, sizeof(*s));

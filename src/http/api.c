@@ -355,6 +355,16 @@ static int h_project_get(struct lo_http_req *r)
                                 with_counts ? &counts : NULL, &err));
     if (rc)
         return lo_http_fail(r, rc, &err);
+    if (!with_counts) {
+        /* The common read: written straight into the body, no JSON tree (bench/README.md). */
+        lo_buf_reset(&r->resp.body);
+        if (lo_project_json_write(&p, &r->resp.body) == 0 &&
+            lo_buf_putc(&r->resp.body, '\n') == 0) {
+            r->resp.status = 200;
+            r->resp.content_type = "application/json";
+            return 0;
+        }
+    }
     return lo_http_json(&r->resp, 200, project_json(&p, with_counts ? &counts : NULL));
 }
 

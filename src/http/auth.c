@@ -52,7 +52,8 @@ int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err)
     if (authz) {
         if (strncasecmp(authz, "Bearer ", 7) != 0 || !authz[7])
             return lo_error_set(err, LO_EUNAUTH, "the Authorization header must be Bearer TOKEN");
-        lo_pcache_key(LO_PCACHE_TOKEN, authz + 7, key);
+        if (r->pcache)
+            lo_pcache_key(r->pcache, LO_PCACHE_TOKEN, authz + 7, key);
         hit = r->pcache ? lo_pcache_get(r->pcache, LO_PCACHE_TOKEN, key, gen, now) : NULL;
         if (hit)
             return from_cache(r, hit);
@@ -66,7 +67,8 @@ int lo__http_authenticate(struct lo_http_req *r, struct lo_error *err)
         return rc;
     }
     if (cookie && cookie[0]) {
-        lo_pcache_key(LO_PCACHE_SESSION, cookie, key);
+        if (r->pcache)
+            lo_pcache_key(r->pcache, LO_PCACHE_SESSION, cookie, key);
         hit = r->pcache ? lo_pcache_get(r->pcache, LO_PCACHE_SESSION, key, gen, now) : NULL;
         if (hit) {
             rc = from_cache(r, hit);

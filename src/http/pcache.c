@@ -2,7 +2,7 @@
  * pcache.c - the per-worker principal cache (pcache.h, docs/decisions/0005-principal-cache.md).
  *
  * It must never answer for a credential it has not seen succeed, never outlive its TTL or a
- * generation bump, and never hold a secret: only SHA-256 digests of them.
+ * generation bump, and never hold a secret: only keyed digests of them.
  */
 #include "http/pcache.h"
 
@@ -13,17 +13,20 @@ void lo_pcache_init(struct lo_pcache *c, int64_t ttl_ms)
 {
     memset(c, 0, sizeof(*c));
     c->ttl_ms = ttl_ms;
+    randombytes_buf(c->hash_key, sizeof(c->hash_key));
 }
 
-void lo_pcache_key(enum lo_pcache_kind kind, const char *secret,
+void lo_pcache_key(const struct lo_pcache *c, enum lo_pcache_kind kind, const char *secret,
                    unsigned char key[LO_PCACHE_KEY_BYTES])
 {
-    crypto_hash_sha256_state st;
+    /* BLAKE2b: about three times cheaper than libsodium's portable SHA-256 on a 68-byte token,
+     * and keyed, so an entry is of no use to anyone who reads this memory without the key. */
+    crypto_generichash_state st;
     unsigned char k = (unsigned char)kind;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &k, 1);
-    crypto_hash_sha256_update(&st, (const unsigned char *)secret, strlen(secret));
-    crypto_hash_sha256_final(&st, key);
+    crypto_generichash_init(&st, c->hash_key, sizeof(c->hash_key), LO_PCACHE_KEY_BYTES);
+    crypto_generichash_update(&st, &k, 1);
+    crypto_generichash_update(&st, (const unsigned char *)secret, strlen(secret));
+    crypto_generichash_final(&st, key, LO_PCACHE_KEY_BYTES);
 }
 
 static struct lo_pcache_entry *slot_for(struct lo_pcache *c,
@@ -81,4 +84,5 @@ void lo_pcache_put(struct lo_pcache *c, enum lo_pcache_kind kind,
 void lo_pcache_clear(struct lo_pcache *c)
 {
     sodium_memzero(c->slots, sizeof(c->slots));
+    sodium_memzero(c->hash_key, sizeof(c->hash_key));
 }

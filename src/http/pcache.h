@@ -3,7 +3,7 @@
  *
  * Authenticating a request costs a SHA-256 of the presented secret and a read transaction (the
  * token or session row and its user). A worker thread keeps the answers for the last few
- * credentials it saw, keyed by that SHA-256 (never the secret itself), for at most
+ * credentials it saw, keyed by a keyed hash of the secret (never the secret itself), for at most
  * LO_LIMIT_HTTP_PRINCIPAL_CACHE_MS. An entry is also dropped when the server's auth generation
  * has moved since it was read: app/ bumps it after every committed revocation, logout, role
  * change, disabling, enabling or membership change (lo_app.auth_generation), so a change made
@@ -23,7 +23,7 @@
 #include "base/limits.h"
 
 #define LO_PCACHE_SLOTS 64          /* direct-mapped by the key's first bytes */
-#define LO_PCACHE_KEY_BYTES 32      /* SHA-256 */
+#define LO_PCACHE_KEY_BYTES 32      /* BLAKE2b-256 */
 #define LO_PCACHE_CSRF_CAP 80
 
 enum lo_pcache_kind { LO_PCACHE_TOKEN = 1, LO_PCACHE_SESSION = 2 };
@@ -41,6 +41,7 @@ struct lo_pcache_entry {
 };
 
 struct lo_pcache {
+    unsigned char hash_key[32];     /* random per cache: keys mean nothing outside it */
     struct lo_pcache_entry slots[LO_PCACHE_SLOTS];
     int64_t ttl_ms;
     uint64_t hits, misses;          /* for tests and curiosity */
@@ -49,9 +50,10 @@ struct lo_pcache {
 /* An empty cache whose entries live ttl_ms (0 turns the cache off). */
 void lo_pcache_init(struct lo_pcache *c, int64_t ttl_ms);
 
-/* The key of a presented secret: SHA-256 of kind and secret (a token and a session with the same
- * text never share an entry). */
-void lo_pcache_key(enum lo_pcache_kind kind, const char *secret,
+/* The key of a presented secret in this cache: BLAKE2b keyed with the cache's random hash_key,
+ * over kind and secret (a token and a session with the same text never share an entry). Not the
+ * store's SHA-256 of the secret, so the cache holds nothing that finds a row in the database. */
+void lo_pcache_key(const struct lo_pcache *c, enum lo_pcache_kind kind, const char *secret,
                    unsigned char key[LO_PCACHE_KEY_BYTES]);
 
 /* The entry for key when it is fresh: same kind, stored less than ttl_ms before now_ms, under

@@ -1,11 +1,14 @@
 /*
  * test_http.c - the pure parts of http/: route matching, the error body and status mapping, the
- * JSON depth check. The server itself is tested over loopback by tests/cli/test_api.sh.
+ * JSON depth check, the principal cache, the project writer. The server itself is tested over loopback by tests/cli/test_api.sh.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "app/app.h"
 #include "base/err.h"
 #include "http/pcache.h"
 #include "http/response.h"
@@ -146,7 +149,7 @@ static void test_pcache_answers_a_fresh_entry_with_the_principal(void)
     static struct lo_pcache c;
     unsigned char key[LO_PCACHE_KEY_BYTES];
     lo_pcache_init(&c, 1000);
-    lo_pcache_key(LO_PCACHE_TOKEN, "lot_secret", key);
+    lo_pcache_key(&c, LO_PCACHE_TOKEN, "lot_secret", key);
     CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 100) == NULL);
     lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
     const struct lo_pcache_entry *e = lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 1099);
@@ -160,7 +163,7 @@ static void test_pcache_answers_a_fresh_entry_with_the_principal(void)
     CHECK_INT(e->token_id, 11);
     /* The same text as a session cookie is another credential. */
     unsigned char skey[LO_PCACHE_KEY_BYTES];
-    lo_pcache_key(LO_PCACHE_SESSION, "lot_secret", skey);
+    lo_pcache_key(&c, LO_PCACHE_SESSION, "lot_secret", skey);
     CHECK(memcmp(key, skey, sizeof(key)) != 0);
     CHECK(lo_pcache_get(&c, LO_PCACHE_SESSION, skey, 5, 200) == NULL);
 }
@@ -170,7 +173,7 @@ static void test_pcache_forgets_after_ttl_and_generation_bump(void)
     static struct lo_pcache c;
     unsigned char key[LO_PCACHE_KEY_BYTES];
     lo_pcache_init(&c, 1000);
-    lo_pcache_key(LO_PCACHE_TOKEN, "lot_a", key);
+    lo_pcache_key(&c, LO_PCACHE_TOKEN, "lot_a", key);
     lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
     CHECK(lo_pcache_get(&c, LO_PCACHE_TOKEN, key, 5, 1100) == NULL); /* TTL reached */
     lo_pcache_put(&c, LO_PCACHE_TOKEN, key, 5, 100, INT64_MAX, &k_alice, NULL);
@@ -191,7 +194,7 @@ static void test_pcache_session_ends_at_its_expiry_and_keeps_csrf(void)
     static struct lo_pcache c;
     unsigned char key[LO_PCACHE_KEY_BYTES];
     lo_pcache_init(&c, 1000);
-    lo_pcache_key(LO_PCACHE_SESSION, "los_x", key);
+    lo_pcache_key(&c, LO_PCACHE_SESSION, "los_x", key);
     lo_pcache_put(&c, LO_PCACHE_SESSION, key, 1, 100, 500, &k_alice, "csrf-1");
     const struct lo_pcache_entry *e = lo_pcache_get(&c, LO_PCACHE_SESSION, key, 1, 499);
     CHECK(e != NULL);
@@ -202,6 +205,54 @@ static void test_pcache_session_ends_at_its_expiry_and_keeps_csrf(void)
     struct lo_principal anon = { .kind = LO_PRINCIPAL_ANONYMOUS, .name = "x" };
     lo_pcache_put(&c, LO_PCACHE_SESSION, key, 1, 100, 500, &anon, NULL);
     CHECK(lo_pcache_get(&c, LO_PCACHE_SESSION, key, 1, 101) == NULL);
+}
+
+/* The project as the server writes it (no JSON tree) must parse to what lo_project_json builds,
+ * goal by goal, for unset and set goals, integral and fractional reals, escapes and a schema. */
+static void check_project_renderings_agree(const struct lo_project *p)
+{
+    struct lo_buf b;
+    lo_buf_init(&b, 1 << 20);
+    CHECK_INT(lo_project_json_write(p, &b), 0);
+    json_error_t jerr;
+    json_t *fast = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *tree = lo_project_json(p);
+    CHECK(fast != NULL);
+    if (fast && !json_equal(fast, tree)) {
+        char *want = json_dumps(tree, JSON_COMPACT);
+        lo__test_fail(__FILE__, __LINE__, "wrote %.*s, lo_project_json says %s", (int)b.len,
+                      b.data, want);
+        free(want);
+    }
+    json_decref(fast);
+    json_decref(tree);
+    lo_buf_free(&b);
+}
+
+static void test_project_json_write_parses_like_lo_project_json(void)
+{
+    struct lo_project p = { .id = 1, .name = "reviews", .description = "",
+                            .goal_accuracy = NAN, .goal_turnaround_hours = NAN,
+                            .goal_cost_per_label = NAN, .goal_budget = NAN,
+                            .created_ms = 1798761599123LL };
+    check_project_renderings_agree(&p);
+    p.name = "caf\u00e9 \"quoted\" \\ tab\t";
+    p.description = "line\nbreak \u2713";
+    p.schema_version = 3;
+    p.guideline_version = 12;
+    p.goal_accuracy = 0.9;
+    p.goal_turnaround_hours = 48;
+    p.goal_cost_per_label = 0.1 + 0.2;
+    p.goal_budget = 1e21;
+    p.goal_deadline = "2027-03-31";
+    p.schema_json = "{\"fields\":[{\"name\":\"label\",\"type\":\"single_choice\","
+                    "\"classes\":[\"neg\",\"pos\"]}]}";
+    check_project_renderings_agree(&p);
+    p.description = "bad \xff byte";
+    struct lo_buf b;
+    lo_buf_init(&b, 4096);
+    CHECK_INT(lo_project_json_write(&p, &b), LO_EINVAL);
+    lo_buf_free(&b);
 }
 
 int main(int argc, char **argv)
@@ -215,6 +266,7 @@ int main(int argc, char **argv)
         LO_T(test_error_body_has_code_message_and_field),
         LO_T(test_store_errors_reach_the_client_without_detail),
         LO_T(test_json_depth_counts_brackets_outside_strings),
+        LO_T(test_project_json_write_parses_like_lo_project_json),
         LO_T(test_pcache_answers_a_fresh_entry_with_the_principal),
         LO_T(test_pcache_forgets_after_ttl_and_generation_bump),
         LO_T(test_pcache_session_ends_at_its_expiry_and_keeps_csrf),
