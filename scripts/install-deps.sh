@@ -8,6 +8,7 @@ PACKAGES=(
   libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev
   sqlite3 python3 python3-numpy time
   clang libclang-rt-14-dev wrk
+  chromium
 )
 
 missing=()
@@ -16,6 +17,12 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+
+# The browser tests run playwright-core (npm) under Node.js: any node with npm will do (a
+# nodesource nodejs brings its own npm; Debian's needs the npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

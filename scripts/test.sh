@@ -58,6 +58,10 @@ for build in build build-asan; do
   done
 done
 
+# The browser UI end to end (Debian chromium + playwright-core): once, against the normal build.
+echo "== browser UI (tests/ui: chromium driven by playwright-core)"
+run_one "build/ui/e2e" bash tests/ui/run.sh "$PWD/build/labelops"
+
 echo "== fuzz (libFuzzer, bounded runs from the seed corpora)"
 run_one "fuzz" bash scripts/fuzz.sh
 

@@ -91,19 +91,22 @@ export function inline(text) {
         continue;
       }
     }
-    if ((c === '*' || c === '_') && text[i + 1] === c) {
+    // Underscores never emphasise inside a word (snake_case, __dunder__ names stay as typed).
+    const inWord = c === '_' && i > 0 && /\w/.test(text[i - 1]);
+    if ((c === '*' || c === '_') && text[i + 1] === c && !inWord) {
       const end = text.indexOf(c + c, i + 2);
-      if (end > i + 2) {
+      const after = text[end + 2];
+      if (end > i + 2 && !(c === '_' && after && /\w/.test(after))) {
         flush();
         out.push(h('strong', null, inline(text.slice(i + 2, end))));
         i = end + 2;
         continue;
       }
     }
-    if (c === '*' || c === '_') {
+    if ((c === '*' || c === '_') && !inWord) {
       const end = text.indexOf(c, i + 1);
-      const prevWord = i > 0 && /\w/.test(text[i - 1]);
-      if (end > i + 1 && !(c === '_' && prevWord) && text[i + 1] !== ' ') {
+      const after = text[end + 1];
+      if (end > i + 1 && !(c === '_' && after && /\w/.test(after)) && text[i + 1] !== ' ') {
         flush();
         out.push(h('em', null, inline(text.slice(i + 1, end))));
         i = end + 1;

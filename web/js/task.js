@@ -467,6 +467,7 @@ export class TaskView {
       return;
     }
     const kind = this.task.kind;
+    this.draftEl.textContent = '';
     announce(kind === 'review' ? `Decision saved (${body.verdict}).` : 'Submitted.');
     if (res && res.feedback) {
       this.showFeedback(res.feedback);

@@ -1,0 +1,410 @@
+// run.mjs - the browser UI end to end: the real labelops server, Debian's chromium, a person's
+// clicks and keys. Run with `node tests/ui/run.mjs [path/to/labelops]` (tests/ui/run.sh does the
+// npm ci first). Ends with "N passed, N failed"; screenshots of every view go to
+// build/ui-artifacts/ (or $UI_ARTIFACTS).
+//
+// The scenario (issue 6): an annotator labels a classification, a span and a box task; a
+// reviewer rejects one with a reason; the annotator sees the reason and reworks; the reviewer
+// accepts; the API then shows the final labels and the events. Besides: a task whose text holds
+// <img onerror> and <script> shows them as text and runs nothing; guideline Markdown is rendered
+// without raw HTML or javascript: links; adjudication shows every label; gold feedback after a
+// submit; keyboard-only labeling; the page's CSP refuses inline script. No waits on time: every
+// wait is for something on the page.
+
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, Fixture, Server, binary, browser, signIn, Report } from './lib.mjs';
+
+const ART = process.env.UI_ARTIFACTS || join(ROOT, 'build', 'ui-artifacts');
+const t = new Report();
+const PW = (u) => `pw-${u}-0123456789`;
+
+const XSS_TEXT =
+  'Great blender, quiet and strong. <img src=x onerror="window.__xss=1;alert(1)"> ' +
+  '<script>window.__xss=2;alert(2)</script> Would buy again.';
+
+const GUIDE = `# Sentiment guidelines
+
+Label the **overall** sentiment of the review.
+
+## positive
+
+The reviewer would recommend the product.
+
+## negative
+
+The reviewer would *not* recommend it. Raw HTML is text: <img src=x onerror="window.__xss=3">
+<script>window.__xss=4</script> and [a bad link](javascript:window.__xss=5) is not a link.
+
+- one
+- two
+`;
+
+function setup(fx) {
+  for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer']]) fx.user(u, role, PW(u));
+  const write = (name, rows) => {
+    const p = join(fx.dir, name);
+    writeFileSync(p, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    return p;
+  };
+  const project = (name, schema, items, wf) => {
+    fx.cli('project', 'create', name, '--schema', join(ROOT, 'examples', 'schemas', schema));
+    for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer']]) fx.cli('member', 'add', name, u, '--role', role);
+    fx.cli('import', 'items', name, write(`${name}.jsonl`, items));
+    fx.cli('workflow', 'set', name, write(`${name}-wf.json`, [wf]));
+  };
+  const review = { review: { mode: 'all' } };
+  project('ui-cls', 'sentiment.json', [{ id: 'cls-1', text: XSS_TEXT }], review);
+  fx.cli('guideline', 'set', 'ui-cls', '-', { input: GUIDE });
+  project('ui-spans', 'ner.json', [{ id: 'sp-1', text: 'Zoë K. moved to København in 2020 and joined Acme Corp.' }], review);
+  const images = fx.images(1);
+  fx.cli('project', 'create', 'ui-boxes', '--schema', join(ROOT, 'examples', 'schemas', 'detection.json'));
+  for (const [u, role] of [['ann', 'annotator'], ['rev', 'reviewer']]) fx.cli('member', 'add', 'ui-boxes', u, '--role', role);
+  fx.cli('import', 'items', 'ui-boxes', images);
+  fx.cli('workflow', 'set', 'ui-boxes', write('boxes-wf.json', [{ review: { mode: 'all' }, prelabels: false }]));
+  project('ui-adj', 'sentiment.json', [{ id: 'adj-1', text: 'It works, I suppose. The lid cracked in a week.' }], { overlap: { k: 2 } });
+  project('ui-gold', 'sentiment.json', [{ id: 'gold-1', data: { text: 'Terrible. Broke on the first day.' }, gold: { sentiment: 'negative' } }], {
+    gold: { share: 0.9, feedback: true }, // the most the engine allows; main() asks again when not drawn
+  });
+  fx.cli('guideline', 'set', 'ui-gold', '-', { input: GUIDE });
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
+}
+
+// Watches a page for anything the XSS payloads would do: a dialog, a global they set, a
+// console error about a CSP violation.
+function guard(page, tag) {
+  const g = { dialogs: 0, errors: [], csp: [] };
+  page.on('dialog', (d) => {
+    g.dialogs++;
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => g.errors.push(`${tag}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Trusted Type/i.test(m.text())) g.csp.push(m.text());
+  });
+  return g;
+}
+
+async function labelClassification(page, srv) {
+  await page.click('[data-project="ui-cls"] a:has-text("Start labeling")');
+  await page.waitForSelector('[data-view=label]');
+  await shot(page, '02-label-classification');
+  // The hostile text is on the page as text, and did nothing.
+  const shown = await page.textContent('.item-text .pre');
+  t.check('xss_text_is_shown_literally', shown === XSS_TEXT, shown);
+  const injected = await page.evaluate(() => ({
+    xss: window.__xss,
+    imgs: document.querySelectorAll('main img').length,
+    scripts: document.querySelectorAll('main script, .guide script').length,
+  }));
+  t.check('xss_runs_nothing', injected.xss === undefined && injected.imgs === 0 && injected.scripts === 0, JSON.stringify(injected));
+  // The guideline: Markdown rendered, raw HTML as text, no javascript: link.
+  const guide = await page.evaluate(() => {
+    const g = document.querySelector('.guide-body');
+    return {
+      h2: Array.from(g.querySelectorAll('h2')).map((x) => x.textContent),
+      strong: g.querySelector('strong') && g.querySelector('strong').textContent,
+      text: g.textContent,
+      hrefs: Array.from(g.querySelectorAll('a')).map((a) => a.getAttribute('href')),
+      imgs: g.querySelectorAll('img').length,
+    };
+  });
+  t.check('guideline_markdown_rendered', guide.h2.join('|') === 'positive|negative' && guide.strong === 'overall', JSON.stringify(guide.h2));
+  t.check('guideline_raw_html_is_text', guide.text.includes('<script>window.__xss=4</script>') && guide.imgs === 0, guide.text.slice(0, 200));
+  t.check('guideline_javascript_link_dropped', guide.hrefs.every((h) => !/^javascript:/i.test(h)), JSON.stringify(guide.hrefs));
+  // Keyboard only: 2 picks "negative"? No: the first class is positive, so 1.
+  await page.keyboard.press('1');
+  t.check('number_key_chooses_class', await page.isChecked('fieldset[data-field=sentiment] input[value=positive]'));
+  await page.keyboard.press('3');
+  await page.keyboard.press('Control+z');
+  t.check('undo_restores_previous_choice', await page.isChecked('fieldset[data-field=sentiment] input[value=positive]'));
+  await page.fill('fieldset[data-field=note] textarea', 'Clear positive; the markup is noise.');
+  await page.focus('h1');
+  const leaseBefore = await page.getAttribute('[data-view=label]', 'data-lease');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((l) => !document.querySelector(`[data-lease="${l}"]`), leaseBefore);
+  await page.waitForSelector('[data-view=empty]');
+  t.check('submit_with_enter_then_nothing_left', true);
+}
+
+async function labelSpans(page) {
+  await page.goto(page.url().replace(/\/p\/.*$/, '/p/ui-spans/label'));
+  await page.waitForSelector('[data-view=label] .span-text');
+  // Keyboard: to "København" (code points 16..25), Shift+arrows, 3 = LOC.
+  await page.focus('.span-text');
+  for (let i = 0; i < 16; i++) await page.keyboard.press('ArrowRight');
+  for (let i = 0; i < 9; i++) await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('3');
+  // Mouse: select "Acme Corp" by dragging over its text, then the ORG class button.
+  const acme = await page.evaluate(() => {
+    const seg = Array.from(document.querySelectorAll('.span-text .seg')).find((s) => s.textContent.includes('Acme Corp'));
+    const node = seg.firstChild;
+    const i = node.data.indexOf('Acme Corp');
+    const r = document.createRange();
+    r.setStart(node, i);
+    r.setEnd(node, i + 1);
+    const a = r.getBoundingClientRect();
+    r.setStart(node, i + 8);
+    r.setEnd(node, i + 9);
+    const b = r.getBoundingClientRect();
+    return { x0: a.left + 1, y: (a.top + a.bottom) / 2, x1: b.right - 1 };
+  });
+  await page.mouse.move(acme.x0, acme.y);
+  await page.mouse.down();
+  await page.mouse.move(acme.x1, acme.y, { steps: 4 });
+  await page.mouse.up();
+  await page.click('fieldset[data-field=entities] .cls-bar button:has-text("ORG")');
+  const list = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
+  t.check('spans_by_keyboard_and_mouse', list.length === 2 && list[0].includes('16–25') && list[1].includes('Acme Corp'), JSON.stringify(list));
+  await shot(page, '03-label-spans');
+  await page.click('.actions button:has-text("Submit")');
+  await page.waitForSelector('[data-view=empty]');
+}
+
+async function labelBoxes(page) {
+  await page.goto(page.url().replace(/\/p\/.*$/, '/p/ui-boxes/label'));
+  await page.waitForSelector('[data-view=label] .bx-stage');
+  // The image comes through the media route.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('.bx-image');
+    return img && img.getAttribute('href') && img.getBBox().width > 0;
+  });
+  const href = await page.getAttribute('.bx-image', 'href');
+  t.check('box_image_from_media_route', /\/api\/v1\/projects\/ui-boxes\/items\/\d+\/media$/.test(href), href);
+  const svg = await page.locator('.bx-svg').boundingBox();
+  // Class 1 = car (current); draw one box with the mouse.
+  await page.mouse.move(svg.x + svg.width * 0.3, svg.y + svg.height * 0.4);
+  await page.mouse.down();
+  await page.mouse.move(svg.x + svg.width * 0.5, svg.y + svg.height * 0.7, { steps: 6 });
+  await page.mouse.up();
+  // Keyboard: a second box, class pedestrian (2), moved right by 10 px, then deleted; undo.
+  await page.focus('.bx-stage');
+  await page.keyboard.press('n');
+  await page.keyboard.press('2');
+  await page.keyboard.press('Shift+ArrowRight');
+  let n = await page.$$eval('.bx-boxes .box', (b) => b.length);
+  t.check('boxes_drawn_by_mouse_and_keyboard', n === 2, `${n}`);
+  const labels = await page.$$eval('.bx-boxes .box text', (ts) => ts.map((x) => x.textContent));
+  t.check('box_class_shown_as_text', labels.join(',') === 'car,pedestrian', labels.join(','));
+  await page.keyboard.press('Delete');
+  n = await page.$$eval('.bx-boxes .box', (b) => b.length);
+  t.check('box_deleted_with_delete_key', n === 1, `${n}`);
+  // Zoom and pan leave the boxes where they are in image pixels.
+  const before = await page.getAttribute('.bx-boxes .box rect', 'x');
+  await page.keyboard.press('+');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('ArrowLeft');
+  const after = await page.getAttribute('.bx-boxes .box rect', 'x');
+  const tr = await page.getAttribute('.bx-view', 'transform');
+  t.check('zoom_and_pan_move_the_view_not_the_boxes', before === after && /scale\((?!1\))/.test(tr), `${before} ${after} ${tr}`);
+  await page.keyboard.press('0');
+  await shot(page, '04-label-boxes');
+  await page.click('.actions button:has-text("Submit")');
+  await page.waitForSelector('[data-view=empty]');
+}
+
+async function reviewerPass(page, base, first) {
+  await page.goto(`${base}/p/ui-cls/review`);
+  await page.waitForSelector('[data-view=review]');
+  const shown = await page.textContent('.item-text .pre');
+  t.check('review_shows_text_literally', shown === XSS_TEXT, shown);
+  t.check('review_starts_from_the_label', await page.isChecked('fieldset[data-field=sentiment] input[value=positive]'));
+  await shot(page, '05-review');
+  await page.click('.actions button:has-text("Accept")');
+  await page.waitForSelector('[data-view=empty]');
+
+  await page.goto(`${base}/p/ui-spans/review`);
+  await page.waitForSelector('[data-view=review]');
+  await page.click('.actions button:has-text("Reject")');
+  await page.waitForSelector('dialog[open]');
+  await page.check('dialog[open] input[value=wrong_label]');
+  await page.fill('dialog[open] textarea', 'Acme Corp is fine, but København is a place: LOC is right; add Zoë K. as PER.');
+  await shot(page, '06-review-reject');
+  await page.click('dialog[open] button[type=submit]');
+  await page.waitForSelector('[data-view=empty]');
+
+  // The boxes: fix and accept (move the box right by 10 px with the keyboard).
+  await page.goto(`${base}/p/ui-boxes/review`);
+  await page.waitForSelector('[data-view=review] .bx-stage');
+  t.check('fix_disabled_until_edited', await page.isDisabled('.actions button:has-text("Fix and accept")'));
+  await page.focus('.bx-stage');
+  await page.keyboard.press(']');
+  await page.keyboard.press('Shift+ArrowRight');
+  await page.click('.actions button:has-text("Fix and accept")');
+  await page.waitForSelector('[data-view=empty]');
+  return first;
+}
+
+async function rework(page, base) {
+  await page.goto(`${base}/`);
+  await page.waitForSelector('[data-view=home]');
+  const fb = await page.textContent('[data-project="ui-spans"]');
+  t.check('home_shows_reviewer_feedback', /reject/i.test(fb) && fb.includes('wrong_label'), fb);
+  await shot(page, '07-home-feedback');
+  await page.goto(`${base}/p/ui-spans/label`);
+  await page.waitForSelector('[data-view=rework]');
+  const panel = await page.textContent('.rework-panel');
+  t.check('rework_shows_reasons_and_comment', panel.includes('wrong_label') && panel.includes('add Zoë K. as PER'), panel);
+  const prev = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
+  t.check('rework_starts_from_previous_label', prev.length === 2, JSON.stringify(prev));
+  await shot(page, '08-rework');
+  // Add Zoë K. (code points 0..6) as PER with the keyboard.
+  await page.focus('.span-text');
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 6; i++) await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('1');
+  await page.click('.actions button:has-text("Submit")');
+  await page.waitForSelector('[data-view=empty]');
+}
+
+async function adjudicate(page, srv, base) {
+  // Two annotators disagree (through the API); the reviewer adjudicates in the browser.
+  for (const [u, v] of [['ann', 'positive'], ['ann2', 'negative']]) {
+    const n = await srv.api(u, 'POST', '/api/v1/projects/ui-adj/tasks/next', { kind: 'label' });
+    const s = await srv.api(u, 'POST', `/api/v1/tasks/${n.data.task.lease}/submit`, { value: { sentiment: v } }, { 'Idempotency-Key': `adj-${u}` });
+    t.check(`adjudication_setup_${u}`, s.status === 201, JSON.stringify(s.data));
+  }
+  await page.goto(`${base}/p/ui-adj/adjudicate`);
+  await page.waitForSelector('[data-view=adjudicate], [data-view=empty]');
+  const view = await page.getAttribute('[data-view]', 'data-view');
+  if (!t.check('adjudication_task_served', view === 'adjudicate', view)) return;
+  const cmp = await page.textContent('.compare');
+  t.check('adjudication_shows_every_label', cmp.includes('ann: positive') && cmp.includes('ann2: negative'), cmp);
+  await page.click('.picks button:has-text("ann2")');
+  t.check('adjudication_starts_from_a_pick', await page.isChecked('fieldset[data-field=sentiment] input[value=negative]'));
+  await shot(page, '09-adjudicate');
+  await page.click('.actions button:has-text("Submit final label")');
+  await page.waitForSelector('[data-view=empty]');
+}
+
+async function gold(page, base) {
+  // Gold is drawn with probability gold.share (0.9 at most); the project has nothing else, so
+  // a draw without gold finds an empty queue: ask again (20 tries fail with p = 1e-20).
+  for (let i = 0; i < 20; i++) {
+    await page.goto(`${base}/p/ui-gold/label`);
+    await page.waitForSelector('[data-view=label], [data-view=empty]');
+    if ((await page.getAttribute('[data-view]', 'data-view')) === 'label') break;
+  }
+  await page.waitForSelector('[data-view=label]');
+  await page.keyboard.press('1'); // positive: the gold answer is negative
+  await page.click('.actions button:has-text("Submit")');
+  await page.waitForSelector('[data-view=gold-feedback]');
+  const fb = await page.textContent('[data-view=gold-feedback]');
+  t.check('gold_feedback_shows_expected_and_guideline', fb.includes('Not the expected answer') && fb.includes('negative') && fb.includes('would *not*'.replace(/\*/g, '')), fb);
+  await shot(page, '10-gold-feedback');
+  await page.click('[data-view=gold-feedback] button:has-text("Next task")');
+  await page.waitForSelector('[data-view=empty]');
+}
+
+async function finalState(srv) {
+  const items = async (p) => (await srv.api('rev', 'GET', `/api/v1/projects/${p}/items?limit=10`)).data.items;
+  const cls = await items('ui-cls');
+  const one = async (p, id) => (await srv.api('rev', 'GET', `/api/v1/projects/${p}/items/${id}`)).data;
+  const c = await one('ui-cls', cls[0].id);
+  const clsVals = (c.annotations || []).map((a) => a.value);
+  t.check('api_final_classification', clsVals.some((v) => v.sentiment === 'positive' && v.note === 'Clear positive; the markup is noise.'), JSON.stringify(clsVals));
+  const sp = await items('ui-spans');
+  const s = await one('ui-spans', sp[0].id);
+  const last = (s.annotations || []).map((a) => a.value).pop() || {};
+  const got = JSON.stringify((last.entities || []).map((e) => [e.start, e.end, e.label]).sort((a, b) => a[0] - b[0]));
+  t.check('api_final_spans_after_rework', got === JSON.stringify([[0, 6, 'PER'], [16, 25, 'LOC'], [45, 54, 'ORG']]), got);
+  const hist = await srv.api('rev', 'GET', `/api/v1/projects/ui-spans/items/${sp[0].id}/history`);
+  const kinds = JSON.stringify(hist.data);
+  t.check('api_events_show_the_round_trip', hist.status === 200 && /reject/.test(kinds) && /rework/.test(kinds) && /accept/.test(kinds), kinds.slice(0, 400));
+  const st = await srv.api('rev', 'GET', `/api/v1/projects/ui-spans/items/${sp[0].id}`);
+  t.check('api_spans_item_complete', JSON.stringify(st.data).includes('complete') || (s.annotations || []).length >= 2, JSON.stringify(st.data).slice(0, 300));
+  const bx = await items('ui-boxes');
+  const b = await one('ui-boxes', bx[0].id);
+  const vals = (b.annotations || []).map((a) => a.value.objects || []);
+  t.check('api_final_boxes_fixed_by_reviewer', vals.length >= 1 && vals[vals.length - 1].length === 1 && vals[vals.length - 1][0].label === 'car', JSON.stringify(vals));
+}
+
+async function cspRefusesInline(page, base) {
+  await page.goto(`${base}/`);
+  const r = await page.evaluate(() => {
+    const out = {};
+    try {
+      document.body.innerHTML = '<b>x</b>';
+      out.innerHTML = 'allowed';
+    } catch (e) {
+      out.innerHTML = 'refused';
+    }
+    try {
+      const s = document.createElement('script');
+      s.textContent = 'window.__inline = 1;';
+      document.head.append(s);
+      out.script = 'appended';
+    } catch (e) {
+      out.script = 'refused'; // Trusted Types refuse script text from a string
+    }
+    out.inline = window.__inline;
+    return out;
+  });
+  t.check('csp_refuses_innerhtml_and_inline_script', r.innerHTML === 'refused' && r.inline === undefined, JSON.stringify(r));
+}
+
+async function main() {
+  mkdirSync(ART, { recursive: true });
+  for (const f of readdirSync(ART)) if (f.endsWith('.png')) rmSync(join(ART, f));
+  const fx = new Fixture(binary());
+  let srv;
+  let b;
+  const pages = [];
+  try {
+    setup(fx);
+    srv = await Server.start(fx);
+    b = await browser();
+    const annCtx = await b.newContext({ viewport: { width: 1366, height: 768 } });
+    const ann = await annCtx.newPage();
+    pages.push(ann);
+    const gAnn = guard(ann, 'ann');
+    await ann.goto(`${srv.base}/`);
+    await ann.waitForSelector('[data-view=signin]');
+    await shot(ann, '00-signin');
+    await signIn(ann, srv.base, 'ann', PW('ann'));
+    await shot(ann, '01-home');
+    const home = await ann.textContent('main');
+    t.check('home_lists_my_projects', ['ui-cls', 'ui-spans', 'ui-boxes'].every((p) => home.includes(p)), home.slice(0, 200));
+    await labelClassification(ann, srv);
+    await labelSpans(ann);
+    await labelBoxes(ann);
+
+    const revCtx = await b.newContext({ viewport: { width: 1366, height: 768 } });
+    const rev = await revCtx.newPage();
+    pages.push(rev);
+    const gRev = guard(rev, 'rev');
+    await signIn(rev, srv.base, 'rev', PW('rev'));
+    await reviewerPass(rev, srv.base);
+    await rework(ann, srv.base);
+    await rev.goto(`${srv.base}/p/ui-spans/review`);
+    await rev.waitForSelector('[data-view=review]');
+    await rev.click('.actions button:has-text("Accept")');
+    await rev.waitForSelector('[data-view=empty]');
+    await finalState(srv);
+    await adjudicate(rev, srv, srv.base);
+    await gold(ann, srv.base);
+    await cspRefusesInline(ann, srv.base);
+
+    for (const [name, g] of [['annotator', gAnn], ['reviewer', gRev]]) {
+      t.check(`no_dialog_opened_${name}`, g.dialogs === 0, `${g.dialogs}`);
+      t.check(`no_page_error_${name}`, g.errors.length === 0, g.errors.join('; '));
+    }
+  } catch (e) {
+    t.check('scenario_ran_to_the_end', false, e.stack || String(e));
+    // What the pages showed when it stopped: a screenshot and the status line of each.
+    for (const [i, p] of pages.entries()) {
+      await p.screenshot({ path: join(ART, `failure-${i}.png`), fullPage: true }).catch(() => {});
+      console.log(`     page ${i} ${p.url()} status: ${await p.textContent('#status').catch(() => '?')}`);
+    }
+  } finally {
+    if (b) await b.close();
+    if (srv) await srv.stop();
+    fx.cleanup();
+  }
+  process.exit(t.end());
+}
+
+main();
