@@ -1,0 +1,919 @@
+#!/usr/bin/env python3
+"""test_api_workflow.py - the workflow routes (docs/api-workflow.md, issue 5) against the real
+server: what a labeling program relies on, one small project per story.
+
+- configuration: defaults on GET, 422 naming the field for a bad value or an unknown key;
+- a label reviewed, rejected with reasons, reworked with the previous value and the reviewer's
+  reasons beside it, accepted; a second annotator (overlap 2) who never sees the first label;
+  the item complete with its final label and method, and its history naming every actor;
+- routing: an annotator never gets an item twice, a reviewer never reviews their own label, a
+  skipped item is not offered again;
+- flags (a reason from the project's list) -> the manager's queue -> requeue;
+- heartbeat, drafts kept on the server, a late submit (accepted when nobody took the item, 409
+  when somebody did: one wait of ~11 s for a 10 s lease);
+- adjudication of a 1-1 tie; gold with feedback, the pause rule, resume and invalidate; me;
+- annotation edits with ETag / If-Match (428, 409 stale), idempotent submits, pre-labels.
+
+Who may call each route is the matrix's business (test_api_matrix.py); this checks what they
+answer. Standard library only. Prints "ok NAME" / "FAIL NAME: why" and ends with
+"N passed, N failed".
+"""
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import test_api as t  # noqa: E402
+
+LO = sys.argv[1]
+t.LO = LO
+passed = 0
+failed = 0
+
+USERS = {"max": "manager", "rita": "reviewer", "rob": "reviewer", "ann1": "annotator",
+         "ann2": "annotator", "ann3": "annotator"}
+SCHEMA = {"fields": [{"name": "label", "type": "single_choice", "required": True,
+                      "classes": ["neg", "pos"]}]}
+POS = {"label": "pos"}
+NEG = {"label": "neg"}
+
+
+def ok(name):
+    global passed
+    passed += 1
+    print(f"ok   {name}", flush=True)
+
+
+def ko(name, why):
+    global failed
+    failed += 1
+    print(f"FAIL {name}: {why}", flush=True)
+
+
+def check(name, cond, why=""):
+    if cond:
+        ok(name)
+    else:
+        ko(name, why)
+
+
+class Env:
+    """A database with the users of USERS (each with an API token) and a running server."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.db = os.path.join(tmp, "wf.db")
+        self.tokens = {}
+        self.passwords = {}
+        self.cli("init")
+        for name, role in USERS.items():
+            self.passwords[name] = secrets.token_hex(12)
+            self.cli("user", "add", "--role", role, name, stdin=self.passwords[name] + "\n")
+            p = self.cli("--json", "token", "create", "--user", name, "--name", "wftest")
+            self.tokens[name] = json.loads(p.stdout)["token"]
+        self.srv = None
+
+    def cli(self, *args, stdin=None):
+        p = subprocess.run([LO, "--db", self.db, *args], input=stdin, capture_output=True,
+                           text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"labelops {' '.join(args)}: {p.stderr.strip()}")
+        return p
+
+    def project(self, name, items, config=None, schema=True):
+        """A project with SCHEMA, the members of USERS in their roles and items (ids); its
+        workflow config set through the API by the manager when given. Returns item ids by
+        external id."""
+        if schema:
+            path = os.path.join(self.tmp, f"{name}.schema.json")
+            with open(path, "w") as f:
+                json.dump(SCHEMA, f)
+            self.cli("project", "create", name, "--schema", path)
+        else:
+            self.cli("project", "create", name)
+        for user, role in USERS.items():
+            self.cli("member", "add", name, user, "--role", role)
+        if items:
+            path = os.path.join(self.tmp, f"{name}.items.jsonl")
+            with open(path, "w") as f:
+                for it in items:
+                    f.write(json.dumps({"id": it, "text": f"text of {it}"}) + "\n")
+            self.cli("import", "items", name, path)
+        if config is not None:
+            st, j = self.call("max", "PUT", f"/api/v1/projects/{name}/workflow", config)
+            if st != 200:
+                raise RuntimeError(f"PUT workflow of {name}: {st} {j}")
+        return self.item_ids(name)
+
+    def item_ids(self, project):
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=60)
+        try:
+            return {ext: i for i, ext in con.execute(
+                "SELECT i.id, i.external_id FROM items i JOIN projects p ON p.id = i.project_id"
+                " WHERE p.name = ?", (project,))}
+        finally:
+            con.close()
+
+    def sql(self, query, *args):
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=60)
+        try:
+            return con.execute(query, args).fetchall()
+        finally:
+            con.close()
+
+    def raw(self, user, method, path, body=None, headers=None):
+        h = {"Authorization": "Bearer " + self.tokens[user]} if user else {}
+        h.update(headers or {})
+        return self.srv.req(method, path, body, h)
+
+    def call(self, user, method, path, body=None, headers=None):
+        st, _, data = self.raw(user, method, path, body, headers)
+        try:
+            return st, json.loads(data)
+        except ValueError:
+            return st, data
+
+    # the task routes
+    def next(self, user, project, kind="label"):
+        return self.call(user, "POST", f"/api/v1/projects/{project}/tasks/next", {"kind": kind})
+
+    def task(self, user, project, kind="label"):
+        """The task handed to user, or None (the answer is checked to be 200)."""
+        st, j = self.next(user, project, kind)
+        if st != 200 or not isinstance(j, dict) or "task" not in j:
+            raise RuntimeError(f"tasks/next {kind} for {user} in {project}: {st} {j}")
+        return j["task"]
+
+    def submit(self, user, lease, body, key=None):
+        h = {"Idempotency-Key": key} if key else None
+        return self.call(user, "POST", f"/api/v1/tasks/{lease}/submit", body, h)
+
+    def label(self, user, project, value, expect_item=None):
+        """user takes a label task and submits value: (task, status, answer)."""
+        task = self.task(user, project)
+        if task is None:
+            raise RuntimeError(f"no task for {user} in {project}")
+        if expect_item is not None and task["item"]["id"] != expect_item:
+            raise RuntimeError(f"{user} got item {task['item']['id']}, not {expect_item}")
+        st, j = self.submit(user, task["lease"], {"value": value})
+        return task, st, j
+
+    def history(self, project, item, user="max"):
+        return self.call(user, "GET", f"/api/v1/projects/{project}/items/{item}/history")
+
+
+def err_field(j):
+    return (j.get("error") or {}).get("field") if isinstance(j, dict) else None
+
+
+def err_code(j):
+    return (j.get("error") or {}).get("code") if isinstance(j, dict) else None
+
+
+def expect_error(name, got, status, field=None, code=None):
+    st, j = got
+    e = j.get("error") if isinstance(j, dict) else None
+    if st != status or e is None or (field and e.get("field") != field) or \
+            (code and e.get("code") != code):
+        ko(name, f"{st} {str(j)[:240]}, expected {status}"
+                 + (f" field {field}" if field else "") + (f" code {code}" if code else ""))
+    else:
+        ok(name)
+
+
+# ---- configuration ----------------------------------------------------------------------------
+
+def test_config(env):
+    env.project("cfg", ["c1", "c2"])
+    base = "/api/v1/projects/cfg/workflow"
+    st, j = env.call("ann1", "GET", base)
+    check("config_get_before_set_is_200", st == 200, f"{st} {j}")
+    if st == 200:
+        want = {"lease_seconds": 600, "prelabels": False, "least_confident_first": False,
+                "cap_per_day": 0, "consolidation": "majority", "field": None}
+        bad = {k: j.get(k) for k, v in want.items() if j.get(k) != v}
+        check("config_defaults_top_level", not bad, f"differs: {bad}")
+        check("config_defaults_overlap",
+              j.get("overlap") == {"k": 1, "coverage": 1.0, "dynamic": False, "k_min": 2,
+                                   "k_max": 5, "target": 0.95}, f"{j.get('overlap')}")
+        check("config_defaults_review",
+              j.get("review") == {"mode": "none", "share": 0.1, "target": 0.9, "floor": 0.05},
+              f"{j.get('review')}")
+        check("config_defaults_rework",
+              j.get("rework") == {"max_rounds": 2, "reasons": ["wrong_label", "incomplete",
+                                                               "guideline", "other"]},
+              f"{j.get('rework')}")
+        check("config_defaults_flag_reasons",
+              j.get("flag_reasons") == ["unclear_guideline", "broken_data", "sensitive_content",
+                                        "other"], f"{j.get('flag_reasons')}")
+        check("config_defaults_gold",
+              j.get("gold") == {"share": 0.0, "feedback": False, "target": 0.8,
+                                "certainty": 0.95, "min_gold": 10}, f"{j.get('gold')}")
+    for body, field in (({"review": {"share": 2}}, "review.share"),
+                        ({"review": {"mode": "sometimes"}}, "review.mode"),
+                        ({"bogus": 1}, "bogus"),
+                        ({"overlap": {"k": 0}}, "overlap.k"),
+                        ({"lease_seconds": 5}, "lease_seconds"),
+                        ({"gold": {"share": -0.5}}, "gold.share"),
+                        ({"field": "nope"}, "field")):
+        key = "_".join(field.split("."))
+        expect_error(f"config_put_invalid_{key}_is_422_naming_it", env.call(
+            "max", "PUT", base, body), 422, field)
+    st2, j2 = env.call("ann1", "GET", base)
+    check("config_invalid_puts_changed_nothing", st2 == 200 and j2 == j, f"{st2} {j2}")
+    st, j = env.call("max", "PUT", base, {"review": {"mode": "random", "share": 0.25},
+                                          "overlap": {"k": 2}})
+    check("config_put_valid_is_200", st == 200, f"{st} {j}")
+    st, j = env.call("rita", "GET", base)
+    check("config_get_shows_the_put_with_defaults_filled_in",
+          st == 200 and j.get("review") == {"mode": "random", "share": 0.25, "target": 0.9,
+                                            "floor": 0.05}
+          and j.get("overlap", {}).get("k") == 2 and j.get("lease_seconds") == 600,
+          f"{st} {j}")
+    st, j2 = env.call("max", "PUT", base, {"review": {"mode": "none"}})
+    check("config_put_again_is_a_new_version",
+          st == 200 and isinstance(j2.get("version"), int) and j2["version"] > j.get("version", 0),
+          f"{st} {j2} after {j.get('version')}")
+
+
+# ---- review, rework, overlap, completion ------------------------------------------------------
+
+def test_review_rework_overlap(env):
+    ids = env.project("rv", ["x1"], {"review": {"mode": "all"}, "overlap": {"k": 2}})
+    x = ids["x1"]
+    task = env.task("ann1", "rv")
+    check("label_task_has_the_documented_fields",
+          task is not None and task.get("kind") == "label" and task.get("project") == "rv"
+          and task.get("item", {}).get("id") == x and task["item"].get("external_id") == "x1"
+          and isinstance(task["item"].get("data"), dict) and task.get("lease")
+          and task.get("expires_ms", 0) > time.time() * 1000 and task.get("lease_seconds") == 600
+          and "schema_version" in task and "guideline_version" in task
+          and task.get("draft") is None and task.get("prelabel") is None
+          and task.get("previous") is None and task.get("labels") == [],
+          f"{task}")
+    if not task:
+        return
+    st, j = env.call("ann1", "POST", f"/api/v1/projects/rv/tasks/next", {"kind": "label"})
+    check("asking_again_returns_the_same_lease",
+          st == 200 and (j.get("task") or {}).get("lease") == task["lease"], f"{st} {j}")
+    expect_error("submit_value_failing_the_schema_is_422_naming_the_field",
+                 env.submit("ann1", task["lease"], {"value": {"label": "maybe"}}), 422,
+                 "value.label")
+    st, first = env.submit("ann1", task["lease"], {"value": POS})
+    check("submit_is_201_and_goes_to_review",
+          st == 201 and first.get("item_state") == "in_review" and first.get("late") is False
+          and isinstance(first.get("annotation"), int)
+          and isinstance(first.get("working_seconds"), (int, float))
+          and first.get("feedback") is None, f"{st} {first}")
+    expect_error("submit_twice_is_409", env.submit("ann1", task["lease"], {"value": POS}), 409)
+    st, j = env.next("ann1", "rv", "review")
+    check("an_annotator_may_not_ask_for_review", st == 403, f"{st} {j}")
+
+    rv = env.task("rita", "rv", "review")
+    check("review_task_shows_the_label",
+          rv is not None and rv.get("kind") == "review" and rv["item"]["id"] == x
+          and len(rv.get("labels", [])) == 1
+          and rv["labels"][0].get("annotator") == "ann1" and rv["labels"][0].get("value") == POS
+          and rv["labels"][0].get("annotation") == first.get("annotation")
+          and rv["labels"][0].get("version") == 1, f"{rv}")
+    if not rv:
+        return
+    expect_error("reject_with_an_unknown_reason_is_422",
+                 env.submit("rita", rv["lease"], {"verdict": "reject", "reasons": ["bogus"]}),
+                 422, "reasons")
+    expect_error("reject_without_reasons_is_422",
+                 env.submit("rita", rv["lease"], {"verdict": "reject"}), 422, "reasons")
+    st, j = env.submit("rita", rv["lease"], {"verdict": "reject",
+                                             "reasons": ["wrong_label", "guideline"],
+                                             "comment": "read section 2 again"})
+    check("reject_sends_the_item_to_rework", st == 201 and j.get("item_state") == "rework",
+          f"{st} {j}")
+    st, j = env.next("ann2", "rv")
+    check("rework_is_not_offered_to_another_annotator",
+          st == 200 and j.get("task") is None, f"{st} {j}")
+    rw = env.task("ann1", "rv")
+    prev = (rw or {}).get("previous") or {}
+    check("the_annotators_next_task_is_the_rework",
+          rw is not None and rw.get("kind") == "rework" and rw["item"]["id"] == x, f"{rw}")
+    check("rework_shows_previous_value_reasons_and_comment",
+          prev.get("value") == POS and prev.get("reasons") == ["wrong_label", "guideline"]
+          and prev.get("comment") == "read section 2 again", f"{prev}")
+    if not rw:
+        return
+    st, j = env.submit("ann1", rw["lease"], {"value": NEG})
+    check("resubmitted_rework_goes_back_to_review",
+          st == 201 and j.get("item_state") == "in_review", f"{st} {j}")
+    rv2 = env.task("rita", "rv", "review")
+    check("the_review_shows_the_reworked_label",
+          rv2 is not None and [l.get("value") for l in rv2.get("labels", [])] == [NEG],
+          f"{rv2}")
+    st, j = env.submit("rita", rv2["lease"], {"verdict": "accept"})
+    check("accept_with_overlap_2_needs_a_second_label",
+          st == 201 and j.get("item_state") == "queued", f"{st} {j}")
+    st, j = env.next("ann1", "rv")
+    check("the_first_annotator_does_not_get_the_item_again",
+          st == 200 and j.get("task") is None and j.get("reason") == "empty", f"{st} {j}")
+
+    t2 = env.task("ann2", "rv")
+    check("the_second_annotator_gets_the_item", t2 is not None and t2["item"]["id"] == x, f"{t2}")
+    if not t2:
+        return
+    text = json.dumps(t2)
+    check("the_second_annotator_never_sees_the_first_label",
+          t2.get("labels") == [] and t2.get("previous") is None and "ann1" not in text
+          and '"neg"' not in text, text[:300])
+    # nor through the item read a member may do before submitting
+    st, j = env.call("ann2", "GET", f"/api/v1/projects/rv/items/{x}")
+    check("the_item_read_does_not_show_other_annotators_labels_before_submitting",
+          st in (200, 404) and "ann1" not in json.dumps(j), f"{st} {str(j)[:300]}")
+    st, j = env.submit("ann2", t2["lease"], {"value": NEG})
+    check("second_label_goes_to_review", st == 201 and j.get("item_state") == "in_review",
+          f"{st} {j}")
+    rv3 = env.task("rita", "rv", "review")
+    st, j = env.submit("rita", rv3["lease"], {"verdict": "accept", "comment": "fine"})
+    check("two_accepted_agreeing_labels_complete_the_item",
+          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+
+    st, h = env.history("rv", x)
+    final = h.get("final") or {} if isinstance(h, dict) else {}
+    check("history_shows_the_final_label_and_method",
+          st == 200 and h.get("state") == "complete" and final.get("value") == NEG
+          and final.get("method") == "majority", f"{st} {h}")
+    evs = h.get("events", []) if isinstance(h, dict) else []
+    kinds = [(e.get("kind"), e.get("actor")) for e in evs]
+    want = [("item_to_review", "ann1"), ("item_rejected", "rita"),
+            ("item_rework_submitted", "ann1"), ("item_accepted", "rita"),
+            ("item_to_review", "ann2"), ("item_complete", "rita")]
+    check("history_shows_every_transition_with_its_actor_in_order", _in_order(kinds, want),
+          f"{kinds}")
+    check("history_events_carry_time_and_states",
+          evs and all(e.get("at_ms") and isinstance(e.get("payload"), dict) for e in evs)
+          and any((e.get("payload") or {}).get("from") == "in_review"
+                  and (e.get("payload") or {}).get("to") == "rework" for e in evs),
+          f"{evs[:3]}")
+    rej = [e for e in evs if e.get("kind") == "item_rejected"]
+    check("history_records_the_reject_reasons",
+          rej and rej[0].get("payload", {}).get("reasons") == ["wrong_label", "guideline"],
+          f"{rej}")
+
+    # me: the annotator's week, and the reviewer's feedback on their labels
+    st, me = env.call("ann1", "GET", "/api/v1/projects/rv/me")
+    fb = me.get("feedback", []) if isinstance(me, dict) else []
+    check("me_shows_the_role_and_week_labels",
+          st == 200 and me.get("role") == "annotator"
+          and me.get("week", {}).get("labels") == 2 and me.get("paused") is False
+          and isinstance(me.get("queue"), dict), f"{st} {me}")
+    check("me_shows_review_feedback",
+          any(f.get("verdict") == "reject" and f.get("reasons") == ["wrong_label", "guideline"]
+              and f.get("comment") == "read section 2 again" and f.get("item") == x and f.get("at")
+              for f in fb) and any(f.get("verdict") == "accept" for f in fb), f"{fb}")
+    st, me = env.call("ann3", "GET", "/api/v1/projects/rv/me")
+    check("me_of_someone_without_labels",
+          st == 200 and me.get("week", {}).get("labels") == 0 and me.get("feedback") == []
+          and me.get("gold", {}).get("total") == 0, f"{st} {me}")
+
+
+def _in_order(seq, want):
+    i = 0
+    for s in seq:
+        if i < len(want) and s == want[i]:
+            i += 1
+    return i == len(want)
+
+
+def test_reviewer_does_not_review_own_label(env):
+    ids = env.project("own", ["o1"], {"review": {"mode": "all"}})
+    task, st, j = env.label("rita", "own", POS)
+    check("a_reviewer_may_label", st == 201 and j.get("item_state") == "in_review", f"{st} {j}")
+    st, j = env.next("rita", "own", "review")
+    check("a_reviewer_is_not_given_their_own_label_to_review",
+          st == 200 and j.get("task") is None, f"{st} {j}")
+    rv = env.task("rob", "own", "review")
+    check("another_reviewer_gets_it", rv is not None and rv["item"]["id"] == ids["o1"], f"{rv}")
+    if rv:
+        st, j = env.submit("rob", rv["lease"], {"verdict": "fix", "value": NEG,
+                                                "comment": "it is negative"})
+        check("fix_completes_the_item_with_the_fixed_value",
+              st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+        st, h = env.history("own", ids["o1"])
+        check("fixed_item_final_is_the_fix",
+              st == 200 and (h.get("final") or {}).get("value") == NEG, f"{st} {h}")
+
+
+# ---- routing: never twice, skip ---------------------------------------------------------------
+
+def test_never_twice_and_skip(env):
+    ids = env.project("ov", ["v1", "v2", "v3"], {"overlap": {"k": 2}})
+    got = []
+    for _ in range(4):
+        task = env.task("ann1", "ov")
+        if task is None:
+            break
+        got.append(task["item"]["id"])
+        env.submit("ann1", task["lease"], {"value": POS})
+    check("an_annotator_gets_every_item_once_then_nothing",
+          sorted(got) == sorted(ids.values()), f"got {got}, items {ids}")
+    st, j = env.next("ann1", "ov")
+    check("nothing_left_reads_empty", st == 200 and j.get("task") is None
+          and j.get("reason") == "empty", f"{st} {j}")
+    t2 = env.task("ann2", "ov")
+    check("the_next_annotator_sees_no_label",
+          t2 is not None and t2.get("labels") == [] and "ann1" not in json.dumps(t2), f"{t2}")
+
+    ids = env.project("sk", ["s1", "s2"], {})
+    a = env.task("ann1", "sk")
+    st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/skip", {"reason": "too hard"})
+    check("skip_is_200", st == 200, f"{st} {j}")
+    b = env.task("ann1", "sk")
+    check("a_skipped_item_is_not_offered_again",
+          b is not None and b["item"]["id"] != a["item"]["id"], f"{a} then {b}")
+    if b:
+        env.call("ann1", "POST", f"/api/v1/tasks/{b['lease']}/skip", {})
+    st, j = env.next("ann1", "sk")
+    check("after_skipping_everything_nothing_is_left",
+          st == 200 and j.get("task") is None, f"{st} {j}")
+    st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/heartbeat", {})
+    check("a_skipped_lease_is_closed", st == 409, f"{st} {j}")
+    c = env.task("ann2", "sk")
+    check("a_skipped_item_goes_to_others", c is not None, f"{c}")
+
+
+# ---- flags and the manager's queue ------------------------------------------------------------
+
+def test_flag_queue_requeue(env):
+    ids = env.project("fl", ["f1"], {})
+    f1 = ids["f1"]
+    a = env.task("ann1", "fl")
+    expect_error("flag_with_an_unknown_reason_is_422",
+                 env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/flag", {"reason": "meh"}),
+                 422, "reason")
+    expect_error("flag_without_a_reason_is_422",
+                 env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/flag", {}), 422, "reason")
+    st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/flag",
+                     {"reason": "broken_data", "comment": "the text is cut"})
+    check("flag_is_200_and_escalates", st == 200 and j.get("item_state") == "escalated",
+          f"{st} {j}")
+    st, j = env.next("ann2", "fl")
+    check("a_flagged_item_leaves_the_queue", st == 200 and j.get("task") is None, f"{st} {j}")
+    st, q = env.call("max", "GET", "/api/v1/projects/fl/queue")
+    fl = q.get("flagged", []) if isinstance(q, dict) else []
+    check("the_manager_queue_lists_the_flag",
+          st == 200 and any(f.get("item") == f1 and f.get("reason") == "broken_data"
+                            and f.get("comment") == "the text is cut" and f.get("by") == "ann1"
+                            and f.get("at") for f in fl), f"{st} {q}")
+    check("the_manager_queue_has_the_documented_members",
+          isinstance(q, dict) and all(k in q for k in ("flagged", "overdue", "paused")),
+          f"{q}")
+    expect_error("requeue_of_an_unknown_item_is_404",
+                 env.call("max", "POST", "/api/v1/projects/fl/items/999999/requeue", {}), 404)
+    st, j = env.call("max", "POST", f"/api/v1/projects/fl/items/{f1}/requeue",
+                     {"comment": "fixed the text"})
+    check("requeue_is_200_and_queued", st == 200 and j.get("item_state") == "queued",
+          f"{st} {j}")
+    st, q = env.call("max", "GET", "/api/v1/projects/fl/queue")
+    check("a_requeued_item_leaves_the_manager_queue",
+          st == 200 and not any(f.get("item") == f1 for f in q.get("flagged", [])), f"{q}")
+    expect_error("requeue_of_an_item_not_flagged_is_409",
+                 env.call("max", "POST", f"/api/v1/projects/fl/items/{f1}/requeue", {}), 409)
+    b = env.task("ann2", "fl")
+    check("a_requeued_item_is_served_again", b is not None and b["item"]["id"] == f1, f"{b}")
+    st, h = env.history("fl", f1)
+    kinds = [(e.get("kind"), e.get("actor")) for e in h.get("events", [])] \
+        if isinstance(h, dict) else []
+    check("history_shows_flag_and_requeue",
+          ("item_flagged", "ann1") in kinds and ("item_requeued", "max") in kinds, f"{kinds}")
+
+
+# ---- leases: heartbeat, drafts, late submits --------------------------------------------------
+
+def test_heartbeat_and_draft(env):
+    env.project("dr", ["d1", "d2"], {})
+    a = env.task("ann1", "dr")
+    time.sleep(0.05)
+    st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/heartbeat", {})
+    check("heartbeat_extends_the_lease",
+          st == 200 and isinstance(j.get("expires_ms"), int) and j["expires_ms"] > a["expires_ms"],
+          f"{st} {j} vs {a['expires_ms']}")
+    draft = {"label": "pos", "notes": ["half done"]}
+    st, j = env.call("ann1", "PUT", f"/api/v1/tasks/{a['lease']}/draft", {"value": draft})
+    check("draft_is_saved", st == 200 and isinstance(j.get("saved_ms"), int), f"{st} {j}")
+    expect_error("draft_without_a_value_object_is_422",
+                 env.call("ann1", "PUT", f"/api/v1/tasks/{a['lease']}/draft", {"value": 3}), 422,
+                 "value")
+    b = env.task("ann1", "dr")
+    check("the_draft_comes_back_on_the_next_tasks_next",
+          b is not None and b.get("lease") == a["lease"] and b.get("draft") == draft, f"{b}")
+    st, j = env.call("ann2", "POST", f"/api/v1/tasks/{a['lease']}/heartbeat", {})
+    check("someone_elses_lease_is_404", st == 404, f"{st} {j}")
+    st, j = env.call("ann1", "POST", "/api/v1/tasks/00000000000000000000000000000000/heartbeat",
+                     {})
+    check("an_unknown_lease_is_404", st == 404, f"{st} {j}")
+
+
+def test_late_submit(env):
+    ids = env.project("late", ["l1", "l2"], {"lease_seconds": 10})
+    a = env.task("ann1", "late")
+    b = env.task("ann2", "late")
+    check("a_10_second_lease", a and a.get("lease_seconds") == 10
+          and 9000 <= a["expires_ms"] - time.time() * 1000 <= 10500, f"{a}")
+    if not a or not b or a["item"]["id"] == b["item"]["id"]:
+        ko("late_setup", f"{a} {b}")
+        return
+    time.sleep(11.0)  # the only wait of the suite
+    st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/heartbeat", {})
+    check("a_heartbeat_cannot_revive_an_expired_lease", st == 409, f"{st} {j}")
+    c = env.task("ann3", "late")  # expires both leases; takes one of the two items
+    check("an_expired_lease_returns_the_item_to_the_pool",
+          c is not None and c["item"]["id"] in (a["item"]["id"], b["item"]["id"]), f"{c}")
+    if not c:
+        return
+    taken, free = (a, b) if c["item"]["id"] == a["item"]["id"] else (b, a)
+    user_of = {a["lease"]: "ann1", b["lease"]: "ann2"}
+    st, j = env.submit(user_of[free["lease"]], free["lease"], {"value": POS})
+    check("a_late_submit_nobody_took_is_accepted_with_late_true",
+          st == 201 and j.get("late") is True, f"{st} {j}")
+    st, j = env.submit(user_of[taken["lease"]], taken["lease"], {"value": POS})
+    expect_error("a_late_submit_of_an_item_someone_else_took_is_409_lease_expired",
+                 (st, j), 409, code="lease_expired")
+    st, j = env.submit("ann3", c["lease"], {"value": NEG})
+    check("the_new_holder_submits", st == 201 and j.get("late") is False, f"{st} {j}")
+    n = env.sql("SELECT COUNT(*) FROM annotations WHERE item_id = ?", taken["item"]["id"])[0][0]
+    check("the_refused_late_submit_stored_nothing", n == 1, f"{n} annotations")
+
+
+# ---- adjudication -----------------------------------------------------------------------------
+
+def test_adjudication(env):
+    ids = env.project("adj", ["a1"], {"overlap": {"k": 2}})
+    a1 = ids["a1"]
+    env.label("ann1", "adj", POS, a1)
+    _, st, j = env.label("ann2", "adj", NEG, a1)
+    check("a_1_1_tie_goes_to_adjudication",
+          st == 201 and j.get("item_state") == "adjudication", f"{st} {j}")
+    st, j = env.next("ann1", "adj", "adjudicate")
+    check("an_annotator_may_not_adjudicate", st == 403, f"{st} {j}")
+    st, j = env.next("rita", "adj", "review")
+    check("an_adjudication_item_is_not_a_review_task", st == 200 and j.get("task") is None,
+          f"{st} {j}")
+    task = env.task("rita", "adj", "adjudicate")
+    labels = (task or {}).get("labels", [])
+    check("the_adjudicator_sees_the_labels_side_by_side",
+          task is not None and task.get("kind") == "adjudicate"
+          and sorted((l.get("annotator"), l.get("value", {}).get("label")) for l in labels)
+          == [("ann1", "pos"), ("ann2", "neg")], f"{task}")
+    if not task:
+        return
+    st, j = env.submit("rita", task["lease"], {"value": POS})
+    check("the_decision_completes_the_item",
+          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+    st, h = env.history("adj", a1)
+    final = (h.get("final") or {}) if isinstance(h, dict) else {}
+    check("the_final_label_is_the_decision",
+          st == 200 and final.get("value") == POS and final.get("method") == "adjudicated",
+          f"{st} {h}")
+    check("history_shows_the_adjudication",
+          any(e.get("kind") == "item_to_adjudication" for e in h.get("events", []))
+          and any(e.get("kind") == "item_adjudicated" and e.get("actor") == "rita"
+                  for e in h.get("events", [])), f"{h}")
+
+
+# ---- gold, pause, resume, invalidate ----------------------------------------------------------
+
+def test_gold_pause_invalidate(env):
+    env.cli("project", "create", "gold")
+    for user, role in USERS.items():
+        env.cli("member", "add", "gold", user, "--role", role)
+    path = os.path.join(env.tmp, "gold-labels.csv")
+    gold_ext = [f"g{i}" for i in range(8)]
+    plain_ext = [f"n{i}" for i in range(16)]
+    with open(path, "w") as f:
+        f.write("item,annotator,label,gold\n")
+        for i, g in enumerate(gold_ext):
+            truth = "pos" if i % 2 else "neg"
+            f.write(f"{g},expert,{truth},{truth}\n")
+        for n in plain_ext:
+            f.write(f"{n},seed,pos,\n")
+    env.cli("import", "labels", "gold", path)
+    st, j = env.call("max", "PUT", "/api/v1/projects/gold/workflow",
+                     {"gold": {"share": 0.5, "feedback": True, "target": 0.8, "certainty": 0.9,
+                               "min_gold": 3}})
+    check("gold_config_is_200", st == 200, f"{st} {j}")
+    ids = env.item_ids("gold")
+    gold_ids = {ids[g]: ("pos" if i % 2 else "neg") for i, g in enumerate(gold_ext)}
+    t0 = int(time.time() * 1000) - 1000
+    answered = {"gold": 0, "plain": 0}
+    plain_items = []
+    feedback_seen = []
+    paused_reply = None
+    for _ in range(40):
+        st, j = env.next("ann1", "gold")
+        if st != 200:
+            ko("gold_next", f"{st} {j}")
+            return
+        task = j.get("task")
+        if task is None:
+            paused_reply = j
+            break
+        item = task["item"]["id"]
+        if item in gold_ids:
+            wrong = {"label": "pos" if gold_ids[item] == "neg" else "neg"}
+            st, r = env.submit("ann1", task["lease"], {"value": wrong})
+            answered["gold"] += 1
+            feedback_seen.append((gold_ids[item], r.get("feedback")))
+            check(f"gold_answer_{answered['gold']}_item_state_reads_like_any_other",
+                  st == 201 and r.get("item_state") == "queued", f"{st} {r}")
+        else:
+            st, r = env.submit("ann1", task["lease"], {"value": POS})
+            answered["plain"] += 1
+            plain_items.append(item)
+            check(f"plain_answer_{answered['plain']}_has_no_feedback",
+                  st == 201 and r.get("feedback") is None, f"{st} {r}")
+    check("gold_tasks_look_like_any_other", answered["gold"] > 0, f"{answered}")
+    check("gold_feedback_shows_the_expected_answer",
+          feedback_seen and all(fb and fb.get("correct") is False
+                                and fb.get("expected") == {"label": truth}
+                                and "guideline_version" in fb for truth, fb in feedback_seen),
+          f"{feedback_seen}")
+    check("three_wrong_gold_answers_pause_the_annotator",
+          paused_reply is not None and paused_reply.get("reason") == "paused"
+          and answered["gold"] == 3, f"{paused_reply} after {answered}")
+    st, me = env.call("ann1", "GET", "/api/v1/projects/gold/me")
+    check("me_shows_gold_and_paused",
+          st == 200 and me.get("paused") is True and me.get("gold", {}).get("total") == 3
+          and me.get("gold", {}).get("correct") == 0 and me["gold"].get("accuracy") == 0
+          and me.get("week", {}).get("labels") == answered["gold"] + answered["plain"],
+          f"{st} {me}")
+    st, q = env.call("max", "GET", "/api/v1/projects/gold/queue")
+    check("the_manager_queue_lists_the_paused_annotator",
+          st == 200 and any(p.get("user") == "ann1" and isinstance(p.get("p_below"), float)
+                            and p["p_below"] >= 0.9 and p.get("since")
+                            for p in q.get("paused", [])), f"{st} {q}")
+    st, j = env.call("max", "POST", "/api/v1/projects/gold/annotators/ann1/resume", {})
+    check("resume_is_200", st == 200 and j.get("paused") is False, f"{st} {j}")
+    st, j = env.next("ann1", "gold")
+    check("a_resumed_annotator_gets_tasks_again", st == 200 and j.get("task") is not None,
+          f"{st} {j}")
+    if st == 200 and j.get("task"):
+        env.call("ann1", "POST", f"/api/v1/tasks/{j['task']['lease']}/skip", {})
+    st, q = env.call("max", "GET", "/api/v1/projects/gold/queue")
+    check("a_resumed_annotator_leaves_the_queue",
+          st == 200 and not any(p.get("user") == "ann1" for p in q.get("paused", [])), f"{q}")
+    st, j = env.call("max", "POST", "/api/v1/projects/gold/annotators/ann2/pause",
+                     {"reason": "training"})
+    check("a_manager_pauses_an_annotator", st == 200 and j.get("paused") is True, f"{st} {j}")
+    st, j = env.next("ann2", "gold")
+    check("a_paused_annotator_gets_no_task",
+          st == 200 and j.get("task") is None and j.get("reason") == "paused", f"{st} {j}")
+    env.call("max", "POST", "/api/v1/projects/gold/annotators/ann2/resume", {})
+    expect_error("invalidate_without_since_is_422",
+                 env.call("max", "POST", "/api/v1/projects/gold/annotators/ann1/invalidate", {}),
+                 422, "since_ms")
+    expect_error("pause_of_an_unknown_user_is_404",
+                 env.call("max", "POST", "/api/v1/projects/gold/annotators/nobody/pause", {}),
+                 404)
+    before = {i: env.history("gold", i)[1].get("state") for i in plain_items}
+    st, j = env.call("max", "POST", "/api/v1/projects/gold/annotators/ann1/invalidate",
+                     {"since_ms": 0})
+    check("invalidate_since_0_requeues_their_items",
+          st == 200 and j.get("items_requeued") == len(plain_items), f"{st} {j} {plain_items}")
+    after = {i: env.history("gold", i)[1] for i in plain_items}
+    check("invalidated_items_were_complete_and_are_queued_again",
+          all(v == "complete" for v in before.values())
+          and all(h.get("state") == "queued" and "final" not in h for h in after.values()),
+          f"before {before}, after {[h.get('state') for h in after.values()]}")
+    check("history_records_the_invalidation",
+          all(any(e.get("kind") == "item_invalidated" and e.get("actor") == "max"
+                  for e in h.get("events", [])) for h in after.values()), "")
+    got = env.task("ann2", "gold")
+    check("an_invalidated_item_is_served_for_labeling_again", got is not None, f"{got}")
+    del t0
+
+
+# ---- annotations: ETag / If-Match; idempotency ------------------------------------------------
+
+def test_annotation_edit(env):
+    env.project("ed", ["e1"], {"review": {"mode": "all"}})
+    _, st, j = env.label("ann1", "ed", POS)
+    aid = j.get("annotation")
+    path = f"/api/v1/annotations/{aid}"
+    st, hdrs, data = env.raw("ann1", "GET", path)
+    a = json.loads(data) if st == 200 else {}
+    check("annotation_get_has_etag_v1",
+          st == 200 and hdrs.get("etag") == '"v1"' and a.get("version") == 1
+          and a.get("value") == POS and a.get("annotator") == "ann1", f"{st} {hdrs} {data[:200]}")
+    expect_error("patch_without_if_match_is_428",
+                 env.call("ann1", "PATCH", path, {"value": NEG}), 428)
+    st, hdrs, data = env.raw("ann1", "PATCH", path, {"value": NEG}, {"If-Match": '"v1"'})
+    b = json.loads(data) if st == 200 else {}
+    check("patch_with_the_current_version_is_200_and_v2",
+          st == 200 and hdrs.get("etag") == '"v2"' and b.get("version") == 2
+          and b.get("value") == NEG, f"{st} {hdrs} {data[:200]}")
+    expect_error("patch_with_a_stale_version_is_409_stale_version",
+                 env.call("ann1", "PATCH", path, {"value": POS}, {"If-Match": '"v1"'}), 409,
+                 code="stale_version")
+    st, hdrs, data = env.raw("ann1", "GET", path)
+    c = json.loads(data) if st == 200 else {}
+    check("a_stale_patch_changed_nothing",
+          st == 200 and hdrs.get("etag") == '"v2"' and c.get("value") == NEG
+          and c.get("version") == 2, f"{st} {hdrs} {data[:200]}")
+    expect_error("patch_with_an_invalid_value_is_422",
+                 env.call("ann1", "PATCH", path, {"value": {"label": "maybe"}},
+                          {"If-Match": '"v2"'}), 422, "value.label")
+    st, hdrs, data = env.raw("max", "PATCH", path, {"value": POS}, {"If-Match": '"v2"'})
+    check("a_manager_edits_too", st == 200 and hdrs.get("etag") == '"v3"', f"{st} {data[:200]}")
+    expect_error("an_unknown_annotation_is_404",
+                 env.call("ann1", "GET", "/api/v1/annotations/999999"), 404)
+    st, j = env.call("ann2", "GET", path)
+    check("another_annotator_does_not_see_the_annotation", st == 404, f"{st} {j}")
+
+
+def test_idempotency(env):
+    ids = env.project("idem", ["i1", "i2"], {})
+    task = env.task("ann1", "idem")
+    item = task["item"]["id"]
+    st1, _, d1 = env.raw("ann1", "POST", f"/api/v1/tasks/{task['lease']}/submit",
+                         {"value": POS}, {"Idempotency-Key": "key-1"})
+    st2, _, d2 = env.raw("ann1", "POST", f"/api/v1/tasks/{task['lease']}/submit",
+                         {"value": POS}, {"Idempotency-Key": "key-1"})
+    check("a_repeated_submit_returns_the_same_status_and_body",
+          st1 == 201 and st2 == st1 and json.loads(d2) == json.loads(d1), f"{st1} {d1} / {st2} {d2}")
+    n = env.sql("SELECT COUNT(*) FROM annotations WHERE item_id = ?", item)[0][0]
+    check("a_repeated_submit_creates_one_annotation", n == 1, f"{n} annotations")
+    expect_error("an_idempotency_key_over_128_bytes_is_refused",
+                 env.submit("ann1", task["lease"], {"value": POS}, "k" * 129), 422,
+                 "Idempotency-Key")
+    st, j = env.submit("ann1", task["lease"], {"value": POS}, "key-2")
+    check("a_new_key_on_a_submitted_lease_is_409", st == 409, f"{st} {j}")
+    n = env.sql("SELECT COUNT(*) FROM annotations WHERE item_id = ?", item)[0][0]
+    check("still_one_annotation", n == 1, f"{n} annotations")
+    del ids
+
+
+# ---- pre-labels -------------------------------------------------------------------------------
+
+def test_prelabels(env):
+    ids = env.project("pre", ["p1", "p2"], {"prelabels": True})
+    preds = "".join(json.dumps({"item": it, "model": "m1", "model_version": "7",
+                                "value": POS, "score": 0.7}) + "\n" for it in ("p1", "p2"))
+    st, _, data = env.raw("max", "POST", "/api/v1/projects/pre/predictions", preds,
+                          {"Content-Type": "application/x-ndjson"})
+    check("predictions_upload_is_200", st == 200, f"{st} {data[:200]}")
+    results = {}
+    for choice, value in (("accepted", POS), ("edited", NEG)):
+        task = env.task("ann1", "pre")
+        pl = (task or {}).get("prelabel") or {}
+        check(f"the_task_carries_the_prelabel_{choice}",
+              pl.get("value") == POS and pl.get("model") == "m1" and pl.get("score") == 0.7,
+              f"{task}")
+        if not task:
+            return
+        if choice == "accepted":
+            expect_error("an_unknown_prelabel_answer_is_422",
+                         env.submit("ann1", task["lease"], {"value": value, "prelabel": "maybe"}),
+                         422, "prelabel")
+        st, j = env.submit("ann1", task["lease"], {"value": value, "prelabel": choice})
+        results[choice] = j.get("annotation") if st == 201 else None
+    for choice, aid in results.items():
+        st, a = env.call("ann1", "GET", f"/api/v1/annotations/{aid}")
+        check(f"the_annotation_records_prelabel_{choice}",
+              st == 200 and a.get("prelabel") == choice, f"{st} {a}")
+    ids2 = env.project("nopre", ["q1"], {})
+    env.cli("import", "predictions", "nopre", _write(env, "nopre.jsonl", json.dumps(
+        {"item": "q1", "model": "m1", "value": POS, "score": 0.9}) + "\n"))
+    task = env.task("ann1", "nopre")
+    check("without_prelabels_the_task_has_none", task is not None and task.get("prelabel") is None,
+          f"{task}")
+    del ids, ids2
+
+
+# ---- shapes of me and the manager's queue; rework rounds; caps; cookie writes -----------------
+
+def test_me_and_queue_shapes(env):
+    env.project("shp", ["h1", "h2"], {"review": {"mode": "all"}})
+    env.label("ann1", "shp", POS)
+    st, me = env.call("ann1", "GET", "/api/v1/projects/shp/me")
+    q = me.get("queue") if isinstance(me, dict) else None
+    check("me_queue_has_the_documented_counts",
+          st == 200 and isinstance(q, dict)
+          and all(isinstance(q.get(k), int) for k in ("label", "rework", "review", "adjudicate")),
+          f"{st} queue {q}")
+    check("me_has_the_documented_members",
+          st == 200 and all(k in me for k in ("role", "queue", "week", "gold", "paused",
+                                               "feedback"))
+          and all(k in me["week"] for k in ("labels", "working_seconds"))
+          and all(k in me["gold"] for k in ("correct", "total", "accuracy")), f"{me}")
+    st, mq = env.call("max", "GET", "/api/v1/projects/shp/queue")
+    check("manager_queue_has_the_documented_review_and_adjudication_counts",
+          st == 200 and isinstance(mq.get("review"), int) and isinstance(mq.get("adjudication"),
+                                                                          int)
+          and mq.get("review") == 1 and mq.get("adjudication") == 0, f"{st} {mq}")
+
+
+def test_rework_rounds_and_cap(env):
+    ids = env.project("rnd", ["r1"], {"review": {"mode": "all"}, "rework": {"max_rounds": 1}})
+    env.label("ann1", "rnd", POS)
+    rv = env.task("rita", "rnd", "review")
+    env.submit("rita", rv["lease"], {"verdict": "reject", "reasons": ["incomplete"]})
+    rw = env.task("ann1", "rnd")
+    st, j = env.submit("ann1", rw["lease"], {"value": NEG})
+    rv = env.task("rita", "rnd", "review")
+    st, j = env.submit("rita", rv["lease"], {"verdict": "reject", "reasons": ["other"],
+                                             "comment": "still wrong"})
+    check("a_reject_past_max_rounds_goes_to_adjudication",
+          st == 201 and j.get("item_state") == "adjudication", f"{st} {j}")
+    st, j = env.next("ann1", "rnd")
+    check("no_rework_past_max_rounds", st == 200 and j.get("task") is None, f"{st} {j}")
+    task = env.task("rob", "rnd", "adjudicate")
+    check("the_item_waits_for_an_adjudicator",
+          task is not None and task["item"]["id"] == ids["r1"], f"{task}")
+
+    env.project("cap", ["k1", "k2", "k3"], {"cap_per_day": 1})
+    _, st, j = env.label("ann1", "cap", POS)
+    st, j = env.next("ann1", "cap")
+    check("the_daily_cap_stops_tasks", st == 200 and j.get("task") is None
+          and j.get("reason") == "cap", f"{st} {j}")
+
+
+def test_author_edit_after_complete_and_working_time(env):
+    env.project("done", ["z1"], {})
+    task = env.task("ann1", "done")
+    time.sleep(0.3)
+    st, j = env.submit("ann1", task["lease"], {"value": POS})
+    check("an_unreviewed_single_label_completes_the_item",
+          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+    aid = j.get("annotation")
+    st, a = env.call("ann1", "GET", f"/api/v1/annotations/{aid}")
+    check("the_working_time_is_measured_on_the_server",
+          st == 200 and isinstance(a.get("working_seconds"), (int, float))
+          and 0.3 <= a["working_seconds"] < 60, f"{st} {a}")
+    st, j = env.call("ann1", "PATCH", f"/api/v1/annotations/{aid}", {"value": NEG},
+                     {"If-Match": '"v1"'})
+    check("the_author_may_not_edit_once_the_item_is_complete", st in (403, 409), f"{st} {j}")
+    st, a = env.call("ann1", "GET", f"/api/v1/annotations/{aid}")
+    check("the_refused_author_edit_changed_nothing",
+          st == 200 and a.get("value") == POS and a.get("version") == 1, f"{st} {a}")
+
+
+def test_cookie_writes_need_csrf(env):
+    env.project("ck", ["c1"], {})
+    st, hdrs, data = env.raw(None, "POST", "/api/v1/session",
+                             {"name": "ann3", "password": env.passwords["ann3"]})
+    if st != 201:
+        ko("cookie_sign_in", f"{st} {data[:200]}")
+        return
+    cookie = {"Cookie": hdrs.get("set-cookie", "").split(";")[0]}
+    csrf = json.loads(data).get("csrf_token", "")
+    expect_error("a_cookie_tasks_next_without_csrf_is_403",
+                 env.call(None, "POST", "/api/v1/projects/ck/tasks/next", {"kind": "label"},
+                          cookie), 403, code="csrf")
+    st, j = env.call(None, "POST", "/api/v1/projects/ck/tasks/next", {"kind": "label"},
+                     {**cookie, "X-CSRF-Token": csrf})
+    check("a_cookie_tasks_next_with_csrf_is_200", st == 200 and j.get("task"), f"{st} {j}")
+
+
+def _write(env, name, text):
+    path = os.path.join(env.tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def main():
+    tmp = tempfile.mkdtemp()
+    env = None
+    try:
+        env = Env(tmp)
+        env.srv = t.Server(env.db, "--rate", "0", "--quiet")
+        for test in (test_config, test_review_rework_overlap,
+                     test_reviewer_does_not_review_own_label, test_never_twice_and_skip,
+                     test_flag_queue_requeue, test_heartbeat_and_draft, test_adjudication,
+                     test_gold_pause_invalidate, test_annotation_edit, test_idempotency,
+                     test_prelabels, test_me_and_queue_shapes, test_rework_rounds_and_cap,
+                     test_author_edit_after_complete_and_working_time,
+                     test_cookie_writes_need_csrf, test_late_submit):
+            try:
+                test(env)
+            except Exception as ex:  # one story failing does not hide the others
+                ko(test.__name__, repr(ex))
+        rc = env.srv.stop()
+        env.srv = None
+        check("server_stops_cleanly", rc == 0, f"exit {rc}")
+    except Exception as ex:
+        ko("test_program", repr(ex))
+    finally:
+        if env and env.srv:
+            env.srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
