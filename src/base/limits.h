@@ -46,6 +46,8 @@
 #define LO_LIMIT_HTTP_CONN_MEMORY (64 * 1024)  /* libmicrohttpd's per-connection memory pool */
 #define LO_LIMIT_HTTP_CONNECTIONS 1024         /* open connections at once */
 #define LO_LIMIT_HTTP_CONNECTIONS_PER_IP 256   /* open connections from one address */
+#define LO_LIMIT_HTTP_CONNECTIONS_SPARE 64     /* accepted beyond those two only to be answered
+                                                * 503 too_many_connections and closed */
 #define LO_LIMIT_HTTP_IDLE_SECONDS 30          /* a connection silent this long is closed */
 #define LO_LIMIT_HTTP_SHUTDOWN_SECONDS 30      /* how long shutdown waits for in-flight requests */
 #define LO_LIMIT_HTTP_PAGE_DEFAULT 50          /* items in a page when ?limit= is not given */

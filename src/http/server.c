@@ -45,6 +45,7 @@ static const char *const k_error_codes[] = {
     "invalid", "malformed", "not_found", "method_not_allowed", "conflict", "limit_exceeded",
     "unsupported_media_type", "unauthenticated", "forbidden", "csrf", "rate_limited",
     "unavailable", "shutting_down", "internal", "uri_too_long", "headers_too_large",
+    "too_many_connections",
 };
 #define N_ERRCODE (sizeof(k_error_codes) / sizeof(k_error_codes[0]) + 1) /* + "other" */
 
@@ -69,6 +70,25 @@ struct rate_limiter {
     double per_ms;                 /* tokens gained per millisecond */
     double burst;
 };
+
+/* ---- connection accounting ------------------------------------------------------------- */
+
+/* libmicrohttpd drops a connection over its own limits without a word. Ours sit
+ * LO_LIMIT_HTTP_CONNECTIONS_SPARE below them: a connection over ours is accepted and counted
+ * here, its first request is answered 503 too_many_connections with the error body, and it is
+ * closed (docs/internals/http.md). */
+struct conn_info {
+    bool over;                     /* over a limit when it opened */
+    int ip_slot;                   /* its address in ip_counts, -1 when not counted */
+};
+
+/* Open connections per client address: open addressing, a slot is reused once its count is 0. */
+struct ip_count {
+    unsigned char addr[16];
+    int family;                    /* 0: never used */
+    int open;
+};
+#define IP_SLOTS 4096
 
 /* ---- the server -------------------------------------------------------------------------- */
 
@@ -107,6 +127,9 @@ struct lo_http_server {
     atomic_uint_fast64_t store_us;
     atomic_uint_fast64_t store_calls;
     atomic_uint_fast64_t auth_generation; /* bumped by app/ on revocations (http/pcache.h) */
+    atomic_int open_connections;
+    pthread_mutex_t ip_mu;
+    struct ip_count *ip_counts;    /* IP_SLOTS */
     struct lo_writer *writer;      /* group commit of the workflow's writes (app/writer.h) */
 };
 
@@ -299,6 +322,82 @@ static int rate_take(struct lo_http_server *s, const char *key, int *retry_after
     return rc;
 }
 
+/* ---- connection accounting ------------------------------------------------------------- */
+
+/* The slot of an address in ip_counts, found or claimed; -1 when the table is full or the
+ * address is not IP. Called with ip_mu held. */
+static int ip_slot(struct lo_http_server *s, const struct sockaddr *sa)
+{
+    unsigned char key[16] = { 0 };
+    int family = sa ? sa->sa_family : 0;
+    if (family == AF_INET)
+        memcpy(key, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+    else if (family == AF_INET6)
+        memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+    else
+        return -1;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < sizeof(key); i++) {
+        h ^= key[i];
+        h *= 1099511628211ULL;
+    }
+    int reuse = -1;
+    for (int n = 0; n < IP_SLOTS; n++) {
+        int i = (int)((h + (uint64_t)n) % IP_SLOTS);
+        struct ip_count *c = &s->ip_counts[i];
+        if (c->family == family && memcmp(c->addr, key, sizeof(key)) == 0)
+            return i;
+        if (c->family == 0) { /* the end of the chain: the address is not in the table */
+            if (reuse < 0)
+                reuse = i;
+            break;
+        }
+        if (c->open == 0 && reuse < 0)
+            reuse = i;
+    }
+    if (reuse >= 0) {
+        struct ip_count *c = &s->ip_counts[reuse];
+        memcpy(c->addr, key, sizeof(key));
+        c->family = family;
+        c->open = 0;
+    }
+    return reuse;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct lo_http_server *s = cls;
+    struct conn_info *ci = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        ci = calloc(1, sizeof(*ci));
+        if (!ci)
+            return; /* not counted: libmicrohttpd's own limits still hold */
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        int open = atomic_fetch_add(&s->open_connections, 1) + 1;
+        int ip_open = 0;
+        pthread_mutex_lock(&s->ip_mu);
+        ci->ip_slot = ip_slot(s, info ? info->client_addr : NULL);
+        if (ci->ip_slot >= 0)
+            ip_open = ++s->ip_counts[ci->ip_slot].open;
+        pthread_mutex_unlock(&s->ip_mu);
+        ci->over = open > LO_LIMIT_HTTP_CONNECTIONS || ip_open > LO_LIMIT_HTTP_CONNECTIONS_PER_IP;
+        *socket_context = ci;
+        return;
+    }
+    if (!ci)
+        return;
+    atomic_fetch_sub(&s->open_connections, 1);
+    if (ci->ip_slot >= 0) {
+        pthread_mutex_lock(&s->ip_mu);
+        s->ip_counts[ci->ip_slot].open--;
+        pthread_mutex_unlock(&s->ip_mu);
+    }
+    free(ci);
+    *socket_context = NULL;
+}
+
 /* ---- per-thread app ---------------------------------------------------------------------- */
 
 static struct lo_http_worker *thread_worker(struct lo_http_server *s)
@@ -411,6 +510,18 @@ static void req_begin(struct lo_http_req *r, const char *url)
     if (atomic_load(&s->shutting_down)) {
         lo_http_error(&r->resp, 503, "shutting_down", "the server is shutting down", NULL);
         r->resp.retry_after = 1;
+        return;
+    }
+    const union MHD_ConnectionInfo *conn_info =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const struct conn_info *ci = conn_info ? conn_info->socket_context : NULL;
+    if (ci && ci->over) {
+        lo_http_error(&r->resp, 503, "too_many_connections",
+                      "too many open connections (LO_LIMIT_HTTP_CONNECTIONS, "
+                      "LO_LIMIT_HTTP_CONNECTIONS_PER_IP); try again later",
+                      NULL);
+        r->resp.retry_after = 1;
+        r->close_after = true;
         return;
     }
     /* libmicrohttpd hands over the path alone: add up the query arguments as well. */
@@ -580,7 +691,7 @@ static enum MHD_Result req_send(struct lo_http_req *r)
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-    if (atomic_load(&r->srv->shutting_down))
+    if (atomic_load(&r->srv->shutting_down) || r->close_after)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (r->srv->tls_cert_pem)
         MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
@@ -742,6 +853,8 @@ static void server_free(struct lo_http_server *s)
     pthread_mutex_destroy(&s->apps_mu);
     pthread_mutex_destroy(&s->rate.mu);
     free(s->rate.slots);
+    pthread_mutex_destroy(&s->ip_mu);
+    free(s->ip_counts);
     free(s->metrics);
     free(s->host);
     free(s->db_path);
@@ -822,6 +935,8 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
     s->clock = lo_clock_system();
     pthread_mutex_init(&s->apps_mu, NULL);
     pthread_mutex_init(&s->rate.mu, NULL);
+    pthread_mutex_init(&s->ip_mu, NULL);
+    s->ip_counts = calloc(IP_SLOTS, sizeof(*s->ip_counts));
     pthread_key_create(&s->app_key, NULL);
     s->routes = lo_http_routes(&s->nroutes);
     s->metrics = calloc(s->nroutes + 1, sizeof(*s->metrics));
@@ -833,7 +948,7 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
     struct lo_rng rng;
     lo_rng_seed(&rng, (uint64_t)lo_clock_now_ms(&s->clock) ^ (uint64_t)getpid());
     s->id_prefix = (uint32_t)lo_rng_next(&rng);
-    if (!s->host || !s->db_path || !s->metrics ||
+    if (!s->host || !s->db_path || !s->metrics || !s->ip_counts ||
         (cfg->rate_per_minute > 0 && !s->rate.slots)) {
         server_free(s);
         return lo_error_set(err, LO_ENOMEM, "out of memory");
@@ -881,20 +996,25 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
         s->daemon = MHD_start_daemon(
             flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)LO_LIMIT_HTTP_CONNECTIONS,
-            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)LO_LIMIT_HTTP_CONNECTIONS_PER_IP,
+            MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned int)(LO_LIMIT_HTTP_CONNECTIONS + LO_LIMIT_HTTP_CONNECTIONS_SPARE),
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned int)(LO_LIMIT_HTTP_CONNECTIONS_PER_IP + LO_LIMIT_HTTP_CONNECTIONS_SPARE),
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LO_LIMIT_HTTP_IDLE_SECONDS,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LO_LIMIT_HTTP_CONN_MEMORY,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     else
         s->daemon = MHD_start_daemon(
             flags, (uint16_t)cfg->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
-            (unsigned int)LO_LIMIT_HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-            (unsigned int)LO_LIMIT_HTTP_CONNECTIONS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned int)LO_LIMIT_HTTP_IDLE_SECONDS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)LO_LIMIT_HTTP_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+            (unsigned int)(LO_LIMIT_HTTP_CONNECTIONS + LO_LIMIT_HTTP_CONNECTIONS_SPARE),
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            (unsigned int)(LO_LIMIT_HTTP_CONNECTIONS_PER_IP + LO_LIMIT_HTTP_CONNECTIONS_SPARE),
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)LO_LIMIT_HTTP_IDLE_SECONDS,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)LO_LIMIT_HTTP_CONN_MEMORY,
+            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED,
+            on_completed, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
         server_free(s);

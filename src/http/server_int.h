@@ -43,6 +43,7 @@ struct lo_http_req {
     double store_s;                /* seconds spent in app/ calls */
     int phase;                     /* 0: first call seen; 1: reading body; 2: answered */
     bool answer_now;               /* an early error to send at once */
+    bool close_after;              /* close the connection after the answer */
     /* body */
     uint64_t body_bytes;
     bool body_too_large;

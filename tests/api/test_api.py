@@ -438,6 +438,49 @@ def test_openapi():
     check("openapi_is_version_3", first.startswith("openapi: 3"), first)
 
 
+def test_connection_limit(tmp):
+    """Over LO_LIMIT_HTTP_CONNECTIONS_PER_IP (256) connections from one address, the next one is
+    answered 503 too_many_connections with the error body and closed; libmicrohttpd alone
+    would have dropped it without a word. Each held connection first completes a request, so
+    the server has counted it before the next one opens."""
+    per_ip = 256
+    srv = Server(os.path.join(tmp, "conns.db"), "--quiet")
+    held = []
+    try:
+        for _ in range(per_ip):
+            c = srv.conn()
+            c.request("GET", "/healthz")
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                break
+            held.append(c)
+        check("connections_up_to_the_limit_are_served", len(held) == per_ip, f"{len(held)}")
+        extra = srv.conn()
+        extra.request("GET", "/healthz")
+        r = extra.getresponse()
+        data = r.read()
+        e = error_of(data) or {}
+        check("a_connection_over_the_limit_gets_the_json_503",
+              r.status == 503 and e.get("code") == "too_many_connections" and
+              r.getheader("Retry-After") == "1" and
+              (r.getheader("Connection") or "").lower() == "close", f"{r.status} {data!r}")
+        extra.close()
+        held.pop().close()
+        # The server sees the closed connection on its next poll: retry until it has (bounded).
+        st = 0
+        for _ in range(200):
+            st, _, _ = srv.req("GET", "/healthz")
+            if st == 200:
+                break
+        check("a_freed_place_is_given_to_the_next_connection", st == 200, f"{st}")
+    finally:
+        for c in held:
+            c.close()
+        rc = srv.stop()
+    check("server_with_many_connections_stops_cleanly", rc == 0, f"exit {rc}")
+
+
 def main():
     tmp = tempfile.mkdtemp()
     try:
@@ -456,6 +499,7 @@ def main():
             rc = srv.stop()
             check("server_stops_on_sigterm_with_status_0", rc == 0, f"exit {rc}")
         test_rate_limit(tmp)
+        test_connection_limit(tmp)
         test_graceful_shutdown(tmp)
         test_tls(tmp)
         test_openapi()
