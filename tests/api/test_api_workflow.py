@@ -523,10 +523,16 @@ def test_late_submit(env):
     b = env.task("ann2", "late")
     check("a_10_second_lease", a and a.get("lease_seconds") == 10
           and 9000 <= a["expires_ms"] - time.time() * 1000 <= 10500, f"{a}")
-    if not a or not b or a["item"]["id"] == b["item"]["id"]:
-        ko("late_setup", f"{a} {b}")
+    env.project("late2", ["m1"], {"lease_seconds": 10})
+    quiet = env.task("ann1", "late2")  # after expiry nobody asks for a task in late2
+    if not a or not b or a["item"]["id"] == b["item"]["id"] or not quiet:
+        ko("late_setup", f"{a} {b} {quiet}")
         return
     time.sleep(11.0)  # the only wait of the suite
+    st, j = env.submit("ann1", quiet["lease"], {"value": NEG})
+    check("a_late_submit_on_a_lease_nobody_expired_yet_is_accepted_with_late_true",
+          st == 201 and j.get("late") is True and j.get("item_state") == "complete",
+          f"{st} {j}")
     st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/heartbeat", {})
     check("a_heartbeat_cannot_revive_an_expired_lease", st == 409, f"{st} {j}")
     c = env.task("ann3", "late")  # expires both leases; takes one of the two items
@@ -878,6 +884,74 @@ def test_cookie_writes_need_csrf(env):
     check("a_cookie_tasks_next_with_csrf_is_200", st == 200 and j.get("task"), f"{st} {j}")
 
 
+def test_review_leases_and_skips(env):
+    ids = env.project("rl", ["w1", "w2"], {"review": {"mode": "all"}})
+    env.label("ann1", "rl", POS)
+    a = env.task("rita", "rl", "review")
+    st, j = env.next("rob", "rl", "review")
+    check("a_review_held_by_one_reviewer_is_not_given_to_another",
+          a is not None and st == 200 and j.get("task") is None, f"{a} / {st} {j}")
+    st, j = env.call("rita", "POST", f"/api/v1/tasks/{a['lease']}/flag",
+                     {"reason": "unclear_guideline"})
+    check("flagging_an_item_in_review_is_an_illegal_transition_409", st == 409, f"{st} {j}")
+    st, j = env.call("rita", "POST", f"/api/v1/tasks/{a['lease']}/skip", {"reason": "later"})
+    check("a_reviewer_skips_a_review", st == 200, f"{st} {j}")
+    st, j = env.next("rita", "rl", "review")
+    again = j.get("task") if isinstance(j, dict) else None
+    check("a_skipped_review_is_not_offered_to_that_reviewer_again",
+          st == 200 and (again is None or again["item"]["id"] != a["item"]["id"]),
+          f"skipped item {a['item']['id']}, then {st} {j}")
+    if again:
+        env.call("rita", "POST", f"/api/v1/tasks/{again['lease']}/skip", {})
+    b = env.task("rob", "rl", "review")
+    check("a_skipped_review_goes_to_another_reviewer",
+          b is not None and b["item"]["id"] == a["item"]["id"], f"{b}")
+
+
+def test_requests_that_name_the_wrong_thing(env):
+    ids = env.project("nw", ["y1"], {})
+    other = env.project("nw2", ["y2"], {})
+    expect_error("tasks_next_with_an_unknown_kind_is_422",
+                 env.next("ann1", "nw", "everything"), 422, "kind")
+    expect_error("history_of_an_item_of_another_project_is_404",
+                 env.history("nw", other["y2"]), 404)
+    expect_error("requeue_of_an_item_of_another_project_is_404",
+                 env.call("max", "POST", f"/api/v1/projects/nw/items/{other['y2']}/requeue", {}),
+                 404)
+    env.cli("project", "create", "nowf")
+    env.cli("member", "add", "nowf", "ann1", "--role", "annotator")
+    st, j = env.next("ann1", "nowf")
+    check("tasks_next_without_a_workflow_is_a_clear_409",
+          st == 409 and "workflow" in (j.get("error") or {}).get("message", ""), f"{st} {j}")
+    expect_error("submit_with_a_review_verdict_on_a_label_task_is_422",
+                 env.submit("ann1", env.task("ann1", "nw")["lease"], {"verdict": "accept"}), 422,
+                 "value")
+    del ids
+
+
+def test_gold_stays_hidden(env):
+    env.cli("project", "create", "hid")
+    for user, role in USERS.items():
+        env.cli("member", "add", "hid", user, "--role", role)
+    env.cli("import", "labels", "hid", _write(env, "hid.csv", "item,annotator,label,gold\n"
+                                              "h1,expert,pos,pos\nh2,seed,neg,\n"))
+    st, j = env.call("max", "PUT", "/api/v1/projects/hid/workflow", {"gold": {"share": 0.5}})
+    ids = env.item_ids("hid")
+    tasks = {}
+    for _ in range(2):
+        task = env.task("ann2", "hid")
+        if task:
+            tasks[task["item"]["id"]] = task
+            env.submit("ann2", task["lease"], {"value": POS})
+    gold, plain = tasks.get(ids["h1"]), tasks.get(ids["h2"])
+    check("gold_and_plain_tasks_have_the_same_shape",
+          gold and plain and set(gold) == set(plain) and set(gold["item"]) == set(plain["item"])
+          and "gold" not in json.dumps(gold), f"{gold} / {plain}")
+    st, j = env.call("ann3", "GET", f"/api/v1/projects/hid/items/{ids['h1']}")
+    check("an_annotator_cannot_read_the_gold_answer_of_an_item",
+          st == 404 or (st == 200 and not j.get("gold")), f"{st} {str(j)[:300]}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -897,7 +971,9 @@ def main():
                      test_gold_pause_invalidate, test_annotation_edit, test_idempotency,
                      test_prelabels, test_me_and_queue_shapes, test_rework_rounds_and_cap,
                      test_author_edit_after_complete_and_working_time,
-                     test_cookie_writes_need_csrf, test_late_submit):
+                     test_cookie_writes_need_csrf, test_review_leases_and_skips,
+                     test_requests_that_name_the_wrong_thing, test_gold_stays_hidden,
+                     test_late_submit):
             try:
                 test(env)
             except Exception as ex:  # one story failing does not hide the others
