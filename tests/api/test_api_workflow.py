@@ -87,7 +87,7 @@ class Env:
             raise RuntimeError(f"labelops {' '.join(args)}: {p.stderr.strip()}")
         return p
 
-    def project(self, name, items, config=None, schema=True):
+    def project(self, name, items, config=None, schema=True, create_args=()):
         """A project with SCHEMA, the members of USERS in their roles and items (ids); its
         workflow config set through the API by the manager when given. Returns item ids by
         external id."""
@@ -95,7 +95,7 @@ class Env:
             path = os.path.join(self.tmp, f"{name}.schema.json")
             with open(path, "w") as f:
                 json.dump(SCHEMA, f)
-            self.cli("project", "create", name, "--schema", path)
+            self.cli("project", "create", name, "--schema", path, *create_args)
         else:
             self.cli("project", "create", name)
         for user, role in USERS.items():
@@ -524,11 +524,18 @@ def test_late_submit(env):
     check("a_10_second_lease", a and a.get("lease_seconds") == 10
           and 9000 <= a["expires_ms"] - time.time() * 1000 <= 10500, f"{a}")
     env.project("late2", ["m1"], {"lease_seconds": 10})
+    od = env.project("od", ["o1", "o2"], {}, create_args=("--turnaround", "0.001"))
     quiet = env.task("ann1", "late2")  # after expiry nobody asks for a task in late2
     if not a or not b or a["item"]["id"] == b["item"]["id"] or not quiet:
         ko("late_setup", f"{a} {b} {quiet}")
         return
     time.sleep(11.0)  # the only wait of the suite
+    st, q = env.call("max", "GET", "/api/v1/projects/od/queue")
+    over = {o.get("item"): o.get("age_hours") for o in q.get("overdue", [])} \
+        if isinstance(q, dict) else {}
+    check("items_older_than_the_turnaround_are_reported_overdue",
+          st == 200 and set(over) == set(od.values())
+          and all(isinstance(a_, float) and a_ >= 0.001 for a_ in over.values()), f"{st} {q}")
     st, j = env.submit("ann1", quiet["lease"], {"value": NEG})
     check("a_late_submit_on_a_lease_nobody_expired_yet_is_accepted_with_late_true",
           st == 201 and j.get("late") is True and j.get("item_state") == "complete",
@@ -952,6 +959,27 @@ def test_gold_stays_hidden(env):
           st == 404 or (st == 200 and not j.get("gold")), f"{st} {str(j)[:300]}")
 
 
+def test_flag_from_adjudication(env):
+    ids = env.project("fa", ["b1"], {"overlap": {"k": 2}})
+    b1 = ids["b1"]
+    env.label("ann1", "fa", POS, b1)
+    env.label("ann2", "fa", NEG, b1)
+    task = env.task("rita", "fa", "adjudicate")
+    st, j = env.call("rita", "POST", f"/api/v1/tasks/{task['lease']}/flag",
+                     {"reason": "unclear_guideline", "comment": "both are defensible"})
+    check("an_adjudicator_may_flag", st == 200 and j.get("item_state") == "escalated",
+          f"{st} {j}")
+    st, j = env.call("max", "POST", f"/api/v1/projects/fa/items/{b1}/requeue",
+                     {"comment": "guideline clarified"})
+    check("requeue_after_a_flag_from_adjudication", st == 200, f"{st} {j}")
+    adj = env.task("rob", "fa", "adjudicate")
+    lab = env.task("ann3", "fa") if adj is None else None
+    check("a_requeued_item_can_still_be_finished",
+          (adj and adj["item"]["id"] == b1) or (lab and lab["item"]["id"] == b1),
+          f"adjudicate: {adj}, label: {lab}, history state "
+          f"{env.history('fa', b1)[1].get('state')}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -973,6 +1001,7 @@ def main():
                      test_author_edit_after_complete_and_working_time,
                      test_cookie_writes_need_csrf, test_review_leases_and_skips,
                      test_requests_that_name_the_wrong_thing, test_gold_stays_hidden,
+                     test_flag_from_adjudication,
                      test_late_submit):
             try:
                 test(env)
