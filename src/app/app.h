@@ -27,11 +27,13 @@
 #include "store/store.h"
 
 struct lo_writer;
+struct lo_wf_cache;
 
 struct lo_app {
     struct lo_store *store;
     struct lo_writer *writer;/* the server's group-commit writer (app/writer.h); NULL: the
                               * app writes through its own store (the command line) */
+    struct lo_wf_cache *wf_cache; /* parsed workflow configurations (app/workflow.c) */
     struct lo_clock clock;
     struct lo_rng rng;
     const char *actor;      /* who acts, by name, for events */

@@ -50,4 +50,7 @@ int lo__audit_chain(struct lo_app *app, struct lo_event *e, struct lo_arena *are
  * has a workflow; in the open write transaction. import.c calls it after adding items. */
 int lo__wf_sync(struct lo_app *app, int64_t project_id, int64_t *added, struct lo_error *err);
 
+/* Frees the app's cache of parsed workflow configurations (lo_app_close). */
+void lo__wf_cache_free(struct lo_app *app);
+
 #endif

@@ -60,14 +60,78 @@ struct wf_project {
     int cfg_version;
     struct lo_schema *schema;
     const struct lo_schema_field *field; /* compared field: single choice or rating, or NULL */
+    bool cached;                  /* cfg and schema belong to the app's cache */
 };
 
 static void wf_project_free(struct wf_project *w)
 {
-    if (w->has_cfg)
+    if (w->has_cfg && !w->cached)
         lo_wf_config_free(&w->cfg);
-    lo_schema_free(w->schema);
+    if (!w->cached)
+        lo_schema_free(w->schema);
     memset(w, 0, sizeof(*w));
+}
+
+/* Parsed configurations and schemas, per app (so per thread), by (project, configuration
+ * version, schema version): a version is never changed once stored, so an entry never goes
+ * stale; a new version is a new key. Parsing both on every request was a sixth of the work. */
+#define WF_CACHE_SLOTS 8
+
+struct wf_cache_entry {
+    int64_t project_id;
+    int cfg_version, schema_version;
+    struct lo_wf_config cfg;
+    struct lo_schema *schema;
+};
+
+struct lo_wf_cache {
+    struct wf_cache_entry e[WF_CACHE_SLOTS];
+    unsigned next;                /* the slot to replace next */
+};
+
+void lo__wf_cache_free(struct lo_app *app)
+{
+    struct lo_wf_cache *c = app->wf_cache;
+    if (!c)
+        return;
+    for (int i = 0; i < WF_CACHE_SLOTS; i++) {
+        if (c->e[i].project_id) {
+            lo_wf_config_free(&c->e[i].cfg);
+            lo_schema_free(c->e[i].schema);
+        }
+    }
+    free(c);
+    app->wf_cache = NULL;
+}
+
+static struct wf_cache_entry *cache_find(struct lo_app *app, int64_t project_id, int cfg_version,
+                                         int schema_version)
+{
+    struct lo_wf_cache *c = app->wf_cache;
+    for (int i = 0; c && i < WF_CACHE_SLOTS; i++) {
+        struct wf_cache_entry *e = &c->e[i];
+        if (e->project_id == project_id && e->cfg_version == cfg_version
+            && e->schema_version == schema_version)
+            return e;
+    }
+    return NULL;
+}
+
+/* Moves w's parsed configuration and schema into the cache (w borrows them from then on). */
+static void cache_put(struct lo_app *app, struct wf_project *w)
+{
+    if (!app->wf_cache && !(app->wf_cache = calloc(1, sizeof(struct lo_wf_cache))))
+        return; /* no cache: w keeps its own */
+    struct lo_wf_cache *c = app->wf_cache;
+    struct wf_cache_entry *e = &c->e[c->next++ % WF_CACHE_SLOTS];
+    if (e->project_id) {
+        lo_wf_config_free(&e->cfg);
+        lo_schema_free(e->schema);
+    }
+    *e = (struct wf_cache_entry){ .project_id = w->p.id, .cfg_version = w->cfg_version,
+                                  .schema_version = w->p.schema_version, .cfg = w->cfg,
+                                  .schema = w->schema };
+    w->cached = true;
 }
 
 /* The compared field: the configured one, else the schema's first single-choice or rating. */
@@ -112,6 +176,16 @@ static int wf_project_load(struct lo_app *app, int64_t project_id, const char *n
     }
     if (rc)
         return rc;
+    struct wf_cache_entry *e = json ? cache_find(app, w->p.id, w->cfg_version,
+                                                 w->p.schema_version)
+                                    : NULL;
+    if (e) {
+        w->cfg = e->cfg;
+        w->schema = e->schema;
+        w->has_cfg = w->cached = true;
+        w->field = compared_field(w->schema, w->cfg.field);
+        return 0;
+    }
     json_t *doc = json ? lo_json_parse(json, strlen(json), err) : NULL;
     if (json && !doc)
         return LO_ESTORE;
@@ -126,6 +200,8 @@ static int wf_project_load(struct lo_app *app, int64_t project_id, const char *n
             return rc;
         w->field = compared_field(w->schema, w->cfg.field);
     }
+    if (json) /* the defaults of a project without a workflow are not worth keeping */
+        cache_put(app, w);
     return 0;
 }
 
@@ -490,11 +566,16 @@ static int new_lease(struct lo_app *app, const struct wf_project *w, int64_t ite
                      const char *kind, int64_t annotation_id, int64_t now, struct lo_arena *arena,
                      struct lo_lease_row *l, struct lo_error *err)
 {
+    /* 48 bits of time, then 80 random bits: new leases land at the right edge of the leases
+     * index (fewer pages touched per commit than a wholly random key), and cannot be guessed
+     * (they are checked against their owner anyway). */
     unsigned char raw[16];
     char *id = lo_arena_alloc(arena, 33);
     if (!id)
         return lo_error_set(err, LO_ENOMEM, "out of memory");
-    randombytes_buf(raw, sizeof(raw));
+    for (int i = 0; i < 6; i++)
+        raw[i] = (unsigned char)((uint64_t)now >> (8 * (5 - i)));
+    randombytes_buf(raw + 6, sizeof(raw) - 6);
     sodium_bin2hex(id, 33, raw, sizeof(raw));
     *l = (struct lo_lease_row){
         .id = id,
@@ -682,13 +763,6 @@ static int job_next(struct lo_app *app, void *ctx, struct lo_error *err)
         bool want_gold = pass == 0 ? gold : false;
         if (pass == 1 && !gold)
             break;
-        cc->n = 0;
-        rc = wf->task_candidates(st, w.p.id, app->who.user_id, want_gold,
-                                 w.cfg.least_confident_first, LO_LIMIT_WF_CANDIDATES, &arena,
-                                 cand_cb, cc, err);
-        if (rc < 0)
-            goto out;
-        rc = 0;
         struct lo_wf_worker ww = {
             .skill_mask = skill_mask(NULL, wk.skills, true),
             .labels_today = wk.day == now / DAY_MS ? (int)wk.labels_day : 0,
@@ -699,7 +773,21 @@ static int job_next(struct lo_app *app, void *ctx, struct lo_error *err)
             .turnaround_hours = isnan(w.p.goal_turnaround_hours) ? 0 : w.p.goal_turnaround_hours,
             .least_confident_first = w.cfg.least_confident_first,
         };
-        pick = lo_wf_pick(cc->c, cc->n, &ww, &rt, now, &app->rng);
+        /* The head of the queue first (the query returns it in routing order), all
+         * LO_LIMIT_WF_CANDIDATES only when none of the first few fits (skills). */
+        static const int limits[] = { 8, LO_LIMIT_WF_CANDIDATES };
+        for (int k = 0; k < 2 && pick < 0; k++) {
+            cc->n = 0;
+            rc = wf->task_candidates(st, w.p.id, app->who.user_id, want_gold,
+                                     w.cfg.least_confident_first, limits[k], &arena, cand_cb, cc,
+                                     err);
+            if (rc < 0)
+                goto out;
+            rc = 0;
+            pick = lo_wf_pick(cc->c, cc->n, &ww, &rt, now, &app->rng);
+            if ((int)cc->n < limits[k])
+                break; /* that was the whole queue */
+        }
     }
     if (pick < 0) {
         rc = reply_none(j, "empty");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/limits.h"
 
 struct job {
@@ -49,9 +50,11 @@ static void run_job(struct lo_writer *w, struct job *j)
         j->rc = st->ops->wf->savepoint_release(st, &j->err);
 }
 
-/* Runs a batch (a list linked through next) in one transaction and commits it. */
-static void run_batch(struct lo_writer *w, struct job *batch)
+/* Runs a batch (a list linked through next) in one transaction and commits it; returns the
+ * seconds the commit took. */
+static double run_batch(struct lo_writer *w, struct job *batch)
 {
+    double commit_s = 0;
     struct lo_store *st = w->app.store;
     struct lo_error err;
     lo_error_clear(&err);
@@ -59,7 +62,9 @@ static void run_batch(struct lo_writer *w, struct job *batch)
     if (!rc) {
         for (struct job *j = batch; j; j = j->next)
             run_job(w, j);
+        double t0 = lo_monotonic_s();
         rc = st->ops->commit(st, &err);
+        commit_s = lo_monotonic_s() - t0;
         if (rc)
             st->ops->rollback(st);
     }
@@ -72,6 +77,7 @@ static void run_batch(struct lo_writer *w, struct job *batch)
             }
         }
     }
+    return commit_s;
 }
 
 static void *writer_main(void *arg)
@@ -96,7 +102,9 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&w->mu);
 
-        run_batch(w, batch);
+        double t0 = lo_monotonic_s();
+        double commit_s = run_batch(w, batch);
+        double busy = lo_monotonic_s() - t0;
 
         pthread_mutex_lock(&w->mu);
         for (struct job *j = batch; j;) {
@@ -106,6 +114,8 @@ static void *writer_main(void *arg)
         }
         w->stats.jobs += n;
         w->stats.commits++;
+        w->stats.busy_s += busy;
+        w->stats.commit_s += commit_s;
         if (n > w->stats.max_batch)
             w->stats.max_batch = n;
         pthread_cond_broadcast(&w->finished);

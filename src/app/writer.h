@@ -34,6 +34,8 @@ int lo_writer_run(struct lo_writer *w, const struct lo_principal *who, const cha
 
 struct lo_writer_stats {
     unsigned long long jobs, commits, max_batch;
+    double busy_s;        /* time spent running batches, commits included */
+    double commit_s;      /* of which committing (the fsync) */
 };
 void lo_writer_stats(struct lo_writer *w, struct lo_writer_stats *out);
 

@@ -273,6 +273,31 @@ int lo__http_metrics_render(struct lo_http_server *s, struct lo_buf *b)
                            (double)atomic_load(&s->store_us) / 1e6,
                            (unsigned long long)atomic_load(&s->store_calls),
                            atomic_load(&s->in_flight));
+    if (!rc && s->writer) {
+        struct lo_writer_stats ws;
+        lo_writer_stats(s->writer, &ws);
+        rc = lo_buf_printf(b,
+                           "# HELP lo_writer_jobs_total Workflow writes run by the group-commit "
+                           "writer.\n"
+                           "# TYPE lo_writer_jobs_total counter\n"
+                           "lo_writer_jobs_total %llu\n"
+                           "# HELP lo_writer_commits_total Commits of the writer (each carries "
+                           "one or more jobs).\n"
+                           "# TYPE lo_writer_commits_total counter\n"
+                           "lo_writer_commits_total %llu\n"
+                           "# HELP lo_writer_batch_max The most jobs one commit carried.\n"
+                           "# TYPE lo_writer_batch_max gauge\n"
+                           "lo_writer_batch_max %llu\n"
+                           "# HELP lo_writer_busy_seconds_total Time the writer spent on "
+                           "batches, commits included.\n"
+                           "# TYPE lo_writer_busy_seconds_total counter\n"
+                           "lo_writer_busy_seconds_total %.6f\n"
+                           "# HELP lo_writer_commit_seconds_total Time the writer spent "
+                           "committing.\n"
+                           "# TYPE lo_writer_commit_seconds_total counter\n"
+                           "lo_writer_commit_seconds_total %.6f\n",
+                           ws.jobs, ws.commits, ws.max_batch, ws.busy_s, ws.commit_s);
+    }
     return rc;
 }
 

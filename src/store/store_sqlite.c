@@ -2160,6 +2160,10 @@ static int sq_configure(struct sq_store *s, struct lo_error *err)
     rc = sq_exec(s, SQ_PAGE_SIZE_SQL, "setting the page size", err);
     if (!rc)
         rc = sq_exec(s, SQ_CACHE_SQL, "setting the cache size", err);
+    /* Savepoint and statement journals in memory, not in temporary files: the group-commit
+     * writer opens a savepoint per request (app/writer.c). */
+    if (!rc)
+        rc = sq_exec(s, "PRAGMA temp_store = MEMORY", "setting temp_store", err);
     if (rc)
         return rc;
     /* WAL: readers never block the writer nor the writer the readers. The answer says what the
