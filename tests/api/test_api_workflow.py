@@ -980,6 +980,71 @@ def test_flag_from_adjudication(env):
           f"{env.history('fa', b1)[1].get('state')}")
 
 
+def test_routing_order_and_coverage(env):
+    for proj, before in (("lc", True), ("lc2", False)):
+        # predictions imported before the workflow is set, and after (a model run on items
+        # already in the queue)
+        env.project(proj, ["s9", "s2", "s5"], None if before else {"least_confident_first": True})
+        preds = "".join(json.dumps({"item": it, "model": "m", "value": POS, "score": sc}) + "\n"
+                        for it, sc in (("s9", 0.9), ("s2", 0.2), ("s5", 0.5)))
+        env.cli("import", "predictions", proj, _write(env, f"{proj}.jsonl", preds))
+        if before:
+            env.call("max", "PUT", f"/api/v1/projects/{proj}/workflow",
+                     {"least_confident_first": True})
+        order = []
+        for _ in range(3):
+            task, st, j = env.label("ann1", proj, POS)
+            order.append(task["item"]["external_id"])
+        when = "before" if before else "after"
+        check(f"least_confident_first_with_predictions_imported_{when}_the_workflow",
+              order == ["s2", "s5", "s9"], f"{order}")
+
+    path = os.path.join(env.tmp, "prio.jsonl")
+    with open(path, "w") as f:
+        for it, pr in (("q0", 0), ("q1", 7), ("q2", 3)):
+            f.write(json.dumps({"id": it, "text": it, "priority": pr}) + "\n")
+    env.project("prio", [], {})
+    env.cli("import", "items", "prio", path)
+    order = []
+    for _ in range(3):
+        task, st, j = env.label("ann1", "prio", POS)
+        order.append(task["item"]["external_id"])
+    check("a_higher_item_priority_is_served_first", order == ["q1", "q2", "q0"], f"{order}")
+
+    ids = env.project("cov0", ["u1", "u2"], {"overlap": {"k": 3, "coverage": 0.0}})
+    _, st, j = env.label("ann1", "cov0", POS)
+    check("overlap_k_on_coverage_0_means_one_label_per_item",
+          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+    ids = env.project("cov1", ["u1"], {"overlap": {"k": 3, "coverage": 1.0}})
+    states = [env.label(u, "cov1", POS, ids["u1"])[2].get("item_state")
+              for u in ("ann1", "ann2", "ann3")]
+    check("overlap_k_3_on_every_item_wants_three_labels",
+          states == ["queued", "queued", "complete"], f"{states}")
+    st, h = env.history("cov1", ids["u1"])
+    check("three_agreeing_labels_consolidate_by_majority",
+          st == 200 and (h.get("final") or {}).get("value") == POS
+          and (h.get("final") or {}).get("method") == "majority"
+          and (h.get("final") or {}).get("confidence") == 1.0, f"{st} {h}")
+
+
+def test_config_changes_apply_to_waiting_items(env):
+    ids = env.project("chg", ["k1", "k2"], {})
+    st, j = env.call("max", "PUT", "/api/v1/projects/chg/workflow",
+                     {"overlap": {"k": 2}, "field": "label"})
+    check("a_config_naming_a_schema_field_is_accepted", st == 200 and j.get("field") == "label",
+          f"{st} {j}")
+    _, st, j = env.label("ann1", "chg", POS)
+    check("a_raised_overlap_applies_to_items_not_labeled_yet",
+          st == 201 and j.get("item_state") == "queued", f"{st} {j}")
+    rv = env.project("chg2", ["k3"], {"review": {"mode": "all"}})
+    env.label("ann1", "chg2", POS)
+    a = env.task("rita", "chg2", "review")
+    b = env.task("rita", "chg2", "review")
+    check("asking_for_a_review_again_returns_the_same_lease",
+          a is not None and b is not None and a["lease"] == b["lease"], f"{a} / {b}")
+    del ids, rv
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -1001,7 +1066,8 @@ def main():
                      test_author_edit_after_complete_and_working_time,
                      test_cookie_writes_need_csrf, test_review_leases_and_skips,
                      test_requests_that_name_the_wrong_thing, test_gold_stays_hidden,
-                     test_flag_from_adjudication,
+                     test_flag_from_adjudication, test_routing_order_and_coverage,
+                     test_config_changes_apply_to_waiting_items,
                      test_late_submit):
             try:
                 test(env)
