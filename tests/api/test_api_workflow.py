@@ -846,6 +846,9 @@ def test_rework_rounds_and_cap(env):
     task = env.task("rob", "rnd", "adjudicate")
     check("the_item_waits_for_an_adjudicator",
           task is not None and task["item"]["id"] == ids["r1"], f"{task}")
+    check("the_adjudicator_sees_the_labels_that_went_round",
+          task is not None and {l.get("annotator") for l in task.get("labels", [])} == {"ann1"}
+          and NEG in [l.get("value") for l in task.get("labels", [])], f"{task}")
 
     env.project("cap", ["k1", "k2", "k3"], {"cap_per_day": 1})
     _, st, j = env.label("ann1", "cap", POS)
@@ -1045,6 +1048,24 @@ def test_config_changes_apply_to_waiting_items(env):
     del ids, rv
 
 
+def test_submit_answers_have_the_documented_members(env):
+    env.project("ans", ["j1"], {"review": {"mode": "all"}, "overlap": {"k": 2}})
+    members = ("annotation", "item_state", "late", "working_seconds", "feedback")
+    answers = {}
+    _, _, answers["label"] = env.label("ann1", "ans", POS)
+    rv = env.task("rita", "ans", "review")
+    answers["review"] = env.submit("rita", rv["lease"], {"verdict": "accept"})[1]
+    env.label("ann2", "ans", NEG)
+    rv = env.task("rita", "ans", "review")
+    env.submit("rita", rv["lease"], {"verdict": "accept"})
+    adj = env.task("rob", "ans", "adjudicate")
+    answers["adjudicate"] = env.submit("rob", adj["lease"], {"value": NEG})[1] if adj else {}
+    for kind, j in answers.items():
+        check(f"the_{kind}_submit_answer_has_the_documented_members",
+              isinstance(j, dict) and all(k in j for k in members)
+              and isinstance(j.get("working_seconds"), (int, float)), f"{j}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -1068,6 +1089,7 @@ def main():
                      test_requests_that_name_the_wrong_thing, test_gold_stays_hidden,
                      test_flag_from_adjudication, test_routing_order_and_coverage,
                      test_config_changes_apply_to_waiting_items,
+                     test_submit_answers_have_the_documented_members,
                      test_late_submit):
             try:
                 test(env)
