@@ -18,6 +18,7 @@
 #include "app/writer.h"
 #include "base/json.h"
 #include "base/limits.h"
+#include "quality/consolidate.h"
 #include "quality/inference.h"
 #include "schema/schema.h"
 #include "workflow/config.h"
@@ -1019,6 +1020,101 @@ static int collect_cb(void *ctx, const struct lo_wf_annotation *a)
     return 0;
 }
 
+/* The schema's first boxes or spans field, or NULL. */
+static const struct lo_schema_field *structured_field(const struct lo_schema *s)
+{
+    for (size_t i = 0; s && i < lo_schema_field_count(s); i++) {
+        const struct lo_schema_field *f = lo_schema_field_at(s, i);
+        if (f->type == LO_FIELD_BOXES || f->type == LO_FIELD_SPANS)
+            return f;
+    }
+    return NULL;
+}
+
+/* Box or span consolidation of n labels (values[i], whole value objects) on field f: an
+ * object is kept when a majority of the annotators drew it (boxes clustered at IoU >= 0.5 with
+ * one class, spans by a vote on every character; quality/consolidate.h). *final_out is the
+ * first label's value with f replaced by the consensus (malloc'd JSON text); *confidence the
+ * mean share of annotators behind each kept object (1 when all agree there is none). */
+static int consolidate_structured(const struct lo_schema_field *f, const char *const *values,
+                                  size_t n, struct lo_arena *arena, char **final_out,
+                                  double *confidence, struct lo_error *err)
+{
+    size_t cap = 0, m = 0;
+    json_t **docs = calloc(n, sizeof(*docs));
+    if (!docs)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        docs[i] = json_loads(values[i], 0, NULL);
+        cap += json_array_size(json_object_get(docs[i], f->name));
+    }
+    struct lo_box *boxes = lo_arena_calloc(arena, cap + 1, sizeof(*boxes));
+    struct lo_span *spans = lo_arena_calloc(arena, cap + 1, sizeof(*spans));
+    uint32_t *who = lo_arena_calloc(arena, cap + 1, sizeof(*who));
+    int rc = boxes && spans && who ? 0 : lo_error_set(err, LO_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t k;
+        json_t *o;
+        json_array_foreach(json_object_get(docs[i], f->name), k, o) {
+            const char *label = json_string_value(json_object_get(o, "label"));
+            long cls = label ? lo_schema_class_index(f, lo_str_from(label)) : -1;
+            if (cls < 0)
+                continue; /* validated on submit: cannot happen */
+            if (f->type == LO_FIELD_BOXES)
+                boxes[m] = (struct lo_box){ json_number_value(json_object_get(o, "x")),
+                                            json_number_value(json_object_get(o, "y")),
+                                            json_number_value(json_object_get(o, "w")),
+                                            json_number_value(json_object_get(o, "h")),
+                                            (int)cls };
+            else
+                spans[m] = (struct lo_span){
+                    (size_t)json_integer_value(json_object_get(o, "start")),
+                    (size_t)json_integer_value(json_object_get(o, "end")), (int)cls };
+            who[m++] = (uint32_t)i;
+        }
+    }
+    size_t majority = n / 2 + 1, nout = 0;
+    json_t *arr = json_array();
+    double support = 0;
+    if (!rc && f->type == LO_FIELD_BOXES) {
+        struct lo_box_consolidate_opts o = lo_box_consolidate_defaults();
+        o.min_support = majority;
+        struct lo_consensus_box *cb = NULL;
+        rc = lo_boxes_consolidate(boxes, who, m, &o, arena, &cb, &nout, NULL, err);
+        for (size_t i = 0; !rc && i < nout; i++) {
+            json_array_append_new(arr, json_pack("{s:f, s:f, s:f, s:f, s:s}", "x", cb[i].box.x,
+                                                 "y", cb[i].box.y, "w", cb[i].box.w, "h",
+                                                 cb[i].box.h, "label",
+                                                 f->classes[cb[i].box.cls]));
+            support += (double)cb[i].support / (double)n;
+        }
+    } else if (!rc) {
+        struct lo_consensus_span *cs = NULL;
+        rc = lo_spans_consolidate(spans, who, m, majority, arena, &cs, &nout, err);
+        for (size_t i = 0; !rc && i < nout; i++) {
+            json_array_append_new(arr, json_pack("{s:I, s:I, s:s}", "start",
+                                                 (json_int_t)cs[i].span.start, "end",
+                                                 (json_int_t)cs[i].span.end, "label",
+                                                 f->classes[cs[i].span.cls]));
+            support += (double)cs[i].support / (double)n;
+        }
+    }
+    if (!rc) {
+        json_t *final = json_is_object(docs[0]) ? json_deep_copy(docs[0]) : json_object();
+        json_object_set(final, f->name, arr);
+        *final_out = lo_json_dump(final);
+        json_decref(final);
+        *confidence = nout ? support / (double)nout : 1.0;
+        if (!*final_out)
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+    }
+    json_decref(arr);
+    for (size_t i = 0; i < n; i++)
+        json_decref(docs[i]);
+    free(docs);
+    return rc;
+}
+
 /* The item has a new accepted label, or lost one: decide whether it needs more, is complete,
  * or goes to adjudication, and record it. t is in state queued. */
 static int decide(struct lo_app *app, const struct wf_project *w, struct lo_task_row *t,
@@ -1042,10 +1138,14 @@ static int decide(struct lo_app *app, const struct wf_project *w, struct lo_task
     if (t->done < t->wanted) {
         d = LO_WF_NEED_MORE;
     } else if (!comparable || ls.n == 0) {
-        /* Nothing to compare (boxes, spans, free text): one label decides; more go to an
-         * adjudicator, who composes the final label. */
-        d = t->done <= 1 ? LO_WF_DONE : LO_WF_ADJUDICATE;
-        method = t->done <= 1 ? "single" : "adjudication";
+        /* Nothing to vote on: one label decides; several boxes or spans labels are merged
+         * (below); other fields (free text) go to an adjudicator, who composes the final. */
+        d = LO_WF_DONE;
+        method = "single";
+        if (t->done > 1 && structured_field(w->schema))
+            method = "consensus";
+        else if (t->done > 1)
+            d = LO_WF_ADJUDICATE;
     } else if (o->dynamic && n_classes >= 2) {
         d = lo_wf_dynamic_overlap(o, n_classes, ls.n, ls.labels, ls.q, &label, &conf);
         method = "onecoin";
@@ -1108,8 +1208,23 @@ static int decide(struct lo_app *app, const struct wf_project *w, struct lo_task
                             json_pack("{s:i}", "labels", t->done), err);
         return rc;
     }
-    /* Complete: the final value is the first agreeing label's whole value. */
+    /* Complete: the final value is the first agreeing label's whole value, or for boxes and
+     * spans the consensus of all labels. */
     const char *final = NULL;
+    char *merged = NULL;
+    if (!strcmp(method, "consensus")) {
+        struct label_set all = { 0 };
+        struct wf_project plain = { .p = w->p };
+        struct collect_ctx c2 = { app, &plain, &all, arena, err };
+        rc = st->ops->wf->annotation_list(st, t->item_id, "active", arena, collect_cb, &c2, err);
+        if (!rc)
+            rc = consolidate_structured(structured_field(w->schema), all.value, all.n, arena,
+                                        &merged, &conf, err);
+        if (rc)
+            return rc;
+        final = lo_arena_strndup(arena, merged, strlen(merged));
+        free(merged);
+    }
     for (size_t i = 0; i < ls.n && !final; i++)
         if (!comparable || ls.labels[i] == label)
             final = ls.value[i];
@@ -2279,5 +2394,188 @@ int lo_app_annotation_edit(struct lo_app *app, int64_t id, int if_match, const j
     int rc = lo_app_write(app, job_edit, &j, err);
     if (!rc)
         *out = j.out;
+    return rc;
+}
+
+/* ---- consolidation by truth inference over the whole project ------------------------------ */
+
+struct cons_read {
+    const struct lo_schema_field *f;
+    struct lo_ratings_builder *b;
+    struct lo_error *err;
+    long labels;
+};
+
+static int cons_scan_cb(void *ctx, const struct lo_wf_annotation *a, const char *state,
+                        bool is_gold)
+{
+    struct cons_read *c = ctx;
+    (void)state;
+    if (is_gold)
+        return 0; /* gold items are answered by everyone and never completed */
+    json_t *v = json_loads(a->value_json, 0, NULL);
+    json_t *fv = v ? json_object_get(v, c->f->name) : NULL;
+    char label[LO_LIMIT_LABEL + 1], item[32];
+    struct lo_error e2;
+    int rc = 0;
+    if (fv && !json_is_null(fv) && !lo_schema_value_label(c->f, fv, label, sizeof(label), &e2)) {
+        snprintf(item, sizeof(item), "%lld", (long long)a->item_id);
+        rc = lo_ratings_builder_add(c->b, lo_str_from(item),
+                                    lo_str_from(a->annotator ? a->annotator : ""),
+                                    lo_str_from(label), c->err);
+        c->labels++;
+    }
+    json_decref(v);
+    return rc;
+}
+
+struct cons_update {
+    int64_t item_id;
+    const char *label;
+    double confidence;
+};
+
+struct cons_job {
+    int64_t project_id;
+    const char *project;
+    const char *method;
+    const struct lo_schema_field *f;
+    struct cons_update *u;
+    size_t n;
+    long labels;
+    json_t *out;
+};
+
+static int job_consolidate(struct lo_app *app, void *ctx, struct lo_error *err)
+{
+    struct cons_job *j = ctx;
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    long updated = 0, changed = 0;
+    int rc = 0;
+    lo_arena_init(&arena, 8192);
+    for (size_t i = 0; i < j->n && !rc; i++) {
+        struct lo_task_row t;
+        rc = st->ops->wf->task_get(st, j->u[i].item_id, &arena, &t, err);
+        if (rc == LO_ENOTFOUND) {
+            lo_error_clear(err);
+            rc = 0;
+            continue;
+        }
+        if (rc || strcmp(t.state, "complete") || t.is_gold)
+            continue;
+        json_t *final = t.final_json ? json_loads(t.final_json, 0, NULL) : NULL;
+        if (!json_is_object(final)) {
+            json_decref(final);
+            final = json_object();
+        }
+        json_t *old = json_deep_copy(json_object_get(final, j->f->name));
+        json_t *val = j->f->type == LO_FIELD_RATING ? json_real(strtod(j->u[i].label, NULL))
+                                                    : json_string(j->u[i].label);
+        if (j->f->type == LO_FIELD_RATING && json_real_value(val) == (double)(long long)json_real_value(val)) {
+            json_t *iv = json_integer((json_int_t)json_real_value(val));
+            json_decref(val);
+            val = iv;
+        }
+        bool same = old && (json_equal(old, val) || (json_is_number(old) && json_is_number(val)
+                            && json_number_value(old) == json_number_value(val)));
+        json_object_set_new(final, j->f->name, val);
+        char *text = lo_json_dump(final);
+        json_decref(final);
+        json_decref(old);
+        if (!text) {
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+            break;
+        }
+        t.final_json = lo_arena_strndup(&arena, text, strlen(text));
+        free(text);
+        t.confidence = j->u[i].confidence;
+        t.method = j->method;
+        rc = st->ops->wf->task_put(st, &t, err);
+        updated++;
+        changed += !same;
+    }
+    if (!rc)
+        rc = lo__app_event(app, j->project_id, "consolidated", "project", j->project_id,
+                           json_pack("{s:s, s:I, s:i, s:i}", "method", j->method, "labels",
+                                     (json_int_t)j->labels, "items_updated", (int)updated,
+                                     "items_changed", (int)changed),
+                           err);
+    if (!rc)
+        j->out = json_pack("{s:s, s:s, s:I, s:i, s:i}", "project", j->project, "method",
+                           j->method, "labels", (json_int_t)j->labels, "items_updated",
+                           (int)updated, "items_changed", (int)changed);
+    lo_arena_free(&arena);
+    return rc;
+}
+
+int lo_app_wf_consolidate(struct lo_app *app, const char *project, const char *method,
+                          json_t **out, struct lo_error *err)
+{
+    *out = NULL;
+    enum lo_infer_method m;
+    if (!method || lo_infer_method_parse(method, &m) || m == LO_INFER_WMV)
+        return lo_error_field(err, LO_EINVAL, "method",
+                              "method must be mv, ds, onecoin, glad or mace, not '%s'",
+                              method ? method : "");
+    struct cons_job j = { .project = project, .method = method };
+    int rc = precheck(app, project, LO_ACT_UPDATE, &j.project_id, err);
+    if (rc)
+        return rc;
+    /* Read and infer on the caller's connection (a long computation must not hold the
+     * writer); then write the final labels in one job. */
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct wf_project w;
+    struct lo_ratings r;
+    struct lo_infer_result res;
+    struct lo_ratings_builder *b = NULL;
+    lo_arena_init(&arena, 1 << 16);
+    memset(&w, 0, sizeof(w));
+    rc = st->ops->begin(st, false, err);
+    if (!rc) {
+        rc = wf_project_load(app, j.project_id, project, false, &arena, &w, err);
+        if (!rc && !w.field)
+            rc = lo_error_field(err, LO_EINVAL, "field",
+                                "inference needs a single-choice or rating field to compare");
+        if (!rc)
+            rc = lo_ratings_builder_new(&b, &arena) ? lo_error_set(err, LO_ENOMEM, "out of memory")
+                                                    : 0;
+        struct cons_read c = { w.field, b, err, 0 };
+        if (!rc)
+            rc = st->ops->wf->annotation_scan(st, j.project_id, &arena, cons_scan_cb, &c, err);
+        j.labels = c.labels;
+        st->ops->rollback(st);
+    }
+    if (!rc) {
+        rc = lo_ratings_builder_finish(b, &r, err);
+        b = NULL;
+    }
+    if (!rc && r.n == 0)
+        rc = lo_error_set(err, LO_EINVAL, "project '%s' has no labels to consolidate", project);
+    struct lo_infer_options opt;
+    lo_infer_options_init(&opt, m);
+    if (!rc)
+        rc = lo_infer(&r, &opt, &arena, &res, err);
+    if (!rc) {
+        j.f = w.field;
+        j.u = lo_arena_calloc(&arena, r.n_items + 1, sizeof(*j.u));
+        for (size_t i = 0; j.u && i < r.n_items; i++) {
+            if (res.label[i] < 0)
+                continue;
+            j.u[j.n++] = (struct cons_update){ .item_id = strtoll(r.item_names[i], NULL, 10),
+                                              .label = r.class_names[res.label[i]],
+                                              .confidence = res.confidence[i] };
+        }
+        rc = j.u ? lo_app_write(app, job_consolidate, &j, err)
+                 : lo_error_set(err, LO_ENOMEM, "out of memory");
+    }
+    lo_ratings_builder_free(b);
+    wf_project_free(&w);
+    lo_arena_free(&arena);
+    if (!rc)
+        *out = j.out;
+    else
+        json_decref(j.out);
     return rc;
 }

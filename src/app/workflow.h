@@ -51,6 +51,12 @@ int lo_app_annotator_action(struct lo_app *app, const char *project, const char 
                             const char *action, const json_t *body, json_t **out,
                             struct lo_error *err);
 
+/* Recomputes the final labels of the project's complete items by truth inference over all
+ * their active labels (method: mv, ds, onecoin, glad, mace; quality/inference.h) and records
+ * method and confidence. Policy: UPDATE. */
+int lo_app_wf_consolidate(struct lo_app *app, const char *project, const char *method,
+                          json_t **out, struct lo_error *err);
+
 /* Every event of the item. Policy: READ. */
 int lo_app_item_history(struct lo_app *app, const char *project, int64_t item_id, json_t **out,
                         struct lo_error *err);

@@ -183,6 +183,13 @@ static int run_sub(struct lo_cli *cli, const struct lo_args *args, struct lo_app
         if ((code = body_from_args(cli, args, &body)))
             return code;
         rc = lo_app_annotator_action(app, p[1], p[2], sub, body, &out, &err);
+    } else if (!strcmp(sub, "consolidate")) {
+        if ((code = need(cli, args, 2, "consolidate PROJECT [--method mv|ds|onecoin|glad|mace]")))
+            return code;
+        rc = lo_app_wf_consolidate(app, p[1], lo_args_get(args, "method")
+                                                  ? lo_args_get(args, "method")
+                                                  : "ds",
+                                   &out, &err);
     } else if (!strcmp(sub, "annotation")) {
         if ((code = need(cli, args, 2, "annotation ID")))
             return code;
@@ -207,7 +214,7 @@ static int run_sub(struct lo_cli *cli, const struct lo_args *args, struct lo_app
     } else {
         return lo_cli_usage(cli, "workflow needs one of: show, set, next, heartbeat, draft, "
                                  "submit, skip, flag, queue, me, requeue, history, pause, "
-                                 "resume, invalidate, annotation, edit");
+                                 "resume, invalidate, consolidate, annotation, edit");
     }
     json_decref(body);
     if (rc)
@@ -246,6 +253,7 @@ static const struct lo_optspec workflow_opts[] = {
     { "idempotency-key", true, "submit: a repeat with the same key returns the first answer" },
     { "since", true, "invalidate: labels made at or after this time (ms since the epoch)" },
     { "if-match", true, "edit: the version the edit is based on" },
+    { "method", true, "consolidate: mv, ds (default), onecoin, glad or mace" },
     { NULL, false, NULL },
 };
 
@@ -261,6 +269,7 @@ const struct lo_command lo_cmd_workflow = {
     "       labelops workflow me PROJECT --as USER\n"
     "       labelops workflow requeue|history PROJECT ITEM_ID\n"
     "       labelops workflow pause|resume|invalidate PROJECT USER [--since MS]\n"
+    "       labelops workflow consolidate PROJECT [--method ds]\n"
     "       labelops workflow annotation ID\n"
     "       labelops workflow edit ID --if-match VERSION --value JSON\n"
     "\n"

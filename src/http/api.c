@@ -672,6 +672,8 @@ static const struct lo_route k_routes[] = {
       lo__h_annotator_invalidate },
     { "GET", "/api/v1/projects/{name}/me", "GET /api/v1/projects/{name}/me", LO_ROUTE_USER,
       LO_BODY_NONE, lo__h_wf_me },
+    { "POST", "/api/v1/projects/{name}/consolidate", "POST /api/v1/projects/{name}/consolidate",
+      LO_ROUTE_USER, LO_BODY_JSON, lo__h_wf_consolidate },
     { "GET", "/api/v1/annotations/{id}", "GET /api/v1/annotations/{id}", LO_ROUTE_USER,
       LO_BODY_NONE, lo__h_annotation_get },
     { "PATCH", "/api/v1/annotations/{id}", "PATCH /api/v1/annotations/{id}", LO_ROUTE_USER,

@@ -278,3 +278,22 @@ int lo__h_annotation_patch(struct lo_http_req *r)
              (int)json_integer_value(json_object_get(out, "version")));
     return lo_http_json(&r->resp, 200, out);
 }
+
+int lo__h_wf_consolidate(struct lo_http_req *r)
+{
+    json_t *body = body_or_empty(r);
+    if (!body)
+        return LO_EINVAL;
+    json_t *m = json_object_get(body, "method");
+    const char *method = m ? json_string_value(m) : "ds";
+    json_t *out = NULL;
+    struct lo_error err;
+    lo_error_clear(&err);
+    double t0 = lo_monotonic_s();
+    int rc = lo_app_wf_consolidate(lo_http_app(r), lo_http_param(r, "name"), method, &out, &err);
+    r->store_s += lo_monotonic_s() - t0;
+    json_decref(body);
+    if (rc)
+        return lo_http_fail(r, rc, &err);
+    return lo_http_json(&r->resp, 200, out);
+}

@@ -26,5 +26,6 @@ int lo__h_item_history(struct lo_http_req *r);
 int lo__h_wf_me(struct lo_http_req *r);
 int lo__h_annotation_get(struct lo_http_req *r);
 int lo__h_annotation_patch(struct lo_http_req *r);
+int lo__h_wf_consolidate(struct lo_http_req *r);
 
 #endif

@@ -58,6 +58,7 @@ enum wf_stmt {
     W_PRED_LATEST,
     W_EVENT_ITEM,
     W_PROJECT_NAME,
+    W_ANN_SCAN,
     W_SAVEPOINT,
     W_RELEASE,
     W_ROLLBACK_TO,
@@ -196,6 +197,11 @@ static const char *const wf_sql[W_COUNT] = {
                      " created_ms, audit_seq, prev_hash, hash FROM events"
                      " WHERE object_type = 'item' AND object_id = ?1 ORDER BY id",
     [W_PROJECT_NAME] = "SELECT name FROM projects WHERE id = ?1",
+    [W_ANN_SCAN] = "SELECT a.id, a.item_id, a.user_id, a.annotator, a.value_json, a.created_ms,"
+                   " a.guideline_version, a.schema_version, a.workflow_stage, a.lease_id,"
+                   " a.working_seconds, a.status, a.version, a.prelabel, t.state, t.is_gold"
+                   " FROM tasks t JOIN annotations a ON a.item_id = t.item_id"
+                   " WHERE t.project_id = ?1 AND a.status = 'active' ORDER BY t.item_id, a.id",
     [W_SAVEPOINT] = "SAVEPOINT wf_job",
     [W_RELEASE] = "RELEASE wf_job",
     [W_ROLLBACK_TO] = "ROLLBACK TO wf_job",
@@ -1293,6 +1299,33 @@ static int w_project_name(struct lo_store *st, int64_t project_id, struct lo_are
     return bad ? lo_error_set(err, LO_ENOMEM, "out of memory") : 0;
 }
 
+static int w_annotation_scan(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                             int (*cb)(void *ctx, const struct lo_wf_annotation *a,
+                                       const char *state, bool is_gold),
+                             void *ctx, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = stmt(st, W_ANN_SCAN, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, project_id);
+    while ((rc = step(st, s, "reading a project's labels", err)) == 1) {
+        struct lo_wf_annotation a;
+        bool bad = false;
+        if (read_ann(s, arena, &a))
+            return nomem(s, "annotations", err);
+        const char *state = ctext(s, 14, arena, &bad);
+        if (bad)
+            return nomem(s, "annotations", err);
+        rc = cb(ctx, &a, state, sqlite3_column_int(s, 15) != 0);
+        if (rc) {
+            sqlite3_reset(s);
+            return rc;
+        }
+    }
+    return rc;
+}
+
 /* ---- savepoints --------------------------------------------------------------------------- */
 
 static int w_savepoint(struct lo_store *st, struct lo_error *err)
@@ -1363,6 +1396,7 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .prediction_latest = w_prediction_latest,
     .event_list_item = w_event_list_item,
     .project_name = w_project_name,
+    .annotation_scan = w_annotation_scan,
     .savepoint = w_savepoint,
     .savepoint_release = w_savepoint_release,
     .savepoint_rollback = w_savepoint_rollback,

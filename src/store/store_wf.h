@@ -232,6 +232,13 @@ struct lo_wf_store_ops {
                            int (*cb)(void *ctx, const struct lo_event *e), void *ctx,
                            struct lo_error *err);
 
+    /* Every active annotation of the project's items in the workflow, in item order, with the
+     * item's state and gold flag: cb(ctx, annotation, task state, is_gold). */
+    int (*annotation_scan)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
+                           int (*cb)(void *ctx, const struct lo_wf_annotation *a,
+                                     const char *state, bool is_gold),
+                           void *ctx, struct lo_error *err);
+
     /* A project's name by id. */
     int (*project_name)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
                         const char **out, struct lo_error *err);

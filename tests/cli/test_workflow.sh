@@ -113,4 +113,38 @@ run workflow me p --as ann1
 expect_eq "me: labels this week" "$(jget "$out" 'j["week"]["labels"]')" "2"
 expect_eq "me: the reviewer's feedback" "$(jget "$out" '[f["verdict"] for f in j["feedback"]]')" '["accept", "reject"]'
 
+# --- consolidation by inference over the project ----------------------------------------
+run workflow consolidate p --method nonsense --json
+expect_rc "an unknown method is refused" 1
+expect_eq "naming the method" "$(jget "$out$err" 'j["error"]["field"]')" "method"
+run workflow consolidate p --method ds
+expect_rc "Dawid-Skene over the project" 0
+expect_eq "the complete item is re-decided" "$(jget "$out" 'j["items_updated"]')" "1"
+run workflow history p "$item1"
+expect_eq "its final label records the method" "$(jget "$out" 'j["final"]["method"]')" "ds"
+expect_eq "and keeps the agreed label" "$(jget "$out" 'j["final"]["value"]["label"]')" "b"
+
+# --- boxes with overlap 2: the final label is the consensus of both -----------------------
+cat >"$T/boxes.json" <<'JSON'
+{"fields":[{"name":"objects","type":"boxes","classes":["car","tree"]}]}
+JSON
+run project create img --schema "$T/boxes.json"; expect_rc "a boxes project" 0
+echo '{"id":"photo1","image":"p1.png","width":200,"height":100}' >"$T/img.jsonl"
+run import items img "$T/img.jsonl"
+for u in ann1 ann2; do "$LO" member add img "$u" --role annotator >/dev/null; done
+echo '{"overlap":{"k":2}}' >"$T/wf2.json"
+run workflow set img "$T/wf2.json"; expect_rc "workflow on the boxes project" 0
+run workflow next img --as ann1
+run workflow submit "$(lease_of "$out")" --as ann1 \
+  --value '{"objects":[{"x":10,"y":10,"w":40,"h":20,"label":"car"},{"x":150,"y":50,"w":10,"h":10,"label":"tree"}]}'
+expect_eq "one label of two: still queued" "$(jget "$out" 'j["item_state"]')" "queued"
+run workflow next img --as ann2
+run workflow submit "$(lease_of "$out")" --as ann2 --value '{"objects":[{"x":12,"y":10,"w":40,"h":20,"label":"car"}]}'
+expect_eq "two labels: complete" "$(jget "$out" 'j["item_state"]')" "complete"
+item=$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select i.id from items i join projects p on p.id=i.project_id where p.name='img'\").fetchone()[0])")
+run workflow history img "$item"
+expect_eq "boxes merged by consensus" "$(jget "$out" 'j["final"]["method"]')" "consensus"
+expect_eq "the car both drew, averaged; the tree only one drew, dropped" \
+  "$(jget "$out" '[(b["label"], b["x"], b["w"]) for b in j["final"]["value"]["objects"]]')" '[["car", 11.0, 40.0]]'
+
 finish
