@@ -639,7 +639,7 @@ static void req_begin(struct lo_http_req *r, const char *url)
         r->store_s += lo_monotonic_s() - t0;
     }
     /* The rate counts failed attempts too (by address), so guessing tokens is rate limited. */
-    if (strncmp(r->path, "/api/", 5) == 0) {
+    if (s->rate.slots && strncmp(r->path, "/api/", 5) == 0) {
         char key[96];
         client_key(r, key, sizeof(key));
         int retry = 0;
