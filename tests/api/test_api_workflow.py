@@ -260,7 +260,7 @@ def test_review_rework_overlap(env):
           f"{task}")
     if not task:
         return
-    st, j = env.call("ann1", "POST", f"/api/v1/projects/rv/tasks/next", {"kind": "label"})
+    st, j = env.call("ann1", "POST", "/api/v1/projects/rv/tasks/next", {"kind": "label"})
     check("asking_again_returns_the_same_lease",
           st == 200 and (j.get("task") or {}).get("lease") == task["lease"], f"{st} {j}")
     expect_error("submit_value_failing_the_schema_is_422_naming_the_field",
@@ -605,7 +605,7 @@ def test_gold_pause_invalidate(env):
         env.cli("member", "add", "gold", user, "--role", role)
     path = os.path.join(env.tmp, "gold-labels.csv")
     gold_ext = [f"g{i}" for i in range(8)]
-    plain_ext = [f"n{i}" for i in range(16)]
+    plain_ext = [f"n{i}" for i in range(24)]
     with open(path, "w") as f:
         f.write("item,annotator,label,gold\n")
         for i, g in enumerate(gold_ext):
@@ -620,10 +620,10 @@ def test_gold_pause_invalidate(env):
     check("gold_config_is_200", st == 200, f"{st} {j}")
     ids = env.item_ids("gold")
     gold_ids = {ids[g]: ("pos" if i % 2 else "neg") for i, g in enumerate(gold_ext)}
-    t0 = int(time.time() * 1000) - 1000
     answered = {"gold": 0, "plain": 0}
     plain_items = []
     feedback_seen = []
+    odd = []
     paused_reply = None
     for _ in range(40):
         st, j = env.next("ann1", "gold")
@@ -640,14 +640,15 @@ def test_gold_pause_invalidate(env):
             st, r = env.submit("ann1", task["lease"], {"value": wrong})
             answered["gold"] += 1
             feedback_seen.append((gold_ids[item], r.get("feedback")))
-            check(f"gold_answer_{answered['gold']}_item_state_reads_like_any_other",
-                  st == 201 and r.get("item_state") == "queued", f"{st} {r}")
+            if st != 201 or r.get("item_state") != "queued":
+                odd.append(("gold", st, r))
         else:
             st, r = env.submit("ann1", task["lease"], {"value": POS})
             answered["plain"] += 1
             plain_items.append(item)
-            check(f"plain_answer_{answered['plain']}_has_no_feedback",
-                  st == 201 and r.get("feedback") is None, f"{st} {r}")
+            if st != 201 or r.get("feedback") is not None:
+                odd.append(("plain", st, r))
+    check("gold_answers_are_201_queued_and_plain_answers_carry_no_feedback", not odd, f"{odd}")
     check("gold_tasks_look_like_any_other", answered["gold"] > 0, f"{answered}")
     check("gold_feedback_shows_the_expected_answer",
           feedback_seen and all(fb and fb.get("correct") is False
@@ -706,7 +707,6 @@ def test_gold_pause_invalidate(env):
                   for e in h.get("events", [])) for h in after.values()), "")
     got = env.task("ann2", "gold")
     check("an_invalidated_item_is_served_for_labeling_again", got is not None, f"{got}")
-    del t0
 
 
 # ---- annotations: ETag / If-Match; idempotency ------------------------------------------------
@@ -948,11 +948,13 @@ def test_gold_stays_hidden(env):
     st, j = env.call("max", "PUT", "/api/v1/projects/hid/workflow", {"gold": {"share": 0.5}})
     ids = env.item_ids("hid")
     tasks = {}
-    for _ in range(2):
+    for _ in range(40):  # gold is drawn with probability 0.5: ask until both came
         task = env.task("ann2", "hid")
         if task:
             tasks[task["item"]["id"]] = task
             env.submit("ann2", task["lease"], {"value": POS})
+        if len(tasks) == 2:
+            break
     gold, plain = tasks.get(ids["h1"]), tasks.get(ids["h2"])
     check("gold_and_plain_tasks_have_the_same_shape",
           gold and plain and set(gold) == set(plain) and set(gold["item"]) == set(plain["item"])
