@@ -14,7 +14,11 @@
  * Not a test and not installed; it never runs in the test suite. Plain POSIX sockets, one
  * thread per connection, jansson to read the task. Host 127.0.0.1 unless --host says otherwise.
  *
- * usage: wfload [--host H] [--field F] [--classes a,b,...] [--json]
+ * Before the clock starts each annotator signs in once (GET /api/v1/session with its token):
+ * the server records a token's first use with a write of its own, and 256 first uses at once
+ * are a start-up burst, not the steady state measured here (--no-warmup measures it too).
+ *
+ * usage: wfload [--host H] [--field F] [--classes a,b,...] [--json] [--no-warmup]
  *               PORT PROJECT TOKENS_FILE CLIENTS SECONDS
  */
 #include <arpa/inet.h>
@@ -53,6 +57,7 @@ struct config {
     const char *classes[MAX_CLASSES];
     int nclasses;
     double seconds;
+    bool warmup;          /* GET /api/v1/session once per annotator before the clock starts */
     unsigned long run_id; /* in every Idempotency-Key: runs never reuse a key */
     pthread_barrier_t *start;
 };
@@ -232,16 +237,23 @@ static int read_response(struct annotator *a, const char **body, bool *close_aft
 }
 
 /* One POST with a JSON body; returns the status (or -1) and the body through *resp_body. */
-static int post(struct annotator *a, const char *path, const char *extra_header, const char *json,
-                const char **resp_body)
+/* One request: a POST with a JSON body, or a GET when json is NULL. Returns the status (or -1)
+ * and the answer's body through *resp_body (valid until the next request). */
+static int request(struct annotator *a, const char *path, const char *extra_header,
+                   const char *json, const char **resp_body)
 {
     char req[REQ_CAP];
     *resp_body = NULL;
-    size_t blen = strlen(json);
-    int n = snprintf(req, sizeof(req),
+    int n;
+    if (json)
+        n = snprintf(req, sizeof(req),
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n%s",
-                     path, a->token, blen, extra_header, json);
+                     path, a->token, strlen(json), extra_header, json);
+    else
+        n = snprintf(req, sizeof(req),
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n%s\r\n",
+                     path, a->token, extra_header);
     if (n < 0 || (size_t)n >= sizeof(req))
         return -1;
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -315,11 +327,19 @@ static void *annotator_run(void *arg)
     char next_path[512], submit_path[512], lease[256], value[512], idem[96];
     snprintf(next_path, sizeof(next_path), "/api/v1/projects/%s/tasks/next", cfg->project);
     a->fd = connect_to(&cfg->addr);
+    if (cfg->warmup) {
+        /* Sign in once before the clock starts: the server records a token's first use (a
+         * write), which is not what this measures. */
+        const char *body = NULL;
+        int st = request(a, "/api/v1/session", "", NULL, &body);
+        if (st != 200)
+            note_error(a, "warm-up GET /api/v1/session", st, body);
+    }
     pthread_barrier_wait(cfg->start);
     while (now_s() < a->end) {
         const char *body = NULL;
         double t0 = now_s();
-        int st = post(a, next_path, "", "{\"kind\":\"label\"}", &body);
+        int st = request(a, next_path, "", "{\"kind\":\"label\"}", &body);
         double t1 = now_s();
         lat_push(&a->lat[CALL_NEXT], (t1 - t0) * 1e3);
         count_status(a, CALL_NEXT, st);
@@ -346,7 +366,7 @@ static void *annotator_run(void *arg)
         snprintf(idem, sizeof(idem), "Idempotency-Key: wfload-%lx-%d-%llu\r\n", cfg->run_id,
                  a->index, (unsigned long long)a->seq++);
         t0 = now_s();
-        st = post(a, submit_path, idem, value, &body);
+        st = request(a, submit_path, idem, value, &body);
         t1 = now_s();
         lat_push(&a->lat[CALL_SUBMIT], (t1 - t0) * 1e3);
         count_status(a, CALL_SUBMIT, st);
@@ -398,8 +418,9 @@ static int read_tokens(const char *path, struct annotator *a, int max)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: wfload [--host H] [--field F] [--classes a,b,...] [--json]\n"
-                    "              PORT PROJECT TOKENS_FILE CLIENTS SECONDS\n");
+    fprintf(stderr,
+            "usage: wfload [--host H] [--field F] [--classes a,b,...] [--json] [--no-warmup]\n"
+            "              PORT PROJECT TOKENS_FILE CLIENTS SECONDS\n");
     return 2;
 }
 
@@ -410,11 +431,14 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1";
     char classes_buf[1024] = "a";
     cfg.field = "label";
+    cfg.warmup = true;
     bool as_json = false;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         if (strcmp(argv[i], "--json") == 0)
             as_json = true;
+        else if (strcmp(argv[i], "--no-warmup") == 0)
+            cfg.warmup = false;
         else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc)
             host = argv[++i];
         else if (strcmp(argv[i], "--field") == 0 && i + 1 < argc)

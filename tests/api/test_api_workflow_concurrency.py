@@ -20,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -51,6 +52,15 @@ def check(name, cond, why=""):
         ok(name)
     else:
         ko(name, why)
+
+
+def expect_error(name, got, status, code=None):
+    st, hdrs, data = got
+    e = t.error_of(data)
+    if st != status or e is None or (code and e.get("code") != code):
+        ko(name, f"{st} {data[:200]!r}, expected {status} {code or ''}")
+    else:
+        ok(name)
 
 
 def at_once(srv, jobs):
@@ -223,17 +233,17 @@ def check_stale_edits(fx, srv, ann_id, admin):
     check("annotation_read_has_version_and_etag",
           st == 200 and isinstance(v1, int) and h.get("etag") == f'"v{v1}"',
           f"{st} etag {h.get('etag')} {data[:200]!r}")
-    t.expect_error("annotation_edit_without_if_match_is_428",
-                   wf.call(conn, "PATCH", path, tok, {"value": {wf.FIELD: "c"}}), 428)
+    expect_error("annotation_edit_without_if_match_is_428",
+                 wf.call(conn, "PATCH", path, tok, {"value": {wf.FIELD: "c"}}), 428)
     st, h, data = wf.call(conn, "PATCH", path, tok, {"value": {wf.FIELD: "b"}},
                           {"If-Match": f'"v{v1}"'})
     v2 = (wf.jbody(data) or {}).get("version")
     check("annotation_edit_with_the_current_version_succeeds",
           st == 200 and v2 == v1 + 1 and h.get("etag") == f'"v{v2}"',
           f"{st} etag {h.get('etag')} {data[:200]!r}")
-    t.expect_error("annotation_edit_with_a_stale_if_match_is_409",
-                   wf.call(conn, "PATCH", path, tok, {"value": {wf.FIELD: "c"}},
-                           {"If-Match": f'"v{v1}"'}), 409, "stale_version")
+    expect_error("annotation_edit_with_a_stale_if_match_is_409",
+                 wf.call(conn, "PATCH", path, tok, {"value": {wf.FIELD: "c"}},
+                         {"If-Match": f'"v{v1}"'}), 409, "stale_version")
     st, h, data = wf.call(conn, "GET", path, tok)
     j = wf.jbody(data) or {}
     check("annotation_edit_with_a_stale_if_match_changes_nothing",
@@ -258,6 +268,7 @@ def main():
     tmp = tempfile.mkdtemp()
     srv = None
     try:
+        t0 = time.monotonic()
         fx = wf.Fixture(LO, tmp)
         fx.project("conc1", "abc", [{"id": f"a{i}", "text": f"one {i}"} for i in range(ITEMS_K1)])
         fx.project("conc2", "abc", [{"id": f"b{i}", "text": f"two {i}"} for i in range(ITEMS_K2)])
@@ -265,6 +276,7 @@ def main():
         fx.add_users(["wfadmin"], role="admin")
         fx.add_users(users)
         admin = "wfadmin"
+        t_users = time.monotonic()
         srv = t.Server(fx.db, "--rate", "0", "--quiet")
         for p in ("conc1", "conc2"):
             wf.add_members(srv, fx.tokens[admin], p, users)
@@ -275,14 +287,19 @@ def main():
                         {"overlap": {"k": 2, "coverage": 1.0, "dynamic": False},
                          "review": {"mode": "none"}})
 
+        t_start = time.monotonic()
         tasks = check_overlap_1(fx, srv, users)
         check_overlap_2(fx, srv, users)
+        t_stampedes = time.monotonic()
         if len(tasks) >= 3:
             ann_id = check_idempotent_submit(fx, srv, tasks, admin)
             if ann_id:
                 check_stale_edits(fx, srv, ann_id, admin)
         rc = srv.stop()
         srv = None
+        print(f"# set-up {t_users - t0:.1f} s (users with tokens), server and members "
+              f"{t_start - t_users:.1f} s, stampedes {t_stampedes - t_start:.1f} s, the rest "
+              f"{time.monotonic() - t_stampedes:.1f} s", flush=True)
         check("server_stops_cleanly", rc == 0, f"exit {rc}")
     except Exception as ex:
         ko("test_program", repr(ex))

@@ -5,7 +5,8 @@ through tasks/next and submit, with dynamic overlap (k_min 2, k_max 5, target 0.
 tasks mixed in; an adjudicator resolves what stays unsure at k_max by the plurality of the labels
 the task shows (it knows nothing more than the server does).
 
-Every simulated answer is a pure function of (seed, annotator, item), so the baseline -- majority
+Every simulated answer is a pure function of (seed, annotator, item), and each annotator is right
+on exactly their accuracy's share of the items and of the gold items, so the baseline -- majority
 vote of three annotators drawn at random for each item, with the same annotators' same answers
 -- is computed on the same simulated answers. Asserted: the server's final labels are at least
 as accurate as that baseline, with fewer labels than its 3 per item; every near-chance annotator
@@ -63,9 +64,9 @@ class World:
         rng = random.Random(f"world:{seed}")
         self.seed = seed
         n_near = max(2, round(n_annotators / 8))
-        # near chance (1/3 is chance with 3 classes), then good ones between 0.75 and 0.95
-        self.acc = [0.36 + 0.02 * (a % 5) for a in range(n_near)]
-        self.acc += [0.75 + 0.20 * rng.random() for _ in range(n_annotators - n_near)]
+        # near chance (1/3 is chance with 3 classes), then good ones between 0.78 and 0.95
+        self.acc = [0.34 + 0.02 * (a % 5) for a in range(n_near)]
+        self.acc += [0.78 + 0.17 * rng.random() for _ in range(n_annotators - n_near)]
         self.names = [f"sim{a:02d}" for a in range(n_annotators)]
         self.near = {self.names[a] for a in range(n_annotators) if self.acc[a] < 0.5}
         self.good = {self.names[a] for a in range(n_annotators) if self.acc[a] >= 0.75}
@@ -74,11 +75,24 @@ class World:
         self.gold_set = set(self.gold)
         self.truth = {x: rng.choice(CLASSES) for x in self.items + self.gold}
 
+        # Each annotator is right on exactly round(accuracy x n) of the items, drawn at random,
+        # and on an evenly spread share of the gold items in their import order (the order the
+        # server serves gold in), so that every run of gold answers shows the annotator's
+        # accuracy: their accuracy is known, not only expected, and no seed makes a
+        # near-chance annotator lucky on gold.
+        self.right = set()
+        for a, name in enumerate(self.names):
+            r = random.Random(f"right:{seed}:{name}")
+            self.right.update((name, x) for x in r.sample(self.items,
+                                                          round(self.acc[a] * len(self.items))))
+            phase = r.random()
+            self.right.update((name, x) for i, x in enumerate(self.gold)
+                              if int((i + 1) * self.acc[a] + phase) > int(i * self.acc[a] + phase))
+
     def answer(self, annotator, item):
-        a = self.names.index(annotator)
-        r = random.Random(f"answer:{self.seed}:{annotator}:{item}")
-        if r.random() < self.acc[a]:
+        if (annotator, item) in self.right:
             return self.truth[item]
+        r = random.Random(f"answer:{self.seed}:{annotator}:{item}")
         return r.choice([c for c in CLASSES if c != self.truth[item]])
 
     def majority_of_three(self):
@@ -102,15 +116,30 @@ def plurality(values):
     return max(votes, key=lambda v: (votes[v], -CLASSES.index(v) if v in CLASSES else 0))
 
 
-def final_label(row):
-    """The consolidated label of an exported item (None while the item is not complete)."""
-    for key in ("final", "consolidated", "consensus"):
-        f = row.get(key)
-        if isinstance(f, dict):
-            v = f.get("value", f)
-            if isinstance(v, dict):
-                return v.get(wf.FIELD)
-    return None
+def qualify(fx, srv, world, stats, n):
+    """Every annotator answers n gold tasks first (the workflow serves mostly gold meanwhile),
+    so the server's accuracy estimates do not start from the prior; the few other tasks served
+    meanwhile are labeled as usual."""
+    for u in world.names:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+        gold = 0
+        for _ in range(3 * n):
+            if gold >= n:
+                break
+            st, _, data = wf.call(conn, "POST", "/api/v1/projects/sim/tasks/next", fx.tokens[u],
+                                  {"kind": "label"})
+            task = (wf.jbody(data) or {}).get("task") if st == 200 else None
+            if not task:
+                break
+            item = task["item"]["external_id"]
+            st, _, data = wf.call(conn, "POST", f"/api/v1/tasks/{task['lease']}/submit",
+                                  fx.tokens[u], {"value": {wf.FIELD: world.answer(u, item)}})
+            if st != 201:
+                raise RuntimeError(f"qualifying submit by {u}: {st} {data[:200]!r}")
+            is_gold = item in world.gold_set
+            gold += is_gold
+            stats["gold" if is_gold else "labels"] += 1
+        conn.close()
 
 
 def simulate(fx, srv, world, stats, max_rounds):
@@ -176,9 +205,11 @@ def main():
     ap.add_argument("--gold-share", type=float, default=0.0,
                     help="share of served tasks that are gold (default: 0.2 small, 0.08 at 5,000)")
     ap.add_argument("--seed", type=int, default=20261128)
+    ap.add_argument("--qualify", type=int, default=8,
+                    help="gold tasks each annotator answers first, at gold share 0.9 (0: none)")
     args = ap.parse_args()
     n_gold = args.gold or max(60, args.items // 8)
-    share = args.gold_share or (0.08 if args.items >= 2000 else 0.2)
+    share = args.gold_share or (0.08 if args.items >= 2000 else 0.15)
     world = World(args.seed, args.annotators, args.items, n_gold)
     tmp = tempfile.mkdtemp()
     srv = None
@@ -195,19 +226,30 @@ def main():
         adm = fx.tokens["simadmin"]
         wf.add_members(srv, adm, "sim", world.names)
         wf.add_members(srv, adm, "sim", ["adjudicator"], role="reviewer")
-        wf.set_workflow(srv, adm, "sim", {
+        config = {
             "overlap": {"dynamic": True, "k_min": 2, "k_max": 5, "target": 0.93},
             "review": {"mode": "none"},
-            "gold": {"share": share, "feedback": False, "target": 0.6, "certainty": 0.95,
+            "gold": {"share": 0.9, "feedback": False, "target": 0.6, "certainty": 0.95,
                      "min_gold": 8},
-        })
-        t1 = time.monotonic()
+        }
         stats = {"labels": 0, "gold": 0, "adjudications": 0, "rounds": 0}
+        t1 = time.monotonic()
+        if args.qualify:
+            wf.set_workflow(srv, adm, "sim", config)
+            qualify(fx, srv, world, stats, args.qualify)
+        config["gold"]["share"] = share
+        wf.set_workflow(srv, adm, "sim", config)
         paused_seen = simulate(fx, srv, world, stats, max_rounds=20 * args.items)
         t2 = time.monotonic()
 
         export = wf.export_items(srv, adm, "sim")
-        finals = {x: final_label(export.get(x, {})) for x in world.items}
+        ids = wf.item_ids(srv, adm, "sim")
+        history = wf.final_labels(srv, adm, "sim", {x: ids[x] for x in world.items if x in ids})
+        finals = {x: history.get(x, (None, None, None))[1] for x in world.items}
+        methods = {}
+        for x in world.items:
+            m = history.get(x, (None, None, None))[2]
+            methods[m] = methods.get(m, 0) + 1
         acc_dyn = sum(finals[x] == world.truth[x] for x in world.items) / len(world.items)
         # the annotators' labels (an adjudicator's decision, if stored as an annotation, is not one)
         names = set(world.names)
@@ -223,7 +265,12 @@ def main():
               f"{acc_dyn:.4f} accurate with {n_labels} labels (+{stats['gold']} gold answers, "
               f"{stats['adjudications']} adjudications); majority of three {acc_mv3:.4f} with "
               f"{3 * args.items} labels; paused {sorted(paused)}; set-up {t1 - t0:.1f} s, "
-              f"run {t2 - t1:.1f} s ({stats['rounds']} rounds)", flush=True)
+              f"run {t2 - t1:.1f} s ({stats['rounds']} rounds); final labels by {methods}", flush=True)
+        gold_of = {}
+        for u in sorted(world.near):
+            st_me, _, d = srv.req("GET", "/api/v1/projects/sim/me", headers=fx.headers(u))
+            g = (wf.jbody(d) or {}).get("gold") if st_me == 200 else d[:100]
+            gold_of[u] = g
         done = sum(f is not None for f in finals.values())
         check("sim_every_item_gets_a_final_label", done == len(world.items),
               f"{done} of {len(world.items)}")
@@ -236,7 +283,7 @@ def main():
         check("sim_near_chance_annotators_are_paused_and_queued", st == 200 and
               world.near <= paused and world.near <= paused_seen,
               f"{st}: queue lists {sorted(paused)}, told paused {sorted(paused_seen)}, near "
-              f"chance {sorted(world.near)}")
+              f"chance {sorted(world.near)}, their gold records {gold_of}")
         check("sim_no_good_annotator_is_paused", not (paused & world.good),
               f"paused good: {sorted(paused & world.good)}")
         rc = srv.stop()

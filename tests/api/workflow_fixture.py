@@ -123,3 +123,41 @@ def export_items(srv, token, project):
             j = json.loads(line)
             out[str(j["id"])] = j
     return out
+
+
+def item_ids(srv, token, project):
+    """{external id: item id} of every item of the project, through the keyset pages."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    out, after = {}, None
+    try:
+        while True:
+            q = f"/api/v1/projects/{project}/items?limit=1000" + (f"&after={after}" if after else "")
+            st, _, data = call(conn, "GET", q, token)
+            j = jbody(data)
+            if st != 200 or not isinstance(j, dict):
+                raise RuntimeError(f"items of {project}: {st} {data[:200]!r}")
+            out.update({x["external_id"]: x["id"] for x in j["items"]})
+            after = j.get("next")
+            if not after or not j["items"]:
+                return out
+    finally:
+        conn.close()
+
+
+def final_labels(srv, token, project, ids):
+    """{external id: (state, final value or None, method)} from each item's history."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    out = {}
+    try:
+        for ext, iid in ids.items():
+            st, _, data = call(conn, "GET", f"/api/v1/projects/{project}/items/{iid}/history",
+                               token)
+            j = jbody(data)
+            if st != 200 or not isinstance(j, dict):
+                raise RuntimeError(f"history of {ext}: {st} {data[:200]!r}")
+            f = j.get("final") or {}
+            v = f.get("value") if isinstance(f.get("value"), dict) else {}
+            out[ext] = (j.get("state"), v.get(FIELD), f.get("method"))
+    finally:
+        conn.close()
+    return out
