@@ -108,6 +108,7 @@ class Fixture:
             json.dump({"review": {"mode": "all"}}, f)
         self.cli("workflow", "set", PROJECT, wf)
         self.annotation_cache = None
+        self.complete_items = False
 
     def add_user(self, name, role, vendor):
         args = ["user", "add", "--role", role, name]
@@ -178,6 +179,25 @@ class Fixture:
         lease, item = self.lease(user)
         self.cli("workflow", "flag", lease, "--as", user, "--reason", "unclear_guideline")
         return item
+
+    def complete_item(self):
+        """An item of PROJECT made complete through the workflow: the annotator labels it and
+        the reviewer accepts (overlap 1), so that consolidate has a final label to redo."""
+        self.annotation()
+        lease, _ = self.lease(USERS["reviewer"][0], kind="review")
+        self.cli("workflow", "submit", lease, "--as", USERS["reviewer"][0], "--verdict",
+                 "accept")
+
+    def consolidate_method(self):
+        """An inference method no complete item's final label was made with: an allowed
+        consolidate then changes every complete item's method, which snapshot() sees."""
+        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=60)
+        try:
+            used = {r[0] for r in con.execute(
+                "SELECT DISTINCT method FROM tasks WHERE state = 'complete'")}
+        finally:
+            con.close()
+        return next(m for m in ("mv", "ds", "onecoin") if m not in used)
 
     def fresh_member(self, labels=0):
         """A fresh annotator of acme, a member of PROJECT, with `labels` submitted labels."""
@@ -279,6 +299,7 @@ PROJECT_ROUTES = [
     ("POST", r"/api/v1/projects/\{name\}/items/\{id\}/requeue", "U", 200),
     ("POST", r"/api/v1/projects/\{name\}/annotators/\{[a-z_]+\}/(pause|resume|invalidate)", "U",
      200),
+    ("POST", r"/api/v1/projects/\{name\}/consolidate", "U", 200),
     # a label task (the request sends kind "label"): annotating; review and adjudicate tasks
     # need the review right (REVIEW_KINDS below)
     ("POST", r"/api/v1/projects/\{name\}/tasks/next", "A", 200),
@@ -485,6 +506,11 @@ def build(fx, srv, method, pattern, caller):
         headers["Content-Type"] = "application/x-ndjson"
     elif pattern.endswith("/workflow") and method == "PUT":
         body = {"review": {"mode": "all"}, "lease_seconds": 600 + n % 1000}
+    elif pattern.endswith("/consolidate"):
+        if not fx.complete_items:
+            fx.complete_item()
+            fx.complete_items = True
+        body = {"method": fx.consolidate_method()}
     elif pattern.endswith("/tasks/next"):
         if caller in TASK_TAKERS:
             fx.release(USERS[caller][0])  # else tasks/next would answer their live lease
