@@ -44,6 +44,34 @@ if $LO help 2>/dev/null | grep -q '^  aggregate '; then
 fi
 
 echo
+echo "== projects for the browser UI: text classification, named entities, boxes on images"
+# demo/README.md says where the data comes from; the images are drawn now, into build/.
+MEDIA=build/demo-media
+python3 scripts/gen_demo_images.py "$MEDIA" 12
+UI_PROJECTS=(reviews news-entities street-objects)
+$LO project create reviews --schema examples/schemas/sentiment.json \
+    --description "Sentiment of product reviews (text classification)" >/dev/null
+$LO import items reviews demo/reviews.jsonl >/dev/null
+$LO guideline set reviews demo/reviews.md >/dev/null
+$LO project create news-entities --schema examples/schemas/ner.json \
+    --description "People, organisations, places in news sentences (spans)" >/dev/null
+$LO import items news-entities demo/news.jsonl >/dev/null
+$LO guideline set news-entities demo/news.md >/dev/null
+$LO project create street-objects --schema examples/schemas/detection.json \
+    --description "Cars, pedestrians, cyclists, traffic lights (boxes on images)" >/dev/null
+$LO import items street-objects "$MEDIA/items.jsonl" >/dev/null
+$LO import predictions street-objects "$MEDIA/predictions.jsonl" >/dev/null
+$LO guideline set street-objects demo/streets.md >/dev/null
+# Every label goes to a reviewer (docs/workflow.md); the boxes start from the model's.
+printf '{"review": {"mode": "all"}}\n' >build/demo-wf-review.json
+printf '{"review": {"mode": "all"}, "prelabels": true}\n' >build/demo-wf-boxes.json
+$LO workflow set reviews build/demo-wf-review.json >/dev/null
+$LO workflow set news-entities build/demo-wf-review.json >/dev/null
+$LO workflow set street-objects build/demo-wf-boxes.json >/dev/null
+for p in "${UI_PROJECTS[@]}"; do printf '   %-16s %s\n' "$p" "$($LO project show "$p" --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["description"])')"; done
+
+echo
 echo "== accounts: one user per role, random passwords (shown once, never stored in clear)"
 $LO vendor add acme-labeling >/dev/null
 rand_password() { head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20; }
@@ -54,7 +82,9 @@ for spec in admin:admin pm:manager reviewer:reviewer annotator:annotator vendor-
   vendor=()
   [ "$role" = vendor_manager ] && vendor=(--vendor acme-labeling)
   printf '%s\n' "$pw" | $LO user add --role "$role" "${vendor[@]}" "$name" >/dev/null
-  case $role in manager|reviewer|annotator) $LO member add rte "$name" --role "$role" >/dev/null ;; esac
+  case $role in manager|reviewer|annotator)
+    for p in rte "${UI_PROJECTS[@]}"; do $LO member add "$p" "$name" --role "$role" >/dev/null; done ;;
+  esac
   printf '   %-18s %-16s %s\n' "$name" "$role" "$pw"
 done
 echo
@@ -63,7 +93,9 @@ if [ "$SERVE" = 1 ]; then
   PORT=${PORT:-8080}
   echo
   echo "== serving http://127.0.0.1:$PORT (API: docs/openapi.yaml; health: /healthz) -- Ctrl-C stops"
+  echo "   browser: open http://127.0.0.1:$PORT/ and sign in as 'annotator' or 'reviewer' with"
+  echo "            the password above (keys and views: docs/ui.md)"
   echo "   sign in: curl -c jar -H 'Content-Type: application/json' \\"
   echo "            -d '{\"name\":\"admin\",\"password\":\"...\"}' http://127.0.0.1:$PORT/api/v1/session"
-  exec $LO serve --host 127.0.0.1 --port "$PORT"
+  exec $LO serve --host 127.0.0.1 --port "$PORT" --media-root "$MEDIA"
 fi

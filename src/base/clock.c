@@ -4,6 +4,7 @@
 #include "base/clock.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static int64_t system_now_ms(void *ctx)
@@ -60,8 +61,25 @@ void lo_time_format(int64_t ms, char *out, int cap)
     int64_t sod = secs - days * 86400;
     int y, m, d;
     civil_from_days(days, &y, &m, &d);
-    snprintf(out, (size_t)cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d, (int)(sod / 3600),
-             (int)(sod / 60 % 60), (int)(sod % 60), (int)msec);
+    if (y < 0 || y > 9999) {
+        snprintf(out, (size_t)cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
+                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)msec);
+        return;
+    }
+    /* The common case without printf: every access-log line and rendered time comes here. */
+    char t[25];
+    const int f[7] = { y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+                       (int)msec };
+    const int at[7] = { 0, 5, 8, 11, 14, 17, 20 }, width[7] = { 4, 2, 2, 2, 2, 2, 3 };
+    memcpy(t, "0000-00-00T00:00:00.000Z", sizeof(t));
+    for (int i = 0; i < 7; i++)
+        for (int k = width[i] - 1, v = f[i]; k >= 0; k--, v /= 10)
+            t[at[i] + k] = (char)('0' + v % 10);
+    if (cap <= 0)
+        return;
+    size_t n = (size_t)cap - 1 < sizeof(t) - 1 ? (size_t)cap - 1 : sizeof(t) - 1;
+    memcpy(out, t, n);
+    out[n] = '\0';
 }
 
 double lo_monotonic_s(void)

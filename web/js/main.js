@@ -126,8 +126,17 @@ function projectCard(p, me) {
   const name = p.name;
   const links = [];
   const role = (me && me.role) || session.role;
-  const q = (me && me.queue) || {};
-  links.push(h('a', { class: 'button primary', href: `/p/${enc(name)}/label`, 'data-nav': '' }, q.rework ? `Label (${q.rework} to rework)` : 'Start labeling'));
+  // docs/api-workflow.md names the counts label/rework/review/adjudicate; the server sends the
+  // project's item states (queued, in_review, adjudication) and my_rework: read either.
+  const raw = (me && me.queue) || {};
+  const pick = (...keys) => keys.map((k) => raw[k]).find((v) => typeof v === 'number');
+  const q = {
+    label: pick('label', 'queued'),
+    rework: typeof raw.rework === 'number' && !('my_rework' in raw) ? raw.rework : raw.my_rework ? 1 : 0,
+    review: pick('review', 'in_review'),
+    adjudicate: pick('adjudicate', 'adjudication'),
+  };
+  links.push(h('a', { class: 'button primary', href: `/p/${enc(name)}/label`, 'data-nav': '' }, q.rework ? 'Rework and label' : 'Start labeling'));
   if (['reviewer', 'manager', 'admin'].includes(role) || ['reviewer', 'manager', 'admin'].includes(session.role)) {
     links.push(h('a', { class: 'button', href: `/p/${enc(name)}/review`, 'data-nav': '' }, `Review${q.review !== undefined ? ` (${q.review})` : ''}`));
     links.push(h('a', { class: 'button', href: `/p/${enc(name)}/adjudicate`, 'data-nav': '' }, `Adjudicate${q.adjudicate !== undefined ? ` (${q.adjudicate})` : ''}`));
@@ -135,7 +144,8 @@ function projectCard(p, me) {
   const stats = [];
   if (me) {
     stats.push(stat('to label', String(q.label ?? '—')));
-    if (q.rework) stats.push(stat('to rework', String(q.rework)));
+    if (q.rework) stats.push(stat('returned to me', 'yes'));
+    if (q.review !== undefined && ['reviewer', 'manager', 'admin'].includes(role)) stats.push(stat('waiting for review', String(q.review)));
     stats.push(stat('labels this week', String(me.week ? me.week.labels : 0)));
     stats.push(stat('time this week', me.week ? fmtDuration(me.week.working_seconds || 0) : '0:00'));
     const g = me.gold || {};

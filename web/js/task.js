@@ -230,6 +230,9 @@ export class TaskView {
     const first = this.widgets.find((w) => w.kind === 'choice') || this.widgets[0];
     if (first) first.focus();
     announce(`${TITLES[kind] || kind}: item ${task.item.external_id || task.item.id}.`);
+    // For bench/bench_ui.mjs: when a task is on screen (after layout of its widgets).
+    performance.mark('lo-task-ready');
+    requestAnimationFrame(() => setTimeout(() => performance.mark('lo-task-painted'), 0));
   }
 
   reworkPanel(prev) {
@@ -454,6 +457,7 @@ export class TaskView {
   }
 
   async finish(body) {
+    performance.mark('lo-submit');
     let res;
     try {
       res = await this.post('submit', body);

@@ -29,60 +29,108 @@ function levels(spans) {
   return lv;
 }
 
-// Fills container with the text and its spans. Returns the segment starts (ascending) and the
-// segment elements, for mapping between code points and DOM positions.
-export function renderSpanText(container, cps, spans, classes, selected) {
-  clear(container);
-  const n = cps.length;
-  const lv = levels(spans);
-  const cuts = new Set([0, n]);
-  for (const s of spans) {
-    cuts.add(Math.max(0, Math.min(n, s.start)));
-    cuts.add(Math.max(0, Math.min(n, s.end)));
-  }
-  const bounds = Array.from(cuts).sort((a, b) => a - b);
-  // Sweep: spans starting at each cut.
-  const byStart = new Map();
+// The top-level nodes for the text between code points L and H: one per segment (a stretch
+// that no span boundary cuts), inside one <mark> per covering span, lowest level innermost.
+// Each top-level node carries its segment's range (data-a, data-b) so that a later change can
+// replace just the nodes it touches. ids[i] names span i in data-i (stable across deletions).
+function buildRange(cps, spans, ids, lv, classes, selected, L, H) {
+  const inRange = [];
+  const cuts = new Set([L, H]);
   spans.forEach((s, i) => {
-    if (!byStart.has(s.start)) byStart.set(s.start, []);
-    byStart.get(s.start).push(i);
+    if (s.start < H && s.end > L) inRange.push(i);
+    if (s.start > L && s.start < H) cuts.add(s.start);
+    if (s.end > L && s.end < H) cuts.add(s.end);
   });
-  let active = [];
-  const starts = [];
-  const segs = [];
+  const bounds = Array.from(cuts).sort((a, b) => a - b);
   const frag = document.createDocumentFragment();
   for (let b = 0; b + 1 < bounds.length; b++) {
     const a = bounds[b];
     const e = bounds[b + 1];
-    active = active.filter((i) => spans[i].end > a);
-    const begun = byStart.get(a) || [];
-    for (const i of begun) active.push(i);
     const seg = h('span', { class: 'seg', 'data-s': a }, cps.slice(a, e).join(''));
-    starts.push(a);
-    segs.push(seg);
     let node = seg;
-    const cover = active.slice().sort((x, y) => lv[x] - lv[y]);
+    const cover = inRange.filter((i) => spans[i].start <= a && spans[i].end >= e).sort((x, y) => lv[x] - lv[y]);
     for (const i of cover) {
-      const s = spans[i];
-      const k = Math.max(0, classes.indexOf(s.label));
+      const sp = spans[i];
+      const k = Math.max(0, classes.indexOf(sp.label));
       const mark = h('mark', {
         class: ['sp', `c${k % 10}`, `l${Math.min(lv[i], MAX_LEVEL_CLASS)}`, i === selected ? 'sel' : null],
-        'data-i': i,
+        'data-i': ids ? ids[i] : i,
       });
-      if (s.start === a) mark.append(h('span', { class: `tag c${k % 10}`, 'aria-hidden': 'true' }, s.label));
+      if (sp.start === a) mark.append(h('span', { class: `tag c${k % 10}`, 'aria-hidden': 'true' }, sp.label));
       mark.append(node);
       node = mark;
     }
+    node.dataset.a = a;
+    node.dataset.b = e;
     frag.append(node);
   }
-  if (n === 0) {
-    const seg = h('span', { class: 'seg', 'data-s': 0 }, '');
-    starts.push(0);
-    segs.push(seg);
-    frag.append(seg);
+  return frag;
+}
+
+function segMap(container) {
+  const segs = Array.from(container.querySelectorAll('.seg'));
+  return { starts: segs.map((x) => Number(x.dataset.s)), segs };
+}
+
+// Fills container with the text and its spans. Returns the segment starts (ascending) and the
+// segment elements, for mapping between code points and DOM positions.
+export function renderSpanText(container, cps, spans, classes, selected, ids) {
+  clear(container);
+  const n = cps.length;
+  container.append(buildRange(cps, spans, ids, levels(spans), classes, selected, 0, n));
+  if (n === 0) container.append(h('span', { class: 'seg', 'data-s': 0, 'data-a': 0, 'data-b': 0 }, ''));
+  return segMap(container);
+}
+
+// Rebuilds only the part of the text between code points lo and hi (widened to the segments
+// it cuts). The caller passes the whole stretch whose spans' levels may have changed: the
+// connected group of overlapping spans around an edit (levels() treats such groups
+// independently), so nodes outside it stay as they are.
+function patchSpanText(container, cps, spans, ids, classes, selected, lo, hi) {
+  const doomed = [];
+  let L = lo;
+  let H = hi;
+  for (const node of container.children) {
+    const a = Number(node.dataset.a);
+    const b = Number(node.dataset.b);
+    if (b > lo && a < hi) {
+      doomed.push(node);
+      L = Math.min(L, a);
+      H = Math.max(H, b);
+    } else if (a >= hi) {
+      break;
+    }
   }
-  container.append(frag);
-  return { starts, segs };
+  const after = doomed.length ? doomed[doomed.length - 1].nextSibling : null;
+  const frag = buildRange(cps, spans, ids, levels(spans), classes, selected, L, H);
+  for (const d of doomed) d.remove();
+  if (after) container.insertBefore(frag, after);
+  else {
+    // No node after the stretch: it ends the text, or it was empty; find the insertion point.
+    let next = null;
+    for (const node of container.children) if (Number(node.dataset.a) >= H) {
+      next = node;
+      break;
+    }
+    container.insertBefore(frag, next);
+  }
+  return segMap(container);
+}
+
+// The stretch [lo, hi) covered by the spans that overlap [lo, hi), transitively.
+function groupRange(spans, lo, hi) {
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const s of spans) {
+      if (s.start < hi && s.end > lo && (s.start < lo || s.end > hi)) {
+        lo = Math.min(lo, s.start);
+        hi = Math.max(hi, s.end);
+        changed = true;
+      }
+    }
+  }
+  return [lo, hi];
 }
 
 function segIndex(starts, cp) {
@@ -145,6 +193,12 @@ export function spansWidget(field, ctx) {
     ),
   );
   const listEl = h('ol', { class: 'span-list', 'aria-label': `${field.name}: spans` });
+  listEl.addEventListener('click', (e) => {
+    const b = e.target.closest && e.target.closest('button[data-i]');
+    if (b) choose(Number(b.dataset.i), true);
+  });
+  const panel = h('div', { class: 'bx-panel span-panel' });
+  const details = h('details', { class: 'span-details', ontoggle: () => renderList() }, h('summary', null, 'List of spans'), listEl);
   const countEl = h('p', { class: 'hint', 'aria-live': 'polite' });
   const el = h(
     'fieldset',
@@ -154,7 +208,8 @@ export function spansWidget(field, ctx) {
     h('div', { class: 'cls-bar', role: 'toolbar', 'aria-label': `${field.name}: classes` }, classBtns),
     wrap,
     countEl,
-    h('details', { class: 'span-details', open: true }, h('summary', null, 'Spans'), listEl),
+    panel,
+    details,
   );
 
   function setCurrent(i) {
@@ -167,38 +222,67 @@ export function spansWidget(field, ctx) {
     return t.length > 40 ? `${t.slice(0, 37)}…` : t;
   }
 
+  // The list of spans: one button per span (cheap even for thousands); the chosen span is
+  // edited in one panel below it (class, delete), not with a control on every row.
   function renderList() {
-    clear(listEl);
+    renderPanel();
+    // The list is built only while it is open: laying out thousands of rows on every edit
+    // would cost more than the edit (bench/README.md, UI section).
+    if (!details.open) {
+      clear(listEl);
+      return;
+    }
     const order = spans.map((s, i) => i).sort((a, b) => spans[a].start - spans[b].start || spans[a].end - spans[b].end);
+    const frag = document.createDocumentFragment();
     for (const i of order) {
       const s = spans[i];
-      const sel = h(
-        'select',
-        {
-          'aria-label': `class of span ${s.start}–${s.end}`,
-          onchange: () => relabel(i, classes.indexOf(sel.value)),
-        },
-        classes.map((c) => h('option', { value: c, selected: c === s.label }, c)),
-      );
-      listEl.append(
+      frag.append(
         h(
           'li',
           { class: i === selected ? 'sel' : null },
-          h('button', { type: 'button', class: 'linkish', onclick: () => choose(i, true), 'aria-label': `choose span ${s.start}–${s.end} “${excerpt(s)}” (${s.label})` }, `${s.start}–${s.end} “${excerpt(s)}”`),
-          ' ',
-          sel,
-          ' ',
-          h('button', { type: 'button', class: 'small danger', 'aria-label': `delete span ${s.start}–${s.end}`, onclick: () => remove(i) }, 'Delete'),
+          h('button', { type: 'button', class: 'linkish', 'data-i': i, 'aria-current': i === selected ? 'true' : null }, `${s.start}–${s.end} “${excerpt(s)}” ${s.label}`),
         ),
       );
     }
-    countEl.textContent = `${spans.length} span${spans.length === 1 ? '' : 's'}${selected >= 0 ? `; chosen: ${spans[selected].start}–${spans[selected].end} ${spans[selected].label}` : ''}`;
+    clear(listEl);
+    listEl.append(frag);
   }
 
-  function render(withList) {
-    map = renderSpanText(textEl, cps, spans, classes, selected);
-    if (withList !== false) renderList();
-    else countEl.textContent = `${spans.length} span${spans.length === 1 ? '' : 's'}`;
+  function renderPanel() {
+    clear(panel);
+    if (selected >= 0 && spans[selected]) {
+      const s = spans[selected];
+      const sel = h(
+        'select',
+        { 'aria-label': `class of the chosen span ${s.start}–${s.end}`, onchange: () => relabel(selected, classes.indexOf(sel.value)) },
+        classes.map((c) => h('option', { value: c, selected: c === s.label }, c)),
+      );
+      panel.append(
+        h('span', { class: 'bx-which' }, `Chosen: ${s.start}–${s.end} “${excerpt(s)}”`),
+        h('label', null, 'class ', sel),
+        h('button', { type: 'button', class: 'small danger', onclick: () => remove(selected) }, 'Delete span'),
+      );
+    }
+    countEl.textContent = `${spans.length} span${spans.length === 1 ? '' : 's'}${selected >= 0 && spans[selected] ? `; chosen: ${spans[selected].start}–${spans[selected].end} ${spans[selected].label}` : ''}`;
+  }
+
+  // ids[i] names spans[i] in the DOM (data-i), so that deleting a span leaves the other
+  // spans' nodes valid and an edit rebuilds only its own stretch of text.
+  let ids = [];
+  let nextId = 1;
+  const idOf = (i) => (i >= 0 ? ids[i] : -1);
+
+  function render() {
+    map = renderSpanText(textEl, cps, spans, classes, selected, ids);
+    renderList();
+    showSelection();
+  }
+
+  // After an edit: rebuild the stretches [lo, hi) (the groups of overlapping spans before and
+  // after the edit), then the list.
+  function patch(ranges) {
+    for (const [lo, hi] of ranges) map = patchSpanText(textEl, cps, spans, ids, classes, selected, lo, hi);
+    renderList();
     showSelection();
   }
 
@@ -282,9 +366,10 @@ export function spansWidget(field, ctx) {
       return false;
     }
     spans.push(s);
+    ids.push(nextId++);
     selected = spans.length - 1;
     anchor = caret = end;
-    render();
+    patch([groupRange(spans, start, end)]);
     announce(`Span ${start}–${end} labelled ${s.label}.`);
     ctx.changed();
     return true;
@@ -296,32 +381,42 @@ export function spansWidget(field, ctx) {
     const why = conflict(s, i);
     if (why) {
       announce(`Not changed: ${why}.`, 'error');
-      render();
+      renderList();
       return;
     }
     spans[i] = s;
     selected = i;
-    render();
+    patch([groupRange(spans, s.start, s.end)]);
     ctx.changed();
   }
 
   function remove(i) {
     if (i < 0) return;
     const s = spans[i];
+    const before = groupRange(spans, s.start, s.end);
     spans.splice(i, 1);
+    ids.splice(i, 1);
     selected = -1;
-    render();
+    patch([before]);
     announce(`Span ${s.start}–${s.end} deleted.`);
     ctx.changed();
   }
 
+  // Marks the chosen span in the text without rebuilding it.
+  function markChosen(prev, next) {
+    if (prev >= 0) for (const m of textEl.querySelectorAll(`mark[data-i="${idOf(prev)}"]`)) m.classList.remove('sel');
+    if (next >= 0) for (const m of textEl.querySelectorAll(`mark[data-i="${idOf(next)}"]`)) m.classList.add('sel');
+  }
+
   function choose(i, focusText) {
+    const prev = selected;
     selected = i;
     if (i >= 0) {
       anchor = spans[i].start;
       caret = spans[i].end;
     }
-    render();
+    markChosen(prev, i);
+    renderList();
     if (focusText) textEl.focus();
     showSelection();
     if (i >= 0 && map.segs.length) {
@@ -340,10 +435,12 @@ export function spansWidget(field, ctx) {
       announce(`Not changed: ${why}.`, 'error');
       return;
     }
+    const before = groupRange(spans, spans[i].start, spans[i].end);
     spans[i] = s;
     anchor = s.start;
     caret = s.end;
-    render();
+    const after = groupRange(spans, s.start, s.end);
+    patch([[Math.min(before[0], after[0]), Math.max(before[1], after[1])]]);
     ctx.changed();
   }
 
@@ -413,10 +510,11 @@ export function spansWidget(field, ctx) {
       return;
     }
     if (k === 'Escape' && (selected >= 0 || caret !== anchor)) {
+      markChosen(selected, -1);
       selected = -1;
       anchor = caret;
-      render(false);
       renderList();
+      showSelection();
       e.preventDefault();
       e.stopPropagation();
     }
@@ -433,7 +531,7 @@ export function spansWidget(field, ctx) {
     if (a === f) {
       const m = document.elementFromPoint && sel.anchorNode && sel.anchorNode.parentElement ? sel.anchorNode.parentElement.closest('mark.sp') : null;
       if (m) {
-        choose(Number(m.dataset.i), false);
+        choose(ids.indexOf(Number(m.dataset.i)), false);
         return;
       }
     }
@@ -451,6 +549,7 @@ export function spansWidget(field, ctx) {
     get: () => (spans.length ? spans.map((s) => ({ start: s.start, end: s.end, label: s.label })) : field.required ? [] : null),
     set(v) {
       spans = Array.isArray(v) ? v.filter((s) => s && Number.isInteger(s.start) && Number.isInteger(s.end)).map((s) => ({ start: s.start, end: s.end, label: s.label })) : [];
+      ids = spans.map(() => nextId++);
       selected = -1;
       render();
     },
