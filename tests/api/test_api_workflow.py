@@ -1068,6 +1068,23 @@ def test_submit_answers_have_the_documented_members(env):
               and isinstance(j.get("working_seconds"), (int, float)), f"{j}")
 
 
+def test_consolidate(env):
+    ids = env.project("cons", ["v1", "v2"], {"overlap": {"k": 3}})
+    for user, value in (("ann1", POS), ("ann2", POS), ("ann3", NEG)):
+        env.label(user, "cons", value, ids["v1"])
+    expect_error("consolidate_with_an_unknown_method_is_422",
+                 env.call("max", "POST", "/api/v1/projects/cons/consolidate", {"method": "vote"}),
+                 422, "method")
+    st, j = env.call("max", "POST", "/api/v1/projects/cons/consolidate", {"method": "mv"})
+    check("consolidate_redecides_the_complete_items",
+          st == 200 and j.get("method") == "mv" and j.get("items_updated") == 1
+          and j.get("items_changed") == 0 and j.get("labels") == 3, f"{st} {j}")
+    st, h = env.history("cons", ids["v1"])
+    final = (h.get("final") or {}) if isinstance(h, dict) else {}
+    check("the_consolidated_final_label_keeps_the_majority_and_names_the_method",
+          st == 200 and final.get("value") == POS and final.get("method") == "mv", f"{st} {h}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -1091,7 +1108,7 @@ def main():
                      test_requests_that_name_the_wrong_thing, test_gold_stays_hidden,
                      test_flag_from_adjudication, test_routing_order_and_coverage,
                      test_config_changes_apply_to_waiting_items,
-                     test_submit_answers_have_the_documented_members,
+                     test_submit_answers_have_the_documented_members, test_consolidate,
                      test_late_submit):
             try:
                 test(env)
