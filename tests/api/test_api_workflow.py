@@ -11,8 +11,14 @@ server: what a labeling program relies on, one small project per story.
 - flags (a reason from the project's list) -> the manager's queue -> requeue;
 - heartbeat, drafts kept on the server, a late submit (accepted when nobody took the item, 409
   when somebody did: one wait of ~11 s for a 10 s lease);
-- adjudication of a 1-1 tie; gold with feedback, the pause rule, resume and invalidate; me;
-- annotation edits with ETag / If-Match (428, 409 stale), idempotent submits, pre-labels.
+- adjudication of a 1-1 tie, and after the rework limit; gold with feedback (and kept hidden),
+  the pause rule, resume and invalidate; me; the manager's queue (flags, paused, overdue);
+- annotation edits with ETag / If-Match (428, 409 stale), idempotent submits, pre-labels;
+- routing order (least confident prediction first, item priority), overlap coverage, daily
+  caps, configuration changes, consolidate; cookie writes need the CSRF header.
+
+A failure here is a place where the server does not do what docs/api-workflow.md or issue 5
+says; the message names the request and what came back.
 
 Who may call each route is the matrix's business (test_api_matrix.py); this checks what they
 answer. Standard library only. Prints "ok NAME" / "FAIL NAME: why" and ends with
