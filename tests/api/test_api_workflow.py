@@ -1091,6 +1091,27 @@ def test_consolidate(env):
           st == 200 and final.get("value") == POS and final.get("method") == "mv", f"{st} {h}")
 
 
+def test_labels_around_a_flag_and_an_edit(env):
+    # overlap 2 and review: two annotators hold the item, one flags it; the other's submit
+    # must not lose their work to an internal state error
+    ids = env.project("fl2", ["x"], {"review": {"mode": "all"}, "overlap": {"k": 2}})
+    a = env.task("ann1", "fl2")
+    b = env.task("ann2", "fl2")
+    env.call("ann2", "POST", f"/api/v1/tasks/{b['lease']}/flag", {"reason": "broken_data"})
+    st, j = env.submit("ann1", a["lease"], {"value": POS})
+    check("a_co_annotators_submit_on_an_item_flagged_meanwhile_is_kept",
+          st == 201, f"{st} {j}")
+    # a manager corrects the only label of a complete item: the final label follows
+    ids = env.project("fix", ["y"], {})
+    _, st, j = env.label("ann1", "fix", POS)
+    st, j = env.call("max", "PATCH", f"/api/v1/annotations/{j.get('annotation')}",
+                     {"value": NEG}, {"If-Match": '"v1"'})
+    st2, h = env.history("fix", ids["y"])
+    check("a_managers_edit_of_a_complete_items_label_updates_its_final_label",
+          st == 200 and st2 == 200 and (h.get("final") or {}).get("value") == NEG,
+          f"PATCH {st}; final {h.get('final') if isinstance(h, dict) else h}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -1115,6 +1136,7 @@ def main():
                      test_flag_from_adjudication, test_routing_order_and_coverage,
                      test_config_changes_apply_to_waiting_items,
                      test_submit_answers_have_the_documented_members, test_consolidate,
+                     test_labels_around_a_flag_and_an_edit,
                      test_late_submit):
             try:
                 test(env)
