@@ -50,6 +50,9 @@ int lo__audit_chain(struct lo_app *app, struct lo_event *e, struct lo_arena *are
  * has a workflow; in the open write transaction. import.c calls it after adding items. */
 int lo__wf_sync(struct lo_app *app, int64_t project_id, int64_t *added, struct lo_error *err);
 
+/* Recomputes the least prediction score of the project's tasks (after a predictions import). */
+int lo__wf_rescore(struct lo_app *app, int64_t project_id, struct lo_error *err);
+
 /* Frees the app's cache of parsed workflow configurations (lo_app_close). */
 void lo__wf_cache_free(struct lo_app *app);
 

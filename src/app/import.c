@@ -92,6 +92,8 @@ static int import_end(struct import_ctx *c, int rc, const char *kind, struct lo_
     int64_t tasks_added = 0;
     if (!rc) /* new items of a project with a workflow join its queue */
         rc = lo__wf_sync(c->app, c->project.id, &tasks_added, err);
+    if (!rc && c->rep->predictions > 0) /* routing by the least confident prediction */
+        rc = lo__wf_rescore(c->app, c->project.id, err);
     if (!rc) {
         json_t *payload = json_pack(
             "{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind", kind, "file", c->path,

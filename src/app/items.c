@@ -6,10 +6,68 @@
  * Both are the store's item_page: a seek on the item id that reads the page and the
  * annotations and predictions attached to it, never the items before it.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/app.h"
 #include "app/app_int.h"
+
+/* What an annotator sees of the items (docs/access.md): only the items the workflow gave them,
+ * with their own labels only: no one else's, no gold answer, no model predictions. Reviewers,
+ * managers and admins see everything. */
+struct item_view {
+    struct lo_app *app;
+    bool restricted;
+    lo_export_cb cb;
+    void *ctx;
+    struct lo_error *err;
+};
+
+/* Whether the caller sees the project's items as an annotator does. */
+static int annotator_view(struct lo_app *app, int64_t project_id, bool *out,
+                          struct lo_error *err)
+{
+    *out = false;
+    if (app->who.kind != LO_PRINCIPAL_USER)
+        return 0;
+    struct lo_policy_object obj = { .kind = LO_OBJ_PROJECT, .id = project_id };
+    int rc = lo__app_member_role(app, project_id, &obj.member_role, err);
+    if (rc)
+        return rc;
+    *out = lo_policy_check(&app->who, LO_ACT_REVIEW, &obj) != 0
+           && lo_policy_check(&app->who, LO_ACT_ANNOTATE, &obj) == 0;
+    return 0;
+}
+
+static int item_view_cb(void *ctx, const struct lo_export_row *row)
+{
+    struct item_view *v = ctx;
+    if (!v->restricted)
+        return v->cb(v->ctx, row);
+    struct lo_store *st = v->app->store;
+    bool seen = false;
+    int rc = st->ops->wf->seen_has(st, v->app->who.user_id, row->item.id, &seen, v->err);
+    if (rc || !seen)
+        return rc;
+    struct lo_export_row mine = *row;
+    struct lo_annotation *own = calloc(row->n_annotations + 1, sizeof(*own));
+    if (!own)
+        return lo_error_set(v->err, LO_ENOMEM, "out of memory");
+    mine.n_annotations = 0;
+    for (size_t i = 0; i < row->n_annotations; i++)
+        if (row->annotations[i].annotator && v->app->who.name
+            && !strcmp(row->annotations[i].annotator, v->app->who.name))
+            own[mine.n_annotations++] = row->annotations[i];
+    mine.annotations = own;
+    mine.item.gold_json = NULL;
+    mine.n_predictions = 0;
+    mine.predictions = NULL;
+    rc = v->cb(v->ctx, &mine);
+    free(own);
+    return rc;
+}
+
+struct item_view;
 
 struct item_one {
     int64_t id;
@@ -23,6 +81,14 @@ static int item_one_cb(void *ctx, const struct lo_export_row *row)
     struct item_one *s = ctx;
     if (row->item.id != s->id)
         return 0; /* the next item of the project: the one asked for is not there */
+    struct item_view *v = s->ctx;
+    if (v->restricted) {
+        bool seen = false;
+        int rc = v->app->store->ops->wf->seen_has(v->app->store, v->app->who.user_id,
+                                                  row->item.id, &seen, v->err);
+        if (rc || !seen)
+            return rc; /* not given to this annotator: reads as missing */
+    }
     s->found = true;
     return s->cb(s->ctx, row);
 }
@@ -39,8 +105,11 @@ int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, 
     int rc = st->ops->begin(st, false, err);
     if (!rc) {
         rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
+        struct item_view v = { .app = app, .cb = cb, .ctx = ctx, .err = err };
         if (!rc)
-            rc = st->ops->item_page(st, p.id, after_id, limit, cb, ctx, err);
+            rc = annotator_view(app, p.id, &v.restricted, err);
+        if (!rc)
+            rc = st->ops->item_page(st, p.id, after_id, limit, item_view_cb, &v, err);
         st->ops->rollback(st);
     }
     lo_arena_free(&arena);
@@ -60,7 +129,10 @@ int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo
     int rc = st->ops->begin(st, false, err);
     if (!rc) {
         rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
-        struct item_one s = { .id = item_id, .cb = cb, .ctx = ctx };
+        struct item_view v = { .app = app, .cb = cb, .ctx = ctx, .err = err };
+        struct item_one s = { .id = item_id, .cb = item_view_cb, .ctx = &v };
+        if (!rc)
+            rc = annotator_view(app, p.id, &v.restricted, err);
         if (!rc)
             rc = st->ops->item_page(st, p.id, item_id - 1, 1, item_one_cb, &s, err);
         if (!rc && !s.found)

@@ -364,6 +364,11 @@ int lo__wf_sync(struct lo_app *app, int64_t project_id, int64_t *added, struct l
     return rc;
 }
 
+int lo__wf_rescore(struct lo_app *app, int64_t project_id, struct lo_error *err)
+{
+    return app->store->ops->wf->task_rescore(app->store, project_id, err);
+}
+
 struct set_job {
     int64_t project_id;
     const char *project;
@@ -410,6 +415,9 @@ static int job_workflow_set(struct lo_app *app, void *ctx, struct lo_error *err)
                                      err);
     if (!rc)
         rc = lo__wf_sync(app, p.id, &added, err);
+    struct wanted_ctx wc = { .cfg = &cfg };
+    if (!rc) /* a new overlap applies to the items nobody has labeled yet */
+        rc = st->ops->wf->task_rewant(st, p.id, wanted_for, &wc, err);
     if (!rc)
         rc = lo__app_event(app, p.id, "workflow_set", "project", p.id,
                            json_pack("{s:i, s:O, s:I}", "version", version, "config", cfg.doc,
@@ -453,6 +461,13 @@ static int annotations_json_cb(void *ctx, const struct lo_wf_annotation *a)
                                     a->stage ? a->stage : "", "status",
                                     a->status ? a->status : ""));
     return 0;
+}
+
+static int adjudication_json_cb(void *ctx, const struct lo_wf_annotation *a)
+{
+    if (a->status && (!strcmp(a->status, "invalidated") || !strcmp(a->status, "superseded")))
+        return 0;
+    return annotations_json_cb(ctx, a);
 }
 
 /* The task answer for lease l (see docs/api-workflow.md). */
@@ -520,8 +535,8 @@ static int task_json(struct lo_app *app, const struct wf_project *w, const struc
         if (!rc)
             rc = annotations_json_cb(labels, &a);
     }
-    if (!rc && !strcmp(l->kind, "adjudicate"))
-        rc = st->ops->wf->annotation_list(st, l->item_id, "active", arena, annotations_json_cb,
+    if (!rc && !strcmp(l->kind, "adjudicate")) /* every label that went round, rejected too */
+        rc = st->ops->wf->annotation_list(st, l->item_id, NULL, arena, adjudication_json_cb,
                                           labels, err);
     if (rc) {
         json_decref(t);
@@ -1581,9 +1596,10 @@ static int submit_review(struct lo_app *app, struct lease_job *j, const struct w
     l->state = "done";
     rc = wf->lease_put(st, l, err);
     if (!rc)
-        j->out = json_pack("{s:I, s:s, s:b, s:o}", "annotation",
+        j->out = json_pack("{s:I, s:s, s:b, s:f, s:o}", "annotation",
                            (json_int_t)(fixed_id ? fixed_id : a.id), "item_state", t.state,
-                           "late", false, "feedback", json_null());
+                           "late", false, "working_seconds",
+                           (double)(now - l->created_ms) / 1000.0, "feedback", json_null());
     return rc;
 }
 
@@ -1637,8 +1653,9 @@ static int submit_adjudication(struct lo_app *app, struct lease_job *j,
     if (!rc)
         rc = wf->lease_put(st, l, err);
     if (!rc)
-        j->out = json_pack("{s:I, s:s, s:b, s:o}", "annotation", (json_int_t)id, "item_state",
-                           t.state, "late", false, "feedback", json_null());
+        j->out = json_pack("{s:I, s:s, s:b, s:f, s:o}", "annotation", (json_int_t)id,
+                           "item_state", t.state, "late", false, "working_seconds",
+                           a.working_seconds, "feedback", json_null());
     return rc;
 }
 
@@ -1737,6 +1754,10 @@ static int job_release(struct lo_app *app, void *ctx, struct lo_error *err)
         goto out;
     if (!strcmp(l.kind, "label") && !strcmp(l.state, "live") && t.leased > 0)
         t.leased--;
+    if (!strcmp(l.kind, "review")) /* a skipped review is not offered to them again */
+        rc = wf->seen_add(st, app->who.user_id, t.item_id, err);
+    if (rc)
+        goto out;
     l.state = "released";
     rc = wf->lease_put(st, &l, err);
     const char *from = NULL;
@@ -1918,9 +1939,10 @@ int lo_app_wf_queue(struct lo_app *app, const char *project, json_t **out, struc
         rc = wf->task_counts(st, p.id, &c, err);
     st->ops->rollback(st);
     if (!rc)
-        *out = json_pack("{s:o, s:o, s:o, s:o, s:o}", "flagged", flagged, "overdue", overdue,
-                         "paused", paused, "counts", counts_json(&c), "turnaround_hours",
-                         num_or_null(p.goal_turnaround_hours));
+        *out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "flagged", flagged, "overdue",
+                         overdue, "paused", paused, "review", (json_int_t)c.in_review,
+                         "adjudication", (json_int_t)c.adjudication, "counts", counts_json(&c),
+                         "turnaround_hours", num_or_null(p.goal_turnaround_hours));
     else {
         json_decref(flagged);
         json_decref(overdue);
@@ -1946,9 +1968,12 @@ static int job_requeue(struct lo_app *app, void *ctx, struct lo_error *err)
     struct lo_store *st = app->store;
     struct lo_arena arena;
     struct lo_task_row t;
+    struct wf_project w;
     const char *prior = NULL, *from = NULL;
     lo_arena_init(&arena, 2048);
-    int rc = st->ops->wf->task_get(st, j->item_id, &arena, &t, err);
+    int rc = wf_project_load(app, j->project_id, j->project, false, &arena, &w, err);
+    if (!rc)
+        rc = st->ops->wf->task_get(st, j->item_id, &arena, &t, err);
     if (!rc && t.project_id != j->project_id)
         rc = lo_error_field(err, LO_ENOTFOUND, "id", "no item %lld in project '%s'",
                             (long long)j->item_id, j->project);
@@ -1971,8 +1996,13 @@ static int job_requeue(struct lo_app *app, void *ctx, struct lo_error *err)
                         json_pack("{s:s, s:s}", "comment", comment ? comment : "", "flagged_from",
                                   prior ? prior : ""),
                         err);
+    /* An item that has all its labels is decided again (complete, or back to adjudication);
+     * otherwise it waits for the labels it lacks. */
+    if (!rc && !t.is_gold && t.done >= t.wanted)
+        rc = decide(app, &w, &t, lo_clock_now_ms(&app->clock), &arena, err);
     if (!rc)
         j->out = json_pack("{s:I, s:s}", "item", (json_int_t)t.item_id, "item_state", t.state);
+    wf_project_free(&w);
     lo_arena_free(&arena);
     return rc;
 }
@@ -2245,14 +2275,16 @@ int lo_app_wf_me(struct lo_app *app, const char *project, json_t **out, struct l
     st->ops->rollback(st);
     if (!rc) {
         double acc = wk.gold_total ? (double)wk.gold_correct / (double)wk.gold_total : NAN;
-        *out = json_pack("{s:s, s:s, s:o, s:{s:I, s:f}, s:{s:I, s:I, s:o, s:o}, s:b, s:o}",
-                         "project", p.name, "role", lo_role_name(role), "queue",
-                         counts_json(&c), "week", "labels", (json_int_t)labels,
+        *out = json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I, s:f}, "
+                         "s:{s:I, s:I, s:o, s:o}, s:b, s:o}",
+                         "project", p.name, "role", lo_role_name(role), "queue", "label",
+                         (json_int_t)c.queued, "rework", (json_int_t)(rework ? 1 : 0), "review",
+                         (json_int_t)c.in_review, "adjudicate", (json_int_t)c.adjudication,
+                         "counts", counts_json(&c), "week", "labels", (json_int_t)labels,
                          "working_seconds", secs, "gold", "correct",
                          (json_int_t)wk.gold_correct, "total", (json_int_t)wk.gold_total,
                          "accuracy", num_or_null(acc), "p_below", num_or_null(wk.p_below),
                          "paused", wk.paused, "feedback", feedback);
-        json_object_set_new(json_object_get(*out, "queue"), "my_rework", json_boolean(rework));
     } else {
         json_decref(feedback);
     }

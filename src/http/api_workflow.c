@@ -27,6 +27,21 @@
         return lo_http_json(&(r)->resp, (status), out);                                        \
     } while (0)
 
+/* lo_http_fail, with the two conflicts a client must tell apart by code (docs/api-workflow.md):
+ * an edit based on a stale version, and a submit whose lapsed lease someone else took. */
+static int wf_fail(struct lo_http_req *r, int rc, const struct lo_error *err)
+{
+    const char *code = NULL;
+    if (rc == LO_ECONFLICT && !strcmp(err->field, "If-Match"))
+        code = "stale_version";
+    else if (rc == LO_ECONFLICT && !strcmp(err->field, "lease") && strstr(err->msg, "expired"))
+        code = "lease_expired";
+    if (!code)
+        return lo_http_fail(r, rc, err);
+    lo_http_error(&r->resp, 409, code, err->msg, err->field);
+    return rc;
+}
+
 /* The JSON body, or an empty object when the request had none. NULL (answered) when bad. */
 static json_t *body_or_empty(struct lo_http_req *r)
 {
@@ -111,7 +126,7 @@ static int lease_route(struct lo_http_req *r, lease_fn fn, int status)
     r->store_s += lo_monotonic_s() - t0;
     json_decref(body);
     if (rc)
-        return lo_http_fail(r, rc, &err);
+        return wf_fail(r, rc, &err);
     return lo_http_json(&r->resp, status, out);
 }
 
@@ -156,7 +171,7 @@ int lo__h_task_submit(struct lo_http_req *r)
     r->store_s += lo_monotonic_s() - t0;
     json_decref(body);
     if (rc)
-        return lo_http_fail(r, rc, &err);
+        return wf_fail(r, rc, &err);
     return lo_http_json(&r->resp, 201, out);
 }
 
@@ -273,7 +288,7 @@ int lo__h_annotation_patch(struct lo_http_req *r)
     int rc = lo_app_annotation_edit(lo_http_app(r), id, (int)v, body, &out, &err);
     json_decref(body);
     if (rc)
-        return lo_http_fail(r, rc, &err);
+        return wf_fail(r, rc, &err);
     snprintf(r->resp.etag, sizeof(r->resp.etag), "\"v%d\"",
              (int)json_integer_value(json_object_get(out, "version")));
     return lo_http_json(&r->resp, 200, out);

@@ -59,6 +59,10 @@ enum wf_stmt {
     W_EVENT_ITEM,
     W_PROJECT_NAME,
     W_ANN_SCAN,
+    W_TASK_RESCORE,
+    W_TASK_UNLABELED,
+    W_TASK_WANTED,
+    W_SEEN_HAS,
     W_SAVEPOINT,
     W_RELEASE,
     W_ROLLBACK_TO,
@@ -121,6 +125,8 @@ static const char *const wf_sql[W_COUNT] = {
         "   AND l.state = 'live' AND l.kind = ?3)"
         " AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM annotations a"
         "   WHERE a.id = t.review_annotation AND a.user_id = ?4))"
+        " AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM seen s WHERE s.user_id = ?4"
+        "   AND s.item_id = t.item_id))"
         " ORDER BY t.priority DESC, t.state_ms, t.item_id LIMIT 1",
     [W_TASK_NEXT_ASSIGNED] =
         "SELECT t.item_id FROM tasks t WHERE t.assignee = ?5 AND t.project_id = ?1"
@@ -197,6 +203,12 @@ static const char *const wf_sql[W_COUNT] = {
                      " created_ms, audit_seq, prev_hash, hash FROM events"
                      " WHERE object_type = 'item' AND object_id = ?1 ORDER BY id",
     [W_PROJECT_NAME] = "SELECT name FROM projects WHERE id = ?1",
+    [W_TASK_RESCORE] = "UPDATE tasks SET score = (SELECT min(p.score) FROM predictions p"
+                       " WHERE p.item_id = tasks.item_id) WHERE project_id = ?1",
+    [W_TASK_UNLABELED] = "SELECT item_id FROM tasks WHERE project_id = ?1 AND state = 'queued'"
+                         " AND is_gold = 0 AND done = 0 AND leased = 0",
+    [W_TASK_WANTED] = "UPDATE tasks SET wanted = ?2 WHERE item_id = ?1",
+    [W_SEEN_HAS] = "SELECT 1 FROM seen WHERE user_id = ?1 AND item_id = ?2",
     [W_ANN_SCAN] = "SELECT a.id, a.item_id, a.user_id, a.annotator, a.value_json, a.created_ms,"
                    " a.guideline_version, a.schema_version, a.workflow_stage, a.lease_id,"
                    " a.working_seconds, a.status, a.version, a.prelabel, t.state, t.is_gold"
@@ -1326,6 +1338,57 @@ static int w_annotation_scan(struct lo_store *st, int64_t project_id, struct lo_
     return rc;
 }
 
+static int w_task_rescore(struct lo_store *st, int64_t project_id, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = write_stmt(st, W_TASK_RESCORE, "task_rescore", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, project_id);
+    return run(st, s, "updating the tasks' prediction scores", err);
+}
+
+static int w_task_rewant(struct lo_store *st, int64_t project_id, lo_task_wanted_fn wanted,
+                         void *ctx, struct lo_error *err)
+{
+    sqlite3_stmt *sel, *upd;
+    int rc = write_stmt(st, W_TASK_UNLABELED, "task_rewant", &sel, err);
+    if (!rc)
+        rc = stmt(st, W_TASK_WANTED, &upd, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(sel, 1, project_id);
+    while ((rc = step(st, sel, "finding tasks not labeled yet", err)) == 1) {
+        int64_t item = sqlite3_column_int64(sel, 0);
+        sqlite3_bind_int64(upd, 1, item);
+        sqlite3_bind_int(upd, 2, wanted(ctx, item, false));
+        rc = run(st, upd, "updating a task's overlap", err);
+        if (rc) {
+            sqlite3_reset(sel);
+            return rc;
+        }
+    }
+    return rc;
+}
+
+static int w_seen_has(struct lo_store *st, int64_t user_id, int64_t item_id, bool *out,
+                      struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = stmt(st, W_SEEN_HAS, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_int64(s, 2, item_id);
+    rc = step(st, s, "looking up a seen item", err);
+    if (rc < 0)
+        return rc;
+    *out = rc == 1;
+    if (rc == 1)
+        sqlite3_reset(s);
+    return 0;
+}
+
 /* ---- savepoints --------------------------------------------------------------------------- */
 
 static int w_savepoint(struct lo_store *st, struct lo_error *err)
@@ -1397,6 +1460,9 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .event_list_item = w_event_list_item,
     .project_name = w_project_name,
     .annotation_scan = w_annotation_scan,
+    .task_rescore = w_task_rescore,
+    .task_rewant = w_task_rewant,
+    .seen_has = w_seen_has,
     .savepoint = w_savepoint,
     .savepoint_release = w_savepoint_release,
     .savepoint_rollback = w_savepoint_rollback,

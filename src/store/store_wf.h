@@ -127,8 +127,9 @@ struct lo_wf_store_ops {
                            bool by_score, int limit, struct lo_arena *arena, lo_task_row_cb cb,
                            void *ctx, struct lo_error *err);
     /* The first task in state (in_review, adjudication, rework ...) with no live lease of
-     * lease_kind; in_review skips labels written by not_author; rework only those assigned to
-     * assignee (0: any). LO_ENOTFOUND when none. */
+     * lease_kind; with not_author, skips labels written by not_author and items that user
+     * was given or skipped before (seen); rework only those assigned to assignee (0: any).
+     * LO_ENOTFOUND when none. */
     int (*task_next_in_state)(struct lo_store *st, int64_t project_id, const char *state,
                               const char *lease_kind, int64_t not_author, int64_t assignee,
                               int64_t *item_out, struct lo_error *err);
@@ -238,6 +239,16 @@ struct lo_wf_store_ops {
                            int (*cb)(void *ctx, const struct lo_wf_annotation *a,
                                      const char *state, bool is_gold),
                            void *ctx, struct lo_error *err);
+
+    /* Recomputes every task's least prediction score (after predictions are imported). */
+    int (*task_rescore)(struct lo_store *st, int64_t project_id, struct lo_error *err);
+    /* Tasks of the project not labeled yet (queued, nothing done or leased, not gold): calls
+     * wanted(ctx, item, false) and stores the answer (a new overlap applies to them). */
+    int (*task_rewant)(struct lo_store *st, int64_t project_id, lo_task_wanted_fn wanted,
+                       void *ctx, struct lo_error *err);
+    /* Whether the user was given or skipped the item. */
+    int (*seen_has)(struct lo_store *st, int64_t user_id, int64_t item_id, bool *out,
+                    struct lo_error *err);
 
     /* A project's name by id. */
     int (*project_name)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,

@@ -69,12 +69,22 @@ def main():
         srv = t.Server(fx.db, "--rate", "0", "--quiet")
         adm = mx.auth_headers(fx, "admin")
         ann = mx.auth_headers(fx, "annotator")
+        rev = mx.auth_headers(fx, "reviewer")  # sees every item and label of the project
         base = f"/api/v1/projects/{mx.PROJECT}"
+
+        # ---- what an annotator sees: only the items the workflow gave them (none yet here)
+        st, j = get(srv, f"{base}/items?limit=100", ann)
+        check("an_annotator_lists_only_items_given_to_them",
+              st == 200 and j.get("items") == [], f"{st} {j}")
+        st, j = get(srv, f"{base}/items?limit=1", rev)
+        first = j["items"][0]["id"] if st == 200 and j.get("items") else 0
+        expect_error("an_item_not_given_to_an_annotator_reads_as_missing",
+                     srv.req("GET", f"{base}/items/{first}", headers=ann), 404)
 
         # ---- items: pages by id
         seen, after, pages = [], None, 0
         while pages < 10:
-            st, j = get(srv, f"{base}/items?limit=4" + (f"&after={after}" if after else ""), ann)
+            st, j = get(srv, f"{base}/items?limit=4" + (f"&after={after}" if after else ""), rev)
             if st != 200:
                 ko("items_pages", f"{st} {j}")
                 break
@@ -89,27 +99,27 @@ def main():
               [x["external_id"] for x in seen] == [f"it{i}" for i in range(6)], str(seen))
         check("items_list_counts_annotations",
               all(x["n_annotations"] == 3 and x["payload"].get("text") for x in seen), str(seen))
-        st, j = get(srv, f"{base}/items?limit=100000", ann)
+        st, j = get(srv, f"{base}/items?limit=100000", rev)
         check("items_page_size_is_capped_not_refused", st == 200 and len(j["items"]) == 6, str(st))
         expect_error("items_limit_zero_is_422", srv.req("GET", f"{base}/items?limit=0",
-                                                        headers=ann), 422, "limit")
+                                                        headers=rev), 422, "limit")
         expect_error("items_after_not_an_id_is_422", srv.req("GET", f"{base}/items?after=x",
-                                                             headers=ann), 422, "after")
+                                                             headers=rev), 422, "after")
         expect_error("items_of_an_unknown_project_is_404",
                      srv.req("GET", "/api/v1/projects/nope/items", headers=adm), 404)
 
         # ---- one item
-        st, j = get(srv, f"{base}/items/{ids[1]}", ann)
+        st, j = get(srv, f"{base}/items/{ids[1]}", rev)
         anns = j.get("annotations", []) if st == 200 else []
         check("item_has_its_annotations",
               st == 200 and j["external_id"] == "it1" and len(anns) == 3 and
               {a["annotator"] for a in anns} == {"w1", "w2", "w3"} and
               all("label" in a["value"] or a["value"] for a in anns) and
               j.get("predictions") == [], f"{st} {j}")
-        expect_error("unknown_item_is_404", srv.req("GET", f"{base}/items/999999", headers=ann),
+        expect_error("unknown_item_is_404", srv.req("GET", f"{base}/items/999999", headers=rev),
                      404)
         expect_error("item_id_not_a_number_is_404", srv.req("GET", f"{base}/items/abc",
-                                                            headers=ann), 404)
+                                                            headers=rev), 404)
         other = fx.fresh_project()
         st, oj = get(srv, f"/api/v1/projects/{other}/items?limit=1", adm)
         oid = oj["items"][0]["id"] if st == 200 and oj["items"] else 0
@@ -246,7 +256,7 @@ def main():
         check("labels_upload_imports_and_creates_unknown_items",
               st == 200 and j["lines"] == 2 and j["annotations"] == 2 and
               j["items_inserted"] == 1 and j["schema_inferred"] is False, f"{st} {data!r}")
-        st, j = get(srv, f"{base}/items?limit=100", ann)
+        st, j = get(srv, f"{base}/items?limit=100", rev)
         by_ext = {x["external_id"]: x for x in j.get("items", [])}
         check("uploaded_labels_are_on_their_items",
               by_ext.get("it0", {}).get("n_annotations") == 4 and
@@ -258,7 +268,7 @@ def main():
         e = t.error_of(data) or {}
         check("labels_upload_bad_label_is_422_naming_the_line",
               st == 422 and "line 3" in e.get("message", ""), f"{st} {data!r}")
-        st, j = get(srv, f"{base}/items?limit=100", ann)
+        st, j = get(srv, f"{base}/items?limit=100", rev)
         check("refused_labels_upload_changed_nothing",
               {x["external_id"]: x["n_annotations"] for x in j.get("items", [])} == before,
               str(j))
@@ -292,7 +302,7 @@ def main():
         st, _, data = srv.req("POST", f"{base}/predictions?model=fallback",
                               json.dumps({"item": "it1", "value": {"label": "neg"}}) + "\n", nd_h)
         check("predictions_upload_takes_the_default_model", st == 200, f"{st} {data!r}")
-        st, j = get(srv, f"{base}/items/{ids[1]}", ann)
+        st, j = get(srv, f"{base}/items/{ids[1]}", rev)
         preds = j.get("predictions", []) if st == 200 else []
         check("uploaded_predictions_are_on_the_item",
               sorted((p["model"], p["value"]["label"]) for p in preds) ==
@@ -305,7 +315,7 @@ def main():
         check("predictions_upload_invalid_value_is_422_naming_the_line",
               st == 422 and "line 2" in (t.error_of(data) or {}).get("message", ""),
               f"{st} {data!r}")
-        st, j = get(srv, f"{base}/items/{ids[1]}", ann)
+        st, j = get(srv, f"{base}/items/{ids[1]}", rev)
         check("refused_predictions_upload_changed_nothing",
               st == 200 and len(j.get("predictions", [])) == 2, str(j))
 
