@@ -74,10 +74,13 @@ seq -f 'ann%04g' 1 "$USERS" | xargs -P 2 -I{} bash -c 'make_user {} annotator'
 for i in $(seq -f '%04g' 1 "$USERS"); do cat "$W/tok.ann$i" >>"$W/tokens.txt"; done
 ADMIN_TOKEN=$(cat "$W/tok.wfadmin")
 
-# The workflow: overlap 1, review none (the defaults, set explicitly when the route exists).
-WORKFLOW='{"overlap": {"k": 1, "coverage": 1.0, "dynamic": false}, "review": {"mode": "none"}, "gold": {"share": 0.0}}'
-HAVE_PUT=0
-"$LO" serve --routes | grep -q '^PUT /api/v1/projects/{name}/workflow' && HAVE_PUT=1
+# The workflow: overlap 1, review none, no gold (set once, on the template: every item becomes a
+# queued task there, so each run starts from the same queue).
+cat >"$W/workflow.json" <<'EOF'
+{"overlap": {"k": 1, "coverage": 1.0, "dynamic": false}, "review": {"mode": "none"},
+ "gold": {"share": 0.0}}
+EOF
+"$LO" --db "$T" workflow set wfbench "$W/workflow.json" >/dev/null
 t1=$(date +%s.%N)
 printf 'set-up: %s items, %s annotators with tokens, in %.1f s\n' "$ITEMS" "$USERS" \
   "$(python3 -c "print($t1 - $t0)")"
@@ -111,18 +114,35 @@ start_server() { # start_server DB [ARGS...]: sets SRV and PORT
   grep -q '"listening"' "$log" || { echo "serve did not start: $(cat "$log")"; exit 1; }
   PORT=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["port"])' \
          "$log")
-  if [ "$HAVE_PUT" = 1 ]; then
-    code=$(curl -s -o "$W/put.out" -w '%{http_code}' -X PUT -H "Authorization: Bearer $ADMIN_TOKEN" \
-           -H 'Content-Type: application/json' --data "$WORKFLOW" \
-           "http://127.0.0.1:$PORT/api/v1/projects/wfbench/workflow")
-    [ "$code" = 200 ] || { echo "PUT workflow answered $code: $(cat "$W/put.out")"; exit 1; }
-  fi
+  code=$(curl -s -o "$W/wf.out" -w '%{http_code}' -H "Authorization: Bearer $ADMIN_TOKEN" \
+         "http://127.0.0.1:$PORT/api/v1/projects/wfbench/workflow")
+  [ "$code" = 200 ] || { echo "GET workflow answered $code: $(cat "$W/wf.out")"; exit 1; }
 }
 
 stop_server() {
   kill -TERM "$SRV" 2>/dev/null || true
   wait "$SRV" 2>/dev/null || true
   SRV=""
+}
+
+# The reference for the durable runs: what one write + fdatasync of 4 KiB costs on the same disk
+# right now (a durable commit is at least one; the machine is shared, so it varies).
+fsync_probe() {
+  python3 - "$W" >"$W/fsync.$1.json" <<'PY'
+import json, os, sys, time
+path = os.path.join(sys.argv[1], "fsync.probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+ts = []
+for _ in range(200):
+    os.write(fd, b"x" * 4096)
+    t = time.perf_counter()
+    os.fdatasync(fd)
+    ts.append((time.perf_counter() - t) * 1e3)
+os.close(fd)
+os.unlink(path)
+ts.sort()
+print(json.dumps({"p50_ms": ts[100], "p99_ms": ts[197]}))
+PY
 }
 
 run_one() { # run_one STORE CLIENTS: one fresh copy of the template, one server, one wfload run
@@ -135,6 +155,8 @@ run_one() { # run_one STORE CLIENTS: one fresh copy of the template, one server,
   fi
   rm -f "$db" "$db-wal" "$db-shm"
   cp "$T" "$db"
+  [ ! -f "$T-wal" ] || cp "$T-wal" "$db-wal"
+  [ "$store" = memory ] || fsync_probe "$clients"
   start_server "$db" "${args[@]}"
   "$WFLOAD" --json --field label --classes a,b,c "$PORT" wfbench "$W/tokens.txt" "$clients" \
     "$SECS" >"$W/res.$store.$clients.json"
@@ -166,7 +188,10 @@ for s in ("sqlite", "memory"):
 for c in clients:
     d, m = res[("sqlite", c)], res[("memory", c)]
     ratio = d["cycles_per_s"] / m["cycles_per_s"] if m["cycles_per_s"] else 0
-    print(f"{c} clients: durable / in-memory cycles = {ratio:.2f}")
+    fs = json.load(open(f"{w}/fsync.{c}.json"))
+    print(f"{c} clients: durable / in-memory cycles = {ratio:.2f}; a bare 4 KiB write + "
+          f"fdatasync on the same disk just before the durable run: p50 {fs['p50_ms']:.2f} ms, "
+          f"p99 {fs['p99_ms']:.2f} ms")
 for (s, c), r in sorted(res.items()):
     bad = {k: v for call in ("next", "submit") for k, v in
            ((f"{call} {st}", n) for st, n in r[call]["status"].items()

@@ -25,3 +25,6 @@ build/bench/bench_compare 5000
 echo
 echo "#### HTTP: authenticated GET /api/v1/projects/{name} beside GET /healthz (issue 4)"
 bash bench/bench_http.sh build 10
+echo
+echo "#### browser UI in chromium: view, next task, 500 spans, 500 boxes (issue 6)"
+bash bench/bench_ui.sh build 15

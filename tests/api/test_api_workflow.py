@@ -531,11 +531,19 @@ def test_late_submit(env):
           and 9000 <= a["expires_ms"] - time.time() * 1000 <= 10500, f"{a}")
     env.project("late2", ["m1"], {"lease_seconds": 10})
     od = env.project("od", ["o1", "o2"], {}, create_args=("--turnaround", "0.001"))
+    env.project("late3", ["d1"], {"lease_seconds": 10})
+    long_task = env.task("ann1", "late3")
+    work = {"label": "neg", "boxes_so_far": 117}
+    env.call("ann1", "PUT", f"/api/v1/tasks/{long_task['lease']}/draft", {"value": work})
     quiet = env.task("ann1", "late2")  # after expiry nobody asks for a task in late2
     if not a or not b or a["item"]["id"] == b["item"]["id"] or not quiet:
         ko("late_setup", f"{a} {b} {quiet}")
         return
     time.sleep(11.0)  # the only wait of the suite
+    back = env.task("ann1", "late3")
+    check("after_expiry_the_author_gets_the_item_nobody_took_back_with_the_draft",
+          back is not None and back["item"]["id"] == long_task["item"]["id"]
+          and back.get("draft") == work, f"{back}")
     st, q = env.call("max", "GET", "/api/v1/projects/od/queue")
     over = {o.get("item"): o.get("age_hours") for o in q.get("overdue", [])} \
         if isinstance(q, dict) else {}

@@ -217,7 +217,7 @@ export class TaskView {
       panels.push(h('p', { class: 'note prelabel' }, `Pre-filled by the model ${task.prelabel.model || ''}${typeof task.prelabel.score === 'number' ? ` (score ${task.prelabel.score.toFixed(2)})` : ''}: check and correct it.`));
     if (kind === 'review' && task.labels && task.labels.length)
       panels.push(h('p', { class: 'note' }, `Label by ${task.labels.map((l) => l.annotator).join(', ')}. Accept it, fix it and accept, or reject it with reasons.`));
-    if (kind === 'adjudicate') panels.push(this.comparePanel(task));
+    if (kind === 'adjudicate' || (kind === 'review' && task.labels && task.labels.length > 1)) panels.push(this.comparePanel(task));
 
     this.feedbackEl = h('div', { class: 'feedback-slot' });
     const actions = this.actions(kind);
