@@ -175,5 +175,8 @@ int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, 
  * item. Policy: LO_ACT_READ on the project. */
 int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo_export_cb cb,
                     void *ctx, struct lo_error *err);
+/* 0 when the caller may see every label of the project (per-item consensus included);
+ * LO_EFORBIDDEN for an annotator, who sees only their own (docs/access.md). Policy: READ. */
+int lo_app_labels_visible(struct lo_app *app, const char *project, struct lo_error *err);
 
 #endif

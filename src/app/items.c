@@ -143,3 +143,25 @@ int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo
     lo_arena_free(&arena);
     return rc;
 }
+
+int lo_app_labels_visible(struct lo_app *app, const char *project, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct lo_project p;
+    bool restricted = false;
+    lo_arena_init(&arena, 1024);
+    int rc = st->ops->begin(st, false, err);
+    if (!rc) {
+        rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
+        if (!rc)
+            rc = annotator_view(app, p.id, &restricted, err);
+        st->ops->rollback(st);
+    }
+    lo_arena_free(&arena);
+    if (!rc && restricted)
+        rc = lo_error_set(err, LO_EFORBIDDEN,
+                          "an annotator does not see other annotators' labels of project '%s'",
+                          project);
+    return rc;
+}

@@ -339,6 +339,12 @@ int lo__h_aggregate(struct lo_http_req *r)
     int rc = lo_http_page_parse(r, &pg);
     if (rc)
         return rc;
+    /* Per-item consensus labels are other annotators' labels in another form. */
+    struct lo_error verr;
+    lo_error_clear(&verr);
+    rc = lo_app_labels_visible(lo_http_app(r), lo_http_param(r, "name"), &verr);
+    if (rc)
+        return lo_http_fail(r, rc, &verr);
     struct lo_ratings rat;
     rc = load_ratings(r, &rat);
     if (rc)

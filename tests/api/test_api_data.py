@@ -188,7 +188,7 @@ def main():
             got, after, pages = {}, None, 0
             while pages < 10:
                 st, j = get(srv, f"{base}/aggregate?method={method}&limit=4" +
-                            (f"&after={after}" if after else ""), ann)
+                            (f"&after={after}" if after else ""), rev)
                 if st != 200:
                     break
                 pages += 1
@@ -199,9 +199,12 @@ def main():
             check(f"aggregate_{method}_matches_the_cli_over_pages",
                   st == 200 and pages == 2 and got == want, f"{st} {got} vs {want}")
         expect_error("aggregate_unknown_method_is_422",
-                     srv.req("GET", f"{base}/aggregate?method=oracle", headers=ann), 422, "method")
+                     srv.req("GET", f"{base}/aggregate?method=oracle", headers=rev), 422, "method")
         expect_error("aggregate_bad_cursor_is_422",
-                     srv.req("GET", f"{base}/aggregate?after=nope", headers=ann), 422, "after")
+                     srv.req("GET", f"{base}/aggregate?after=nope", headers=rev), 422, "after")
+        # the consensus of each item is other annotators' labels in another form
+        expect_error("aggregate_is_not_for_annotators",
+                     srv.req("GET", f"{base}/aggregate?method=mv", headers=ann), 403)
 
         # ---- names that could not be addressed in a URL are refused at creation
         expect_error("project_name_with_a_slash_is_422",

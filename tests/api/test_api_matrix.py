@@ -280,7 +280,8 @@ PROJECT_ROUTES = [
     ("GET", r"/api/v1/projects/\{name\}/guidelines", "R", 200),
     ("PUT", r"/api/v1/projects/\{name\}/guidelines", "U", 201),
     ("GET", r"/api/v1/projects/\{name\}/agreement", "R", 200),
-    ("GET", r"/api/v1/projects/\{name\}/aggregate", "R", 200),
+    # per-item consensus labels: not for annotators (they never see others' labels)
+    ("GET", r"/api/v1/projects/\{name\}/aggregate", "S", 200),
     ("GET", r"/api/v1/projects/\{name\}/schema", "R", 200),
     ("PUT", r"/api/v1/projects/\{name\}/schema", "U", 201),
     ("POST", r"/api/v1/projects/\{name\}/labels", "I", 200),
@@ -316,6 +317,8 @@ def project_rule(caller, action, success):
         return {401}
     if caller == "other_vendor":  # not a member: out of scope
         return {404}
+    if action == "S":  # read, but not an annotator: others' labels in another form
+        return {403} if caller == "annotator" else project_rule(caller, "R", success)
     if action == "T":  # read, but an annotator only what was assigned to them
         return {404} if caller == "annotator" else project_rule(caller, "R", success)
     if action in PROJECT_RIGHTS[caller]:
