@@ -274,7 +274,7 @@ def main():
         fx.project("conc2", "abc", [{"id": f"b{i}", "text": f"two {i}"} for i in range(ITEMS_K2)])
         users = [f"ann{i:03d}" for i in range(CLIENTS)]
         fx.add_users(["wfadmin"], role="admin")
-        fx.add_users(users)
+        fx.add_many_users(users)
         admin = "wfadmin"
         t_users = time.monotonic()
         srv = t.Server(fx.db, "--rate", "0", "--quiet")

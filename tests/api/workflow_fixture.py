@@ -1,15 +1,24 @@
 """workflow_fixture.py - what the workflow API tests share (test_api_workflow_concurrency.py,
-test_api_workflow_sim.py): a database with many annotators, each with its own API token (made in
-parallel: `user add` hashes a password with Argon2id, the slow part), projects with one
-single-choice field, and one keep-alive connection per simulated annotator.
+test_api_workflow_sim.py): a database with many annotators, each with its own API token,
+projects with one single-choice field, and one keep-alive connection per simulated annotator.
+
+Many users at once (add_many_users): the first is made by `labelops user add` and `labelops
+token create`; the others are written straight into the users and api_tokens tables, with the
+first one's Argon2id password hash and a token stored as its SHA-256 hex (checked against the
+first user's, so a change of format fails loudly). 200 `user add` cost 15-30 s of CPU for their
+Argon2id hashes and 400 processes (more than a minute under ASan on the loaded machine), and
+these tests are about the workflow, not accounts (test_api_admin.py covers creating users).
 
 Standard library only. Not a test by itself.
 """
+import hashlib
 import http.client
 import json
 import os
 import secrets
+import sqlite3
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 FIELD = "label"
@@ -40,6 +49,33 @@ class Fixture:
         with ThreadPoolExecutor(workers) as ex:
             for name, tok in ex.map(lambda n: self.add_user(n, role), names):
                 self.tokens[name] = tok
+
+    def add_many_users(self, names, role="annotator"):
+        """Like add_users, with one Argon2id hash for all (see the module comment)."""
+        first, rest = names[0], names[1:]
+        self.add_users([first], role, workers=1)
+        con = sqlite3.connect(self.db, timeout=60)
+        try:
+            with con:
+                (uid, pw_hash) = con.execute("SELECT id, password_hash FROM users WHERE name = ?",
+                                             (first,)).fetchone()
+                (stored,) = con.execute("SELECT token_hash FROM api_tokens WHERE user_id = ?",
+                                        (uid,)).fetchone()
+                if stored != hashlib.sha256(self.tokens[first].encode()).hexdigest():
+                    raise RuntimeError("api_tokens.token_hash is not the SHA-256 hex of the token "
+                                       "any more: update add_many_users")
+                now = int(time.time() * 1000)
+                for n in rest:
+                    cur = con.execute("INSERT INTO users (name, vendor_id, role, password_hash, "
+                                      "disabled, created_ms) VALUES (?, NULL, ?, ?, 0, ?)",
+                                      (n, role, pw_hash, now))
+                    tok = "lot_" + secrets.token_hex(32)
+                    con.execute("INSERT INTO api_tokens (token_hash, user_id, name, created_ms) "
+                                "VALUES (?, ?, 'wftest', ?)",
+                                (hashlib.sha256(tok.encode()).hexdigest(), cur.lastrowid, now))
+                    self.tokens[n] = tok
+        finally:
+            con.close()
 
     def project(self, name, classes, items):
         """A project whose schema is one required single-choice field FIELD over classes.
