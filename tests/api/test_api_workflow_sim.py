@@ -238,7 +238,11 @@ def main():
             wf.set_workflow(srv, adm, "sim", config)
             qualify(fx, srv, world, stats, args.qualify)
         config["gold"]["share"] = share
-        wf.set_workflow(srv, adm, "sim", config)
+        stored = wf.set_workflow(srv, adm, "sim", config)
+        check("sim_workflow_is_stored_as_sent",
+              all(stored.get(sec, {}).get(k) == v for sec in ("overlap", "gold")
+                  for k, v in config[sec].items()),
+              f"sent {config}, stored {stored}")
         paused_seen = simulate(fx, srv, world, stats, max_rounds=20 * args.items)
         t2 = time.monotonic()
 
