@@ -93,14 +93,14 @@ class Env:
             raise RuntimeError(f"labelops {' '.join(args)}: {p.stderr.strip()}")
         return p
 
-    def project(self, name, items, config=None, schema=True, create_args=()):
+    def project(self, name, items, config=None, schema=True, create_args=(), fields=None):
         """A project with SCHEMA, the members of USERS in their roles and items (ids); its
         workflow config set through the API by the manager when given. Returns item ids by
         external id."""
         if schema:
             path = os.path.join(self.tmp, f"{name}.schema.json")
             with open(path, "w") as f:
-                json.dump(SCHEMA, f)
+                json.dump({"fields": fields} if fields else SCHEMA, f)
             self.cli("project", "create", name, "--schema", path, *create_args)
         else:
             self.cli("project", "create", name)
@@ -1147,6 +1147,43 @@ def test_dynamic_overlap(env):
     del ids
 
 
+def test_review_share_consolidation_and_field(env):
+    env.project("rs1", ["a"], {"review": {"mode": "random", "share": 1.0}})
+    _, st, j = env.label("ann1", "rs1", POS)
+    check("random_review_with_share_1_reviews_every_label",
+          st == 201 and j.get("item_state") == "in_review", f"{st} {j}")
+    env.project("rs0", ["a"], {"review": {"mode": "random", "share": 0.0}})
+    _, st, j = env.label("ann1", "rs0", POS)
+    check("random_review_with_share_0_reviews_none",
+          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+
+    ids = env.project("oc", ["a"], {"overlap": {"k": 2}, "consolidation": "onecoin"})
+    env.label("ann1", "oc", POS)
+    _, st, j = env.label("ann2", "oc", POS)
+    st2, h = env.history("oc", ids["a"])
+    final = (h.get("final") or {}) if isinstance(h, dict) else {}
+    check("onecoin_consolidation_names_its_method",
+          st == 201 and j.get("item_state") == "complete" and final.get("method") == "onecoin"
+          and final.get("value") == POS and isinstance(final.get("confidence"), float),
+          f"{st} {j} {h}")
+
+    # two fields: free text first, then the single choice the workflow compares (field null)
+    fields = [{"name": "note", "type": "free_text"},
+              {"name": "label", "type": "single_choice", "classes": ["neg", "pos"],
+               "required": True},
+              {"name": "topic", "type": "single_choice", "classes": ["a", "b"]}]
+    ids = env.project("two", ["a"], {"overlap": {"k": 2}}, fields=fields)
+    env.label("ann1", "two", {"note": "first", "label": "pos", "topic": "a"})
+    _, st, j = env.label("ann2", "two", {"note": "second", "label": "pos", "topic": "b"})
+    check("the_compared_field_defaults_to_the_first_single_choice_field",
+          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+    ids = env.project("two2", ["a"], {"overlap": {"k": 2}, "field": "topic"}, fields=fields)
+    env.label("ann1", "two2", {"label": "pos", "topic": "a"})
+    _, st, j = env.label("ann2", "two2", {"label": "pos", "topic": "b"})
+    check("a_named_field_is_the_one_compared",
+          st == 201 and j.get("item_state") == "adjudication", f"{st} {j}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -1172,6 +1209,7 @@ def main():
                      test_config_changes_apply_to_waiting_items,
                      test_submit_answers_have_the_documented_members, test_consolidate,
                      test_labels_around_a_flag_and_an_edit, test_dynamic_overlap,
+                     test_review_share_consolidation_and_field,
                      test_late_submit):
             try:
                 test(env)
