@@ -275,8 +275,9 @@ PROJECT_ROUTES = [
     # one item: an annotator sees only the items the workflow gave them (docs/access.md); the
     # fixture's item was never given to the annotator, so it does not exist for them
     ("GET", r"/api/v1/projects/\{name\}/items/\{id\}", "T", 200),
-    # an item's image (media root: the fixture's media/, every item names img.png)
-    ("GET", r"/api/v1/projects/\{name\}/items/\{id\}/media", "R", 200),
+    # an item's image (media root: the fixture's media/, every item names img.png); like the
+    # item itself, not given to the annotator, so it does not exist for them
+    ("GET", r"/api/v1/projects/\{name\}/items/\{id\}/media", "T", 200),
     ("GET", r"/api/v1/projects/\{name\}/guidelines", "R", 200),
     ("PUT", r"/api/v1/projects/\{name\}/guidelines", "U", 201),
     ("GET", r"/api/v1/projects/\{name\}/agreement", "R", 200),

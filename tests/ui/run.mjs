@@ -41,7 +41,7 @@ The reviewer would *not* recommend it. Raw HTML is text: <img src=x onerror="win
 `;
 
 function setup(fx) {
-  for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer']]) fx.user(u, role, PW(u));
+  for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer'], ['pm', 'manager']]) fx.user(u, role, PW(u));
   const write = (name, rows) => {
     const p = join(fx.dir, name);
     writeFileSync(p, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -67,6 +67,9 @@ function setup(fx) {
     gold: { share: 0.9, feedback: true }, // the most the engine allows; main() asks again when not drawn
   });
   fx.cli('guideline', 'set', 'ui-gold', '-', { input: GUIDE });
+  // Drafts, the lease's heartbeat, skip and flag: a short lease so that a heartbeat comes soon.
+  project('ui-misc', 'sentiment.json', ['m-1', 'm-2', 'm-3'].map((id) => ({ id, text: `Item ${id}: fine, I guess.` })), { lease_seconds: 30 });
+  fx.cli('member', 'add', 'ui-misc', 'pm', '--role', 'manager');
 }
 
 async function shot(page, name) {
@@ -301,6 +304,46 @@ async function gold(page, base) {
   await page.waitForSelector('[data-view=empty]');
 }
 
+// Work in progress survives a reload (the draft is saved on the server and comes back with the
+// same lease); a heartbeat keeps the lease while the user works; skip and flag move on.
+async function draftsAndLeases(page, srv, base) {
+  await page.goto(`${base}/p/ui-misc/label`);
+  await page.waitForSelector('[data-view=label]');
+  const lease = await page.getAttribute('[data-view=label]', 'data-lease');
+  const item = await page.textContent('.item-id');
+  await page.keyboard.press('2'); // negative
+  await page.waitForFunction(() => /Draft saved/.test(document.querySelector('.draft-state').textContent));
+  await page.reload();
+  await page.waitForSelector('[data-view=label]');
+  t.check('reload_keeps_the_lease', (await page.getAttribute('[data-view=label]', 'data-lease')) === lease);
+  t.check('reload_restores_the_draft', await page.isChecked('fieldset[data-field=sentiment] input[value=negative]'));
+  const left = await page.textContent('.lease');
+  t.check('lease_time_left_shown', /^\d+:\d\d$/.test(left), left);
+  // The heartbeat comes while the user works (every lease_seconds/3, here 10 s, after activity).
+  const beat = page.waitForResponse((r) => r.url().endsWith(`/api/v1/tasks/${lease}/heartbeat`), { timeout: 60000 });
+  await page.fill('fieldset[data-field=note] textarea', 'still working on it');
+  const res = await beat;
+  t.check('heartbeat_extends_the_lease', res.status() === 200 && typeof (await res.json()).expires_ms === 'number', `${res.status()}`);
+  // Skip with the keyboard: another item.
+  await page.focus('h1');
+  await page.keyboard.press('Alt+s');
+  await page.waitForFunction((l) => { const v = document.querySelector('[data-view=label]'); return v && v.dataset.lease !== l; }, lease);
+  const item2 = await page.textContent('.item-id');
+  t.check('skip_moves_to_another_item', item2 !== item, `${item} ${item2}`);
+  // Flag with a reason and a comment.
+  const lease2 = await page.getAttribute('[data-view=label]', 'data-lease');
+  await page.click('.actions button:has-text("Flag")');
+  await page.waitForSelector('dialog[open]');
+  await page.selectOption('dialog[open] select', 'broken_data');
+  await page.fill('dialog[open] textarea', 'the text is cut off');
+  await shot(page, '11-flag');
+  await page.click('dialog[open] button[type=submit]');
+  await page.waitForFunction((l) => !document.querySelector(`[data-lease="${l}"]`), lease2);
+  const q = await srv.api('pm', 'GET', '/api/v1/projects/ui-misc/queue');
+  const flagged = JSON.stringify(q.data && q.data.flagged);
+  t.check('flag_reaches_the_manager_queue', q.status === 200 && flagged.includes('broken_data') && flagged.includes('the text is cut off'), `${q.status} ${flagged}`);
+}
+
 async function finalState(srv) {
   const items = async (p) => (await srv.api('rev', 'GET', `/api/v1/projects/${p}/items?limit=10`)).data.items;
   const cls = await items('ui-cls');
@@ -388,6 +431,7 @@ async function main() {
     await finalState(srv);
     await adjudicate(rev, srv, srv.base);
     await gold(ann, srv.base);
+    await draftsAndLeases(ann, srv, srv.base);
     await cspRefusesInline(ann, srv.base);
 
     for (const [name, g] of [['annotator', gAnn], ['reviewer', gRev]]) {
