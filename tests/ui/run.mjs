@@ -62,6 +62,11 @@ function setup(fx) {
   for (const [u, role] of [['ann', 'annotator'], ['rev', 'reviewer']]) fx.cli('member', 'add', 'ui-boxes', u, '--role', role);
   fx.cli('import', 'items', 'ui-boxes', images);
   fx.cli('workflow', 'set', 'ui-boxes', write('boxes-wf.json', [{ review: { mode: 'all' }, prelabels: false }]));
+  // Two annotators who disagree on a street scene: adjudication with the boxes overlaid.
+  fx.cli('project', 'create', 'ui-adjbox', '--schema', join(ROOT, 'examples', 'schemas', 'detection.json'));
+  for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer']]) fx.cli('member', 'add', 'ui-adjbox', u, '--role', role);
+  fx.cli('import', 'items', 'ui-adjbox', images);
+  fx.cli('workflow', 'set', 'ui-adjbox', write('adjbox-wf.json', [{ overlap: { k: 2 } }]));
   project('ui-adj', 'sentiment.json', [{ id: 'adj-1', text: 'It works, I suppose. The lid cracked in a week.' }], { overlap: { k: 2 } });
   project('ui-gold', 'sentiment.json', [{ id: 'gold-1', data: { text: 'Terrible. Broke on the first day.' }, gold: { sentiment: 'negative' } }], {
     gold: { share: 0.9, feedback: true }, // the most the engine allows; main() asks again when not drawn
@@ -285,6 +290,30 @@ async function adjudicate(page, srv, base) {
   await page.waitForSelector('[data-view=empty]');
 }
 
+async function adjudicateBoxes(page, srv, base) {
+  const labels = {
+    ann: { objects: [{ x: 100, y: 200, w: 120, h: 60, label: 'car' }], scene: 'day' },
+    ann2: { objects: [{ x: 110, y: 205, w: 110, h: 55, label: 'car' }, { x: 300, y: 150, w: 20, h: 60, label: 'pedestrian' }], scene: 'dusk' },
+  };
+  for (const [u, v] of Object.entries(labels)) {
+    const n = await srv.api(u, 'POST', '/api/v1/projects/ui-adjbox/tasks/next', { kind: 'label' });
+    const r = await srv.api(u, 'POST', `/api/v1/tasks/${n.data.task.lease}/submit`, { value: v }, { 'Idempotency-Key': `adjbox-${u}` });
+    t.check(`box_adjudication_setup_${u}`, r.status === 201, JSON.stringify(r.data));
+  }
+  await page.goto(`${base}/p/ui-adjbox/adjudicate`);
+  await page.waitForSelector('[data-view=adjudicate], [data-view=empty]');
+  if (!t.check('box_adjudication_served', (await page.getAttribute('[data-view]', 'data-view')) === 'adjudicate')) return;
+  const tags = await page.$$eval('.compare svg.overlay .box', (gs) => gs.map((g) => [g.getAttribute('class'), g.textContent]));
+  const names = tags.map((x) => x[1]).sort();
+  const styles = new Set(tags.map((x) => x[0]));
+  t.check('box_overlay_names_every_annotator', JSON.stringify(names) === JSON.stringify(['ann2: car', 'ann2: pedestrian', 'ann: car']), JSON.stringify(names));
+  t.check('box_overlay_colour_and_pattern_per_annotator', styles.size === 2 && [...styles].every((c) => /\ba\d\b/.test(c) && /\bp\d\b/.test(c)), JSON.stringify([...styles]));
+  await shot(page, '12-adjudicate-boxes');
+  await page.click('.picks button:has-text("ann2")');
+  await page.click('.actions button:has-text("Submit final label")');
+  await page.waitForSelector('[data-view=empty]');
+}
+
 async function gold(page, base) {
   // Gold is drawn with probability gold.share (0.9 at most); the project has nothing else, so
   // a draw without gold finds an empty queue: ask again (20 tries fail with p = 1e-20).
@@ -430,6 +459,7 @@ async function main() {
     await rev.waitForSelector('[data-view=empty]');
     await finalState(srv);
     await adjudicate(rev, srv, srv.base);
+    await adjudicateBoxes(rev, srv, srv.base);
     await gold(ann, srv.base);
     await draftsAndLeases(ann, srv, srv.base);
     await cspRefusesInline(ann, srv.base);
