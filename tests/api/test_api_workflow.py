@@ -789,6 +789,9 @@ def test_idempotency(env):
     check("a_new_key_on_a_submitted_lease_is_409", st == 409, f"{st} {j}")
     n = env.sql("SELECT COUNT(*) FROM annotations WHERE item_id = ?", item)[0][0]
     check("still_one_annotation", n == 1, f"{n} annotations")
+    other = env.task("ann1", "idem")
+    st, j = env.submit("ann1", other["lease"], {"value": POS}, "k" * 128)
+    check("an_idempotency_key_of_128_bytes_is_accepted", st == 201, f"{st} {j}")
     del ids
 
 
