@@ -2067,6 +2067,113 @@ static int invalidate_cb(void *ctx, const struct lo_wf_annotation *a)
     return rc;
 }
 
+/* One list of tags from body[key] (strings without commas) appended to b, "lang:" first for
+ * languages. */
+static int tags_from(const json_t *body, const char *key, const char *prefix, struct lo_buf *b,
+                     int *count, struct lo_error *err)
+{
+    json_t *v = json_object_get(body, key);
+    if (!v)
+        return 0;
+    if (!json_is_array(v))
+        return lo_error_field(err, LO_EINVAL, key, "%s must be a list of tags", key);
+    size_t i;
+    json_t *t;
+    json_array_foreach(v, i, t) {
+        const char *tag = json_string_value(t);
+        if (!tag || !tag[0] || strlen(tag) > LO_LIMIT_NAME || strchr(tag, ','))
+            return lo_error_field(err, LO_EINVAL, key,
+                                  "%s[%zu] must be a tag of 1 to %d bytes without commas", key, i,
+                                  LO_LIMIT_NAME);
+        if (++*count > 31)
+            return lo_error_field(err, LO_ELIMIT, key,
+                                  "an annotator has at most 31 skill and language tags");
+        if (b->len)
+            lo_buf_puts(b, ",");
+        lo_buf_puts(b, prefix);
+        lo_buf_puts(b, tag);
+    }
+    return 0;
+}
+
+/* Applies {"skills": [...], "languages": [...], "cap_per_day": n} to w (members absent: kept). */
+static int worker_settings(const json_t *body, struct lo_arena *arena, struct lo_worker_row *w,
+                           struct lo_error *err)
+{
+    static const char *const known[] = { "skills", "languages", "cap_per_day", NULL };
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = !strcmp(*k, key);
+        if (!ok)
+            return lo_error_field(err, LO_EINVAL, key, "unknown annotator setting '%s'", key);
+    }
+    json_t *cap = json_object_get(body, "cap_per_day");
+    if (cap && (!json_is_integer(cap) || json_integer_value(cap) < 0
+                || json_integer_value(cap) > 1000000))
+        return lo_error_field(err, LO_EINVAL, "cap_per_day",
+                              "cap_per_day must be an integer from 0 (the project's) to 1000000");
+    if (cap)
+        w->cap_per_day = (int)json_integer_value(cap);
+    if (!json_object_get(body, "skills") && !json_object_get(body, "languages"))
+        return 0;
+    /* Tags not named in the body are kept: skills without "lang:", languages with it. */
+    struct lo_buf b;
+    int count = 0, rc = 0;
+    lo_buf_init(&b, 32 * (LO_LIMIT_NAME + 8));
+    const char *old = w->skills ? w->skills : "";
+    for (int keep_lang = 0; keep_lang < 2 && !rc; keep_lang++) {
+        const char *list = keep_lang ? "languages" : "skills";
+        if (json_object_get(body, list)) {
+            rc = tags_from(body, list, keep_lang ? "lang:" : "", &b, &count, err);
+            continue;
+        }
+        for (const char *p = old; *p;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            bool lang = len > 5 && !strncmp(p, "lang:", 5);
+            if (lang == (bool)keep_lang && len) {
+                if (b.len)
+                    lo_buf_puts(&b, ",");
+                lo_buf_append(&b, p, len);
+                count++;
+            }
+            p = end ? end + 1 : p + len;
+        }
+    }
+    if (!rc) {
+        w->skills = lo_arena_strndup(arena, b.data ? b.data : "", b.len);
+        if (!w->skills)
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+    }
+    lo_buf_free(&b);
+    return rc;
+}
+
+/* A worker as the API shows it: skills and languages apart. */
+static json_t *worker_json(const struct lo_worker_row *w, const char *name, const char *vendor)
+{
+    json_t *skills = json_array(), *langs = json_array();
+    for (const char *p = w->skills ? w->skills : ""; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 5 && !strncmp(p, "lang:", 5))
+            json_array_append_new(langs, json_stringn(p + 5, len - 5));
+        else if (len)
+            json_array_append_new(skills, json_stringn(p, len));
+        p = end ? end + 1 : p + len;
+    }
+    double acc = w->gold_total ? (double)w->gold_correct / (double)w->gold_total : NAN;
+    return json_pack("{s:s, s:o, s:o, s:o, s:i, s:b, s:I, s:{s:I, s:I, s:o, s:o}}", "user",
+                     name, "vendor", vendor ? json_string(vendor) : json_null(), "skills",
+                     skills, "languages", langs, "cap_per_day", w->cap_per_day, "paused",
+                     w->paused, "labels", (json_int_t)w->labels, "gold", "correct",
+                     (json_int_t)w->gold_correct, "total", (json_int_t)w->gold_total, "accuracy",
+                     num_or_null(acc), "p_below", num_or_null(w->p_below));
+}
+
 static int job_annotator(struct lo_app *app, void *ctx, struct lo_error *err)
 {
     struct manage_job *j = ctx;
@@ -2089,7 +2196,17 @@ static int job_annotator(struct lo_app *app, void *ctx, struct lo_error *err)
     if (rc)
         goto out;
     wk.vendor_id = u.vendor_id;
-    if (!strcmp(j->action, "pause") || !strcmp(j->action, "resume")) {
+    if (!strcmp(j->action, "set")) {
+        rc = worker_settings(j->body, &arena, &wk, err);
+        if (!rc)
+            rc = st->ops->wf->worker_put(st, &wk, err);
+        if (!rc)
+            rc = lo__app_event(app, w.p.id, "annotator_set", "user", u.id,
+                               json_pack("{s:s, s:O}", "user", u.name, "settings", j->body),
+                               err);
+        if (!rc)
+            j->out = worker_json(&wk, u.name, NULL);
+    } else if (!strcmp(j->action, "pause") || !strcmp(j->action, "resume")) {
         bool pause = !strcmp(j->action, "pause");
         const char *reason = json_string_value(json_object_get(j->body, "reason"));
         wk.paused = pause;
@@ -2136,7 +2253,8 @@ int lo_app_annotator_action(struct lo_app *app, const char *project, const char 
                             struct lo_error *err)
 {
     *out = NULL;
-    if (strcmp(action, "pause") && strcmp(action, "resume") && strcmp(action, "invalidate"))
+    if (strcmp(action, "pause") && strcmp(action, "resume") && strcmp(action, "invalidate")
+        && strcmp(action, "set"))
         return lo_error_set(err, LO_EUSAGE, "unknown annotator action '%s'", action);
     json_t *empty = body ? NULL : json_object();
     struct manage_job j = { .project = project, .user = user, .action = action,
@@ -2609,5 +2727,75 @@ int lo_app_wf_consolidate(struct lo_app *app, const char *project, const char *m
         *out = j.out;
     else
         json_decref(j.out);
+    return rc;
+}
+
+/* ---- the project's annotators ------------------------------------------------------------- */
+
+struct annotators_ctx {
+    struct lo_app *app;
+    struct lo_arena *arena;
+    int64_t only_vendor;          /* a vendor manager sees their vendor's people only */
+    json_t *list;
+};
+
+static int annotators_cb(void *ctx, const struct lo_member_row *m)
+{
+    struct annotators_ctx *c = ctx;
+    struct lo_store *st = c->app->store;
+    struct lo_user_row u;
+    struct lo_worker_row w;
+    struct lo_error e;
+    bool found;
+    if (st->ops->user_get(st, NULL, m->user_id, c->arena, &u, &e))
+        return 0;
+    if (c->only_vendor && u.vendor_id != c->only_vendor)
+        return 0;
+    enum lo_role r = lo_role_parse(m->role);
+    if (r != LO_ROLE_ANNOTATOR && r != LO_ROLE_REVIEWER)
+        return 0;
+    int rc = st->ops->wf->worker_get(st, m->project_id, m->user_id, c->arena, &w, &found, &e);
+    if (rc)
+        return 0;
+    json_t *o = worker_json(&w, u.name, u.vendor_name);
+    json_object_set_new(o, "role", json_string(m->role));
+    json_array_append_new(c->list, o);
+    return 0;
+}
+
+int lo_app_wf_annotators(struct lo_app *app, const char *project, json_t **out,
+                         struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_arena arena;
+    struct lo_project p;
+    *out = NULL;
+    lo_arena_init(&arena, 8192);
+    int rc = st->ops->begin(st, false, err);
+    if (rc) {
+        lo_arena_free(&arena);
+        return rc;
+    }
+    rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
+    struct annotators_ctx c = { app, &arena, 0, json_array() };
+    if (!rc && app->who.kind == LO_PRINCIPAL_USER && app->who.role == LO_ROLE_VENDOR_MANAGER)
+        c.only_vendor = app->who.vendor_id ? app->who.vendor_id : -1;
+    else if (!rc && app->who.kind == LO_PRINCIPAL_USER) {
+        /* managers and admins; annotators and reviewers do not see each other's figures */
+        struct lo_policy_object obj = { .kind = LO_OBJ_PROJECT, .id = p.id };
+        rc = lo__app_member_role(app, p.id, &obj.member_role, err);
+        if (!rc && lo_policy_check(&app->who, LO_ACT_UPDATE, &obj))
+            rc = lo_error_set(err, LO_EFORBIDDEN,
+                              "only managers see the annotators' figures of project '%s'",
+                              project);
+    }
+    if (!rc)
+        rc = st->ops->member_list(st, p.id, &arena, annotators_cb, &c, err);
+    st->ops->rollback(st);
+    if (!rc)
+        *out = json_pack("{s:s, s:o}", "project", project, "annotators", c.list);
+    else
+        json_decref(c.list);
+    lo_arena_free(&arena);
     return rc;
 }

@@ -46,7 +46,8 @@ int lo_app_wf_queue(struct lo_app *app, const char *project, json_t **out,
                     struct lo_error *err);
 int lo_app_item_requeue(struct lo_app *app, const char *project, int64_t item_id,
                         const json_t *body, json_t **out, struct lo_error *err);
-/* action: "pause", "resume" or "invalidate" (body "since_ms"). */
+/* action: "pause", "resume", "invalidate" (body "since_ms") or "set" (body "skills",
+ * "languages", "cap_per_day"). */
 int lo_app_annotator_action(struct lo_app *app, const char *project, const char *user,
                             const char *action, const json_t *body, json_t **out,
                             struct lo_error *err);
@@ -56,6 +57,11 @@ int lo_app_annotator_action(struct lo_app *app, const char *project, const char 
  * method and confidence. Policy: UPDATE. */
 int lo_app_wf_consolidate(struct lo_app *app, const char *project, const char *method,
                           json_t **out, struct lo_error *err);
+
+/* The project's annotators and reviewers with their skills, languages, cap, labels, gold record
+ * and pause: for managers and admins; a vendor manager sees their vendor's people only. */
+int lo_app_wf_annotators(struct lo_app *app, const char *project, json_t **out,
+                         struct lo_error *err);
 
 /* Every event of the item. Policy: READ. */
 int lo_app_item_history(struct lo_app *app, const char *project, int64_t item_id, json_t **out,

@@ -183,6 +183,38 @@ static int run_sub(struct lo_cli *cli, const struct lo_args *args, struct lo_app
         if ((code = body_from_args(cli, args, &body)))
             return code;
         rc = lo_app_annotator_action(app, p[1], p[2], sub, body, &out, &err);
+    } else if (!strcmp(sub, "annotators")) {
+        if ((code = need(cli, args, 2, "annotators PROJECT")))
+            return code;
+        rc = lo_app_wf_annotators(app, p[1], &out, &err);
+    } else if (!strcmp(sub, "annotator")) {
+        if ((code = need(cli, args, 3, "annotator PROJECT USER [--skills A,B] [--languages L,M] "
+                                       "[--cap N]")))
+            return code;
+        body = json_object();
+        static const char *const lists[] = { "skills", "languages", NULL };
+        for (const char *const *k = lists; *k; k++) {
+            const char *v = lo_args_get(args, *k);
+            if (!v)
+                continue;
+            json_t *arr = json_array();
+            char *copy = strdup(v);
+            for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+                 tok = strtok_r(NULL, ",", &save))
+                json_array_append_new(arr, json_string(tok));
+            free(copy);
+            json_object_set_new(body, *k, arr);
+        }
+        if (lo_args_get(args, "cap")) {
+            long cap;
+            rc = lo_args_long(args, "cap", 0, &cap, &err);
+            if (rc) {
+                json_decref(body);
+                return lo_cli_fail(cli, &err);
+            }
+            json_object_set_new(body, "cap_per_day", json_integer(cap));
+        }
+        rc = lo_app_annotator_action(app, p[1], p[2], "set", body, &out, &err);
     } else if (!strcmp(sub, "consolidate")) {
         if ((code = need(cli, args, 2, "consolidate PROJECT [--method mv|ds|onecoin|glad|mace]")))
             return code;
@@ -214,7 +246,8 @@ static int run_sub(struct lo_cli *cli, const struct lo_args *args, struct lo_app
     } else {
         return lo_cli_usage(cli, "workflow needs one of: show, set, next, heartbeat, draft, "
                                  "submit, skip, flag, queue, me, requeue, history, pause, "
-                                 "resume, invalidate, consolidate, annotation, edit");
+                                 "resume, invalidate, consolidate, annotators, annotator, "
+                                 "annotation, edit");
     }
     json_decref(body);
     if (rc)
@@ -254,6 +287,9 @@ static const struct lo_optspec workflow_opts[] = {
     { "since", true, "invalidate: labels made at or after this time (ms since the epoch)" },
     { "if-match", true, "edit: the version the edit is based on" },
     { "method", true, "consolidate: mv, ds (default), onecoin, glad or mace" },
+    { "skills", true, "annotator: skill tags, comma-separated (items list theirs in \"skills\")" },
+    { "languages", true, "annotator: languages (items name theirs in \"language\")" },
+    { "cap", true, "annotator: most labels a day (0: the project's cap)" },
     { NULL, false, NULL },
 };
 
@@ -270,6 +306,8 @@ const struct lo_command lo_cmd_workflow = {
     "       labelops workflow requeue|history PROJECT ITEM_ID\n"
     "       labelops workflow pause|resume|invalidate PROJECT USER [--since MS]\n"
     "       labelops workflow consolidate PROJECT [--method ds]\n"
+    "       labelops workflow annotators PROJECT\n"
+    "       labelops workflow annotator PROJECT USER [--skills A,B] [--languages L] [--cap N]\n"
     "       labelops workflow annotation ID\n"
     "       labelops workflow edit ID --if-match VERSION --value JSON\n"
     "\n"

@@ -229,6 +229,16 @@ int lo__h_annotator_invalidate(struct lo_http_req *r)
     return annotator_route(r, "invalidate");
 }
 
+int lo__h_annotator_put(struct lo_http_req *r)
+{
+    return annotator_route(r, "set");
+}
+
+int lo__h_wf_annotators(struct lo_http_req *r)
+{
+    ANSWER(r, 200, lo_app_wf_annotators(lo_http_app(r), lo_http_param(r, "name"), &out, &err));
+}
+
 int lo__h_item_history(struct lo_http_req *r)
 {
     int64_t id = id_param(r, "id", "item");

@@ -27,5 +27,7 @@ int lo__h_wf_me(struct lo_http_req *r);
 int lo__h_annotation_get(struct lo_http_req *r);
 int lo__h_annotation_patch(struct lo_http_req *r);
 int lo__h_wf_consolidate(struct lo_http_req *r);
+int lo__h_annotator_put(struct lo_http_req *r);
+int lo__h_wf_annotators(struct lo_http_req *r);
 
 #endif

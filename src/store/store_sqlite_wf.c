@@ -101,8 +101,10 @@ static const char *const wf_sql[W_COUNT] = {
                      " updated_ms = excluded.updated_ms RETURNING version",
     [W_SYNC_SELECT] =
         "SELECT i.id, i.gold_json IS NOT NULL,"
-        " coalesce((SELECT group_concat(j.value, ',') FROM json_each(i.payload_json, '$.skills')"
-        "   j WHERE j.type = 'text'), ''),"
+        " coalesce((SELECT group_concat(v, ',') FROM (SELECT j.value AS v"
+        "   FROM json_each(i.payload_json, '$.skills') j WHERE j.type = 'text'"
+        "   UNION ALL SELECT 'lang:' || json_extract(i.payload_json, '$.language')"
+        "   WHERE json_type(i.payload_json, '$.language') = 'text')), ''),"
         " (SELECT min(p.score) FROM predictions p WHERE p.item_id = i.id),"
         " CASE WHEN json_type(i.payload_json, '$.priority') = 'integer'"
         "   THEN json_extract(i.payload_json, '$.priority') ELSE 0 END"

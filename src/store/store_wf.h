@@ -112,8 +112,9 @@ struct lo_wf_store_ops {
                       int *version_out, struct lo_error *err);
 
     /* Creates a task (state queued) for every item of the project without one; wanted(ctx,
-     * item, is_gold) gives its labels wanted. Skills come from the item payload's "skills"
-     * array, the score from its least confident prediction. *added receives the count. */
+     * item, is_gold) gives its labels wanted. Skill tags come from the item payload's
+     * "skills" array and its "language" ("lang:" + code), the score from its least confident
+     * prediction, the priority from its "priority" integer. *added receives the count. */
     int (*task_sync)(struct lo_store *st, int64_t project_id, int64_t now_ms,
                      lo_task_wanted_fn wanted, void *ctx, int64_t *added, struct lo_error *err);
     int (*task_get)(struct lo_store *st, int64_t item_id, struct lo_arena *arena,

@@ -304,6 +304,10 @@ PROJECT_ROUTES = [
     ("POST", r"/api/v1/projects/\{name\}/annotators/\{[a-z_]+\}/(pause|resume|invalidate)", "U",
      200),
     ("POST", r"/api/v1/projects/\{name\}/consolidate", "U", 200),
+    # the annotators' figures: managers (and a vendor manager, their vendor's people only);
+    # their skills, languages and caps: managers
+    ("GET", r"/api/v1/projects/\{name\}/annotators", "G", 200),
+    ("PUT", r"/api/v1/projects/\{name\}/annotators/\{[a-z_]+\}", "U", 200),
     # a label task (the request sends kind "label"): annotating; review and adjudicate tasks
     # need the review right (REVIEW_KINDS below)
     ("POST", r"/api/v1/projects/\{name\}/tasks/next", "A", 200),
@@ -318,6 +322,8 @@ def project_rule(caller, action, success):
         return {401}
     if caller == "other_vendor":  # not a member: out of scope
         return {404}
+    if action == "G":  # figures of people: managers, and a vendor manager for their vendor
+        return {success} if caller in ("admin", "manager", "vendor_manager") else {403}
     if action == "S":  # read, but not an annotator: others' labels in another form
         return {403} if caller == "annotator" else project_rule(caller, "R", success)
     if action == "T":  # read, but an annotator only what was assigned to them
@@ -514,6 +520,8 @@ def build(fx, srv, method, pattern, caller):
         headers["Content-Type"] = "application/x-ndjson"
     elif pattern.endswith("/workflow") and method == "PUT":
         body = {"review": {"mode": "all"}, "lease_seconds": 600 + n % 1000}
+    elif re.fullmatch(r"/api/v1/projects/\{name\}/annotators/\{[a-z_]+\}", pattern):
+        body = {"skills": [f"skill{n}"], "languages": ["de"], "cap_per_day": n % 7 + 1}
     elif pattern.endswith("/consolidate"):
         if not fx.complete_items:
             fx.complete_item()

@@ -124,6 +124,36 @@ run workflow history p "$item1"
 expect_eq "its final label records the method" "$(jget "$out" 'j["final"]["method"]')" "ds"
 expect_eq "and keeps the agreed label" "$(jget "$out" 'j["final"]["value"]["label"]')" "b"
 
+# --- skills, languages and caps -------------------------------------------------------------
+run project create sk --schema "$T/schema.json"
+cat >"$T/sk.jsonl" <<'JSONL'
+{"id":"med1","text":"x","skills":["medical"]}
+{"id":"de1","text":"y","language":"de"}
+{"id":"plain1","text":"z"}
+{"id":"plain2","text":"w"}
+JSONL
+run import items sk "$T/sk.jsonl"
+for u in ann1 ann2; do "$LO" member add sk "$u" --role annotator >/dev/null; done
+echo '{}' >"$T/wf0.json"; run workflow set sk "$T/wf0.json"
+run workflow annotator sk ann2 --skills medical --languages de,fr
+expect_eq "skills and languages set" "$(jget "$out" '[j["skills"], j["languages"]]')" '[["medical"], ["de", "fr"]]'
+run workflow annotator sk ann1 --skills 'a,b' --cap 1
+run workflow annotator sk ann1 --skills 'x,' --cap -1
+expect_rc "a negative cap is refused" 1
+expect_contains "naming cap_per_day" "$err" "cap_per_day"
+run workflow next sk --as ann1
+expect_eq "an item needing a skill the annotator lacks is passed over" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "plain1"
+run workflow submit "$(lease_of "$out")" --as ann1 --value '{"label":"a"}'
+run workflow next sk --as ann1
+expect_eq "the daily cap stops the annotator" "$(jget "$out" 'j["reason"]')" "cap"
+run workflow next sk --as ann2
+expect_eq "the skilled annotator gets the medical item" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "med1"
+run workflow submit "$(lease_of "$out")" --as ann2 --value '{"label":"a"}'
+run workflow next sk --as ann2
+expect_eq "and the German one" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "de1"
+run workflow annotators sk
+expect_eq "the annotators with their figures" "$(jget "$out" 'sorted((a["user"], a["labels"], a["cap_per_day"]) for a in j["annotators"])')" '[["ann1", 1, 1], ["ann2", 1, 0]]'
+
 # --- boxes with overlap 2: the final label is the consensus of both -----------------------
 cat >"$T/boxes.json" <<'JSON'
 {"fields":[{"name":"objects","type":"boxes","classes":["car","tree"]}]}
