@@ -789,6 +789,9 @@ def test_idempotency(env):
     check("a_new_key_on_a_submitted_lease_is_409", st == 409, f"{st} {j}")
     n = env.sql("SELECT COUNT(*) FROM annotations WHERE item_id = ?", item)[0][0]
     check("still_one_annotation", n == 1, f"{n} annotations")
+    other = env.task("ann1", "idem")
+    st, j = env.submit("ann1", other["lease"], {"value": POS}, "k" * 128)
+    check("an_idempotency_key_of_128_bytes_is_accepted", st == 201, f"{st} {j}")
     del ids
 
 
@@ -1184,6 +1187,36 @@ def test_review_share_consolidation_and_field(env):
           st == 201 and j.get("item_state") == "adjudication", f"{st} {j}")
 
 
+def test_invalidate_since(env):
+    ids = env.project("inv", ["a", "b"], {})
+    first, _, _ = env.label("ann2", "inv", POS)
+    time.sleep(0.05)
+    since = int(time.time() * 1000)
+    time.sleep(0.05)
+    second, _, _ = env.label("ann2", "inv", POS)
+    st, j = env.call("max", "POST", "/api/v1/projects/inv/annotators/ann2/invalidate",
+                     {"since_ms": since})
+    s1 = env.history("inv", first["item"]["id"])[1].get("state")
+    s2 = env.history("inv", second["item"]["id"])[1].get("state")
+    check("invalidate_since_a_time_requeues_only_the_labels_made_since",
+          st == 200 and j.get("items_requeued") == 1 and s1 == "complete" and s2 == "queued",
+          f"{st} {j}; states {s1} {s2}")
+    del ids
+
+
+def test_history_is_no_back_door(env):
+    # docs/access.md: an annotator sees only the items the workflow gave them, with their own
+    # labels only; any other item is 404. The history (with the final label) is such a read.
+    ids = env.project("hb", ["x", "y"], {"overlap": {"k": 2}})
+    env.label("ann1", "hb", POS, ids["x"])
+    env.label("ann2", "hb", POS, ids["x"])
+    st, j = env.call("ann3", "GET", f"/api/v1/projects/hb/items/{ids['x']}")
+    check("an_item_not_given_to_an_annotator_reads_as_missing", st == 404, f"{st} {j}")
+    st, h = env.history("hb", ids["x"], "ann3")
+    check("nor_does_its_history_show_an_annotator_the_final_label",
+          st == 404 or (st == 200 and "final" not in h), f"{st} {h}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -1209,7 +1242,8 @@ def main():
                      test_config_changes_apply_to_waiting_items,
                      test_submit_answers_have_the_documented_members, test_consolidate,
                      test_labels_around_a_flag_and_an_edit, test_dynamic_overlap,
-                     test_review_share_consolidation_and_field,
+                     test_review_share_consolidation_and_field, test_invalidate_since,
+                     test_history_is_no_back_door,
                      test_late_submit):
             try:
                 test(env)
