@@ -42,6 +42,7 @@ build_and_run fuzz_schema src/schema/schema.c
 build_and_run fuzz_wf_config src/workflow/config.c
 build_and_run fuzz_json_scan src/io/json_scan.c
 build_and_run fuzz_http_body src/http/body.c
+build_and_run fuzz_confined_name src/base/fsconfine.c
 build_and_run fuzz_labels src/io/labels.c src/io/ratings_load.c src/io/csv.c src/quality/ratings.c
 build_and_run fuzz_agree_input src/io/agree_input.c src/io/csv.c src/quality/ratings.c
 echo "$pass passed, $fail failed"

@@ -22,7 +22,7 @@ struct media_scan {
     bool found;
     char path[LO_LIMIT_MEDIA_PATH + 1];
     size_t path_len;
-    bool has_path;      /* the member is a string within LO_LIMIT_MEDIA_PATH */
+    bool has_path; /* the member is a string within LO_LIMIT_MEDIA_PATH */
     bool too_long;
     const char *field;
 };
@@ -50,6 +50,26 @@ static int media_scan_cb(void *ctx, const struct lo_export_row *row)
     return 1;
 }
 
+/* An annotator (who may annotate but not review) sees only the items the workflow gave them,
+ * as items.c decides for the item routes (docs/access.md); everyone else who may read the
+ * project sees every item. 0 with *visible set, or a store error. */
+static int item_visible(struct lo_app *app, int64_t project_id, int64_t item_id, bool *visible,
+                        struct lo_error *err)
+{
+    *visible = true;
+    if (app->who.kind != LO_PRINCIPAL_USER)
+        return 0;
+    struct lo_policy_object obj = { .kind = LO_OBJ_PROJECT, .id = project_id };
+    int rc = lo__app_member_role(app, project_id, &obj.member_role, err);
+    if (rc)
+        return rc;
+    if (lo_policy_check(&app->who, LO_ACT_REVIEW, &obj) == 0 ||
+        lo_policy_check(&app->who, LO_ACT_ANNOTATE, &obj) != 0)
+        return 0;
+    struct lo_store *st = app->store;
+    return st->ops->wf->seen_has(st, app->who.user_id, item_id, visible, err);
+}
+
 /* The image type of a file name, by its extension; NULL when it is not one we serve. SVG is
  * left out on purpose: it can carry scripts. */
 static const char *image_type(const char *path, size_t len)
@@ -58,8 +78,8 @@ static const char *image_type(const char *path, size_t len)
         const char *ext;
         const char *type;
     } k_types[] = {
-        { ".png", "image/png" },   { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
-        { ".gif", "image/gif" },   { ".webp", "image/webp" },
+        { ".png", "image/png" }, { ".jpg", "image/jpeg" },  { ".jpeg", "image/jpeg" },
+        { ".gif", "image/gif" }, { ".webp", "image/webp" },
     };
     for (size_t i = 0; i < sizeof(k_types) / sizeof(k_types[0]); i++) {
         size_t n = strlen(k_types[i].ext);
@@ -83,7 +103,10 @@ int lo_app_item_media_open(struct lo_app *app, const char *project, int64_t item
     int rc = st->ops->begin(st, false, err);
     if (!rc) {
         rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
-        if (!rc) {
+        bool visible = true;
+        if (!rc)
+            rc = item_visible(app, p.id, item_id, &visible, err);
+        if (!rc && visible) {
             /* One row: the page that starts right before the item (a seek, not a scan). */
             rc = st->ops->item_page(st, p.id, item_id - 1, 1, media_scan_cb, &s, err);
             if (rc == 1)
@@ -115,8 +138,8 @@ int lo_app_item_media_open(struct lo_app *app, const char *project, int64_t item
         return lo_error_field(err, LO_EINVAL, s.field,
                               "the item's media is not an image the server sends "
                               "(.png, .jpg, .jpeg, .gif, .webp)");
-    rc = lo_open_beneath(media_root, s.path, s.path_len, (uint64_t)LO_LIMIT_MEDIA_BYTES,
-                         &out->file, err);
+    rc = lo_open_beneath(media_root, s.path, s.path_len, (uint64_t)LO_LIMIT_MEDIA_BYTES, &out->file,
+                         err);
     if (rc == LO_ENOTFOUND)
         lo_error_field(err, rc, s.field, "no media file for item %lld", (long long)item_id);
     return rc;

@@ -19,7 +19,9 @@ struct lo_media {
 
 /* Opens the file that payload member `field` (NULL: "image") of item item_id of project names,
  * beneath media_root, for app->who. Policy: LO_ACT_READ on the project, so an item of a
- * project out of scope reads exactly like one of a project that does not exist (404).
+ * project out of scope reads exactly like one of a project that does not exist (404); an
+ * annotator (no review right) gets only the items the workflow gave them, as with the item
+ * routes (an item not given reads like a missing one).
  * Errors: LO_ENOTFOUND when media_root is NULL (media not served), the project or item is
  * unknown or out of scope, the payload has no such string member, or no regular file lies at
  * that path beneath the root (links are never followed); LO_EINVAL for a path that is absolute,

@@ -100,9 +100,9 @@ int lo_open_beneath(const char *root, const char *rel, size_t len, uint64_t max_
     struct stat stt;
     char real[PATH_MAX];
     size_t rl = strlen(root_real);
-    bool inside = fd_real_path(fd, real, sizeof(real)) &&
-                  (strcmp(root_real, "/") == 0 ||
-                   (strncmp(real, root_real, rl) == 0 && real[rl] == '/'));
+    bool inside =
+        fd_real_path(fd, real, sizeof(real)) &&
+        (strcmp(root_real, "/") == 0 || (strncmp(real, root_real, rl) == 0 && real[rl] == '/'));
     if (!inside || fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
         close(fd);
         return not_found(err);

@@ -13,14 +13,14 @@
 #define LO_BASE_FSCONFINE_H
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 
 struct lo_confined_file {
-    int fd;                 /* open read-only; the caller closes it (or hands it on) */
-    uint64_t size;          /* bytes, from fstat */
+    int fd;        /* open read-only; the caller closes it (or hands it on) */
+    uint64_t size; /* bytes, from fstat */
     int64_t mtime_ms;
 };
 

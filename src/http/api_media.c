@@ -44,8 +44,7 @@ int lo__h_item_media(struct lo_http_req *r)
     const char *field = lo_http_query(r, "field");
     if (field && !field_name_ok(field)) {
         lo_http_error(&r->resp, 422, "invalid",
-                      "field must be a payload member name (letters, digits, '_', '-')",
-                      "field");
+                      "field must be a payload member name (letters, digits, '_', '-')", "field");
         return LO_EINVAL;
     }
     struct lo_media m;
@@ -57,8 +56,8 @@ int lo__h_item_media(struct lo_http_req *r)
     r->store_s += lo_monotonic_s() - t0;
     if (rc)
         return lo_http_fail(r, rc, &err);
-    snprintf(r->resp.etag, sizeof(r->resp.etag), "\"m-%llx-%llx\"",
-             (unsigned long long)m.file.size, (unsigned long long)m.file.mtime_ms);
+    snprintf(r->resp.etag, sizeof(r->resp.etag), "\"m-%llx-%llx\"", (unsigned long long)m.file.size,
+             (unsigned long long)m.file.mtime_ms);
     r->resp.cache_control = "private, max-age=300";
     const char *inm = lo_http_header(r, "If-None-Match");
     if (inm && strstr(inm, r->resp.etag)) {

@@ -88,8 +88,8 @@ static int not_found(struct lo_http_req *r)
 }
 
 /* Reads a file of --web-dir into buf. */
-static int read_web_file(struct lo_http_req *r, const char *rel, struct lo_buf *buf,
-                         char *etag, size_t etag_cap)
+static int read_web_file(struct lo_http_req *r, const char *rel, struct lo_buf *buf, char *etag,
+                         size_t etag_cap)
 {
     const char *dir = lo__http_config(r->srv)->web_dir;
     struct lo_confined_file f;
@@ -196,8 +196,7 @@ static int serve_asset(struct lo_http_req *r, const char *rest)
         snprintf(r->resp.etag, sizeof(r->resp.etag), "%s", a->etag);
         /* Only the current version's URL may be cached for good: an old or made-up version
          * gets today's file, revalidated. */
-        bool current = vlen == strlen(lo__web_version) &&
-                       memcmp(rest, lo__web_version, vlen) == 0;
+        bool current = vlen == strlen(lo__web_version) && memcmp(rest, lo__web_version, vlen) == 0;
         r->resp.cache_control = current ? CACHE_IMMUTABLE : CACHE_REVALIDATE;
     }
     r->resp.status = 200;

@@ -21,20 +21,20 @@ struct lo_route;
 
 /* One embedded file (the generated web_assets.c holds the table). */
 struct lo_web_asset {
-    const char *path;               /* relative to web/, "js/main.js" */
+    const char *path; /* relative to web/, "js/main.js" */
     const unsigned char *data;
     size_t len;
     const char *content_type;
-    const char *etag;               /* quoted strong validator: the content's hash */
+    const char *etag; /* quoted strong validator: the content's hash */
 };
 
 extern const struct lo_web_asset lo__web_assets[];
 extern const size_t lo__web_assets_count;
 extern const char lo__web_version[]; /* a hash of every embedded file */
 
-#define LO_HTTP_UI_CSP                                                                        \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "         \
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "       \
+#define LO_HTTP_UI_CSP                                                                             \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "              \
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "            \
     "object-src 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
 
 /* True when a request that matched no route belongs to the UI: GET or HEAD, not under /api/. */

@@ -204,6 +204,18 @@ def setup_media(tmp):
                 d["image"] = path
             f.write(json.dumps(d) + "\n")
     cli(db, "import", "items", "pics", items)
+    # A project with one image for the annotator's view: an item is theirs once given.
+    cli(db, "project", "create", "pics2")
+    cli(db, "member", "add", "pics2", "ann", "--role", "annotator")
+    cli(db, "member", "add", "pics2", "rev", "--role", "reviewer")
+    one = os.path.join(tmp, "one.jsonl")
+    with open(one, "w") as f:
+        f.write(json.dumps({"id": "only", "text": "x", "image": "img/a.png"}) + "\n")
+    cli(db, "import", "items", "pics2", one)
+    wf = os.path.join(tmp, "wf.json")
+    with open(wf, "w") as f:
+        f.write("{}\n")
+    cli(db, "workflow", "set", "pics2", wf)
     tokens = {}
     for name in ("ann", "rev", "stranger"):
         p = cli(db, "--json", "token", "create", "--user", name, "--name", "t")
@@ -211,8 +223,8 @@ def setup_media(tmp):
     return db, media, tokens
 
 
-def item_ids(srv, h):
-    st, _, data = srv.req("GET", "/api/v1/projects/pics/items?limit=100", headers=h)
+def item_ids(srv, h, project="pics"):
+    st, _, data = srv.req("GET", f"/api/v1/projects/{project}/items?limit=100", headers=h)
     j = json.loads(data)
     return {it["external_id"]: it["id"] for it in j["items"]}
 
@@ -221,28 +233,38 @@ def test_media(tmp):
     db, media, tokens = setup_media(tmp)
     srv = t.Server(db, "--media-root", media, "--quiet")
     try:
-        ids = item_ids(srv, tokens["ann"])
+        ids = item_ids(srv, tokens["rev"])  # a reviewer sees every item; an annotator, below
         url = lambda ext: f"/api/v1/projects/pics/items/{ids[ext]}/media"  # noqa: E731
-        st, h, body = srv.req("GET", url("ok"), headers=tokens["ann"])
+        st, h, body = srv.req("GET", url("ok"), headers=tokens["rev"])
         check("media_member_gets_the_image", st == 200 and body == PNG and
               h.get("content-type") == "image/png", f"{st} {h.get('content-type')} {body[:20]!r}")
         check("media_private_cache_and_nosniff", h.get("cache-control", "").startswith("private") and
               h.get("x-content-type-options") == "nosniff" and h.get("etag"), str(h))
-        st2, _, b2 = srv.req("GET", url("ok"), headers={**tokens["ann"], "If-None-Match": h["etag"]})
+        st2, _, b2 = srv.req("GET", url("ok"), headers={**tokens["rev"], "If-None-Match": h["etag"]})
         check("media_304", st2 == 304 and b2 == b"", f"{st2}")
-        st, _, body = srv.req("GET", url("ok"), headers=tokens["rev"])
-        check("media_reviewer_gets_the_image", st == 200 and body == PNG, f"{st}")
+        # An annotator gets the image of an item once the workflow gave it to them.
+        only = item_ids(srv, tokens["ann"], "pics2").get("only")
+        check("annotator_has_no_item_before_a_task", only is None, f"{only}")
+        only = item_ids(srv, tokens["rev"], "pics2")["only"]
+        murl = f"/api/v1/projects/pics2/items/{only}/media"
+        st_before, _, body_before = srv.req("GET", murl, headers=tokens["ann"])
+        st_task, _, task = srv.req("POST", "/api/v1/projects/pics2/tasks/next", {"kind": "label"},
+                                   headers=tokens["ann"])
+        st_after, _, body_after = srv.req("GET", murl, headers=tokens["ann"])
+        check("media_annotator_only_for_items_given",
+              st_before == 404 and st_task == 200 and st_after == 200 and body_after == PNG,
+              f"{st_before} {st_task} {task[:100]!r} {st_after}")
         expectations = [
             ("dotdot", 422), ("abs", 422), ("link", 404), ("linkdir", 404), ("missing", 404),
             ("txt", 422), ("dotdir", 422), ("dir", 404), ("none", 404), ("backslash", 422),
         ]
         for ext, status in expectations:
-            st, _, body = srv.req("GET", url(ext), headers=tokens["ann"])
+            st, _, body = srv.req("GET", url(ext), headers=tokens["rev"])
             e = t.error_of(body)
             check(f"media_{ext}_refused_{status}", st == status and e is not None and
                   b"SECRET" not in body and media.encode() not in body and b"outside" not in body,
                   f"{st} {body[:160]!r}")
-        st, _, body = srv.req("GET", url("url"), headers=tokens["ann"])
+        st, _, body = srv.req("GET", url("url"), headers=tokens["rev"])
         check("media_url_is_not_fetched", st in (404, 422) and t.error_of(body), f"{st}")
         # Out of scope reads exactly like a project that does not exist.
         st, _, body = srv.req("GET", url("ok"), headers=tokens["stranger"])
@@ -253,21 +275,21 @@ def test_media(tmp):
               f"{st} {body!r} vs {st_u} {body_u!r}")
         st, _, _ = srv.req("GET", url("ok"))
         check("media_anonymous_401", st == 401, f"{st}")
-        st, _, body = srv.req("GET", "/api/v1/projects/pics/items/999999/media", headers=tokens["ann"])
+        st, _, body = srv.req("GET", "/api/v1/projects/pics/items/999999/media", headers=tokens["rev"])
         check("media_unknown_item_404", st == 404, f"{st}")
-        st, _, body = srv.req("GET", "/api/v1/projects/pics/items/abc/media", headers=tokens["ann"])
+        st, _, body = srv.req("GET", "/api/v1/projects/pics/items/abc/media", headers=tokens["rev"])
         check("media_bad_id_404", st == 404, f"{st}")
-        st, _, body = srv.req("GET", url("ok") + "?field=../x", headers=tokens["ann"])
+        st, _, body = srv.req("GET", url("ok") + "?field=../x", headers=tokens["rev"])
         check("media_bad_field_422", st == 422, f"{st}")
-        st, _, body = srv.req("GET", url("ok") + "?field=text", headers=tokens["ann"])
+        st, _, body = srv.req("GET", url("ok") + "?field=text", headers=tokens["rev"])
         check("media_other_field_checked_too", st == 422, f"{st} {body[:100]!r}")
     finally:
         srv.stop()
     srv = t.Server(db, "--quiet")
     try:
-        ids = item_ids(srv, tokens["ann"])
+        ids = item_ids(srv, tokens["rev"])
         st, _, body = srv.req("GET", f"/api/v1/projects/pics/items/{ids['ok']}/media",
-                              headers=tokens["ann"])
+                              headers=tokens["rev"])
         check("media_off_without_media_root", st == 404 and b"--media-root" in body, f"{st} {body!r}")
     finally:
         srv.stop()

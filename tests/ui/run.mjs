@@ -41,7 +41,7 @@ The reviewer would *not* recommend it. Raw HTML is text: <img src=x onerror="win
 `;
 
 function setup(fx) {
-  for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer']]) fx.user(u, role, PW(u));
+  for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer'], ['pm', 'manager']]) fx.user(u, role, PW(u));
   const write = (name, rows) => {
     const p = join(fx.dir, name);
     writeFileSync(p, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -62,11 +62,19 @@ function setup(fx) {
   for (const [u, role] of [['ann', 'annotator'], ['rev', 'reviewer']]) fx.cli('member', 'add', 'ui-boxes', u, '--role', role);
   fx.cli('import', 'items', 'ui-boxes', images);
   fx.cli('workflow', 'set', 'ui-boxes', write('boxes-wf.json', [{ review: { mode: 'all' }, prelabels: false }]));
+  // Two annotators who disagree on a street scene: adjudication with the boxes overlaid.
+  fx.cli('project', 'create', 'ui-adjbox', '--schema', join(ROOT, 'examples', 'schemas', 'detection.json'));
+  for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer']]) fx.cli('member', 'add', 'ui-adjbox', u, '--role', role);
+  fx.cli('import', 'items', 'ui-adjbox', images);
+  fx.cli('workflow', 'set', 'ui-adjbox', write('adjbox-wf.json', [{ overlap: { k: 2 } }]));
   project('ui-adj', 'sentiment.json', [{ id: 'adj-1', text: 'It works, I suppose. The lid cracked in a week.' }], { overlap: { k: 2 } });
   project('ui-gold', 'sentiment.json', [{ id: 'gold-1', data: { text: 'Terrible. Broke on the first day.' }, gold: { sentiment: 'negative' } }], {
     gold: { share: 0.9, feedback: true }, // the most the engine allows; main() asks again when not drawn
   });
   fx.cli('guideline', 'set', 'ui-gold', '-', { input: GUIDE });
+  // Drafts, the lease's heartbeat, skip and flag: a short lease so that a heartbeat comes soon.
+  project('ui-misc', 'sentiment.json', ['m-1', 'm-2', 'm-3'].map((id) => ({ id, text: `Item ${id}: fine, I guess.` })), { lease_seconds: 30 });
+  fx.cli('member', 'add', 'ui-misc', 'pm', '--role', 'manager');
 }
 
 async function shot(page, name) {
@@ -282,6 +290,30 @@ async function adjudicate(page, srv, base) {
   await page.waitForSelector('[data-view=empty]');
 }
 
+async function adjudicateBoxes(page, srv, base) {
+  const labels = {
+    ann: { objects: [{ x: 100, y: 200, w: 120, h: 60, label: 'car' }], scene: 'day' },
+    ann2: { objects: [{ x: 110, y: 205, w: 110, h: 55, label: 'car' }, { x: 300, y: 150, w: 20, h: 60, label: 'pedestrian' }], scene: 'dusk' },
+  };
+  for (const [u, v] of Object.entries(labels)) {
+    const n = await srv.api(u, 'POST', '/api/v1/projects/ui-adjbox/tasks/next', { kind: 'label' });
+    const r = await srv.api(u, 'POST', `/api/v1/tasks/${n.data.task.lease}/submit`, { value: v }, { 'Idempotency-Key': `adjbox-${u}` });
+    t.check(`box_adjudication_setup_${u}`, r.status === 201, JSON.stringify(r.data));
+  }
+  await page.goto(`${base}/p/ui-adjbox/adjudicate`);
+  await page.waitForSelector('[data-view=adjudicate], [data-view=empty]');
+  if (!t.check('box_adjudication_served', (await page.getAttribute('[data-view]', 'data-view')) === 'adjudicate')) return;
+  const tags = await page.$$eval('.compare svg.overlay .box', (gs) => gs.map((g) => [g.getAttribute('class'), g.textContent]));
+  const names = tags.map((x) => x[1]).sort();
+  const styles = new Set(tags.map((x) => x[0]));
+  t.check('box_overlay_names_every_annotator', JSON.stringify(names) === JSON.stringify(['ann2: car', 'ann2: pedestrian', 'ann: car']), JSON.stringify(names));
+  t.check('box_overlay_colour_and_pattern_per_annotator', styles.size === 2 && [...styles].every((c) => /\ba\d\b/.test(c) && /\bp\d\b/.test(c)), JSON.stringify([...styles]));
+  await shot(page, '12-adjudicate-boxes');
+  await page.click('.picks button:has-text("ann2")');
+  await page.click('.actions button:has-text("Submit final label")');
+  await page.waitForSelector('[data-view=empty]');
+}
+
 async function gold(page, base) {
   // Gold is drawn with probability gold.share (0.9 at most); the project has nothing else, so
   // a draw without gold finds an empty queue: ask again (20 tries fail with p = 1e-20).
@@ -299,6 +331,46 @@ async function gold(page, base) {
   await shot(page, '10-gold-feedback');
   await page.click('[data-view=gold-feedback] button:has-text("Next task")');
   await page.waitForSelector('[data-view=empty]');
+}
+
+// Work in progress survives a reload (the draft is saved on the server and comes back with the
+// same lease); a heartbeat keeps the lease while the user works; skip and flag move on.
+async function draftsAndLeases(page, srv, base) {
+  await page.goto(`${base}/p/ui-misc/label`);
+  await page.waitForSelector('[data-view=label]');
+  const lease = await page.getAttribute('[data-view=label]', 'data-lease');
+  const item = await page.textContent('.item-id');
+  await page.keyboard.press('2'); // negative
+  await page.waitForFunction(() => /Draft saved/.test(document.querySelector('.draft-state').textContent));
+  await page.reload();
+  await page.waitForSelector('[data-view=label]');
+  t.check('reload_keeps_the_lease', (await page.getAttribute('[data-view=label]', 'data-lease')) === lease);
+  t.check('reload_restores_the_draft', await page.isChecked('fieldset[data-field=sentiment] input[value=negative]'));
+  const left = await page.textContent('.lease');
+  t.check('lease_time_left_shown', /^\d+:\d\d$/.test(left), left);
+  // The heartbeat comes while the user works (every lease_seconds/3, here 10 s, after activity).
+  const beat = page.waitForResponse((r) => r.url().endsWith(`/api/v1/tasks/${lease}/heartbeat`), { timeout: 60000 });
+  await page.fill('fieldset[data-field=note] textarea', 'still working on it');
+  const res = await beat;
+  t.check('heartbeat_extends_the_lease', res.status() === 200 && typeof (await res.json()).expires_ms === 'number', `${res.status()}`);
+  // Skip with the keyboard: another item.
+  await page.focus('h1');
+  await page.keyboard.press('Alt+s');
+  await page.waitForFunction((l) => { const v = document.querySelector('[data-view=label]'); return v && v.dataset.lease !== l; }, lease);
+  const item2 = await page.textContent('.item-id');
+  t.check('skip_moves_to_another_item', item2 !== item, `${item} ${item2}`);
+  // Flag with a reason and a comment.
+  const lease2 = await page.getAttribute('[data-view=label]', 'data-lease');
+  await page.click('.actions button:has-text("Flag")');
+  await page.waitForSelector('dialog[open]');
+  await page.selectOption('dialog[open] select', 'broken_data');
+  await page.fill('dialog[open] textarea', 'the text is cut off');
+  await shot(page, '11-flag');
+  await page.click('dialog[open] button[type=submit]');
+  await page.waitForFunction((l) => !document.querySelector(`[data-lease="${l}"]`), lease2);
+  const q = await srv.api('pm', 'GET', '/api/v1/projects/ui-misc/queue');
+  const flagged = JSON.stringify(q.data && q.data.flagged);
+  t.check('flag_reaches_the_manager_queue', q.status === 200 && flagged.includes('broken_data') && flagged.includes('the text is cut off'), `${q.status} ${flagged}`);
 }
 
 async function finalState(srv) {
@@ -387,7 +459,9 @@ async function main() {
     await rev.waitForSelector('[data-view=empty]');
     await finalState(srv);
     await adjudicate(rev, srv, srv.base);
+    await adjudicateBoxes(rev, srv, srv.base);
     await gold(ann, srv.base);
+    await draftsAndLeases(ann, srv, srv.base);
     await cspRefusesInline(ann, srv.base);
 
     for (const [name, g] of [['annotator', gAnn], ['reviewer', gRev]]) {

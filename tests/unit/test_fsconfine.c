@@ -110,9 +110,9 @@ static void test_symbolic_links_are_never_followed(void)
 {
     make_tree();
     struct lo_confined_file f;
-    CHECK_INT(open_rel("link.png", &f), LO_ENOTFOUND);          /* to a file outside */
+    CHECK_INT(open_rel("link.png", &f), LO_ENOTFOUND);           /* to a file outside */
     CHECK_INT(open_rel("linkdir/secret.png", &f), LO_ENOTFOUND); /* through a directory link */
-    CHECK_INT(open_rel("inner-link.png", &f), LO_ENOTFOUND);    /* even one that stays inside */
+    CHECK_INT(open_rel("inner-link.png", &f), LO_ENOTFOUND);     /* even one that stays inside */
 }
 
 static void test_directories_missing_files_and_size_limit(void)
