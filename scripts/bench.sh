@@ -28,3 +28,6 @@ bash bench/bench_http.sh build 10
 echo
 echo "#### browser UI in chromium: view, next task, 500 spans, 500 boxes (issue 6)"
 bash bench/bench_ui.sh build 15
+echo
+echo "#### workflow: next task + submit, durable SQLite beside in-memory (issue 5)"
+bash bench/bench_workflow.sh build 10
