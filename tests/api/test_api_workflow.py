@@ -1217,6 +1217,55 @@ def test_history_is_no_back_door(env):
           st == 404 or (st == 200 and "final" not in h), f"{st} {h}")
 
 
+def test_skills_languages_and_caps(env):
+    env.project("sl", [], {})
+    path = os.path.join(env.tmp, "sl.jsonl")
+    with open(path, "w") as f:
+        f.write(json.dumps({"id": "med", "text": "a scan", "skills": ["medical"]}) + "\n")
+        f.write(json.dumps({"id": "ger", "text": "ein Satz", "language": "de"}) + "\n")
+    env.cli("import", "items", "sl", path)
+    st, j = env.next("ann1", "sl")
+    check("an_item_asking_for_a_skill_or_language_is_not_given_to_someone_without_it",
+          st == 200 and j.get("task") is None, f"{st} {j}")
+    st, j = env.call("max", "PUT", "/api/v1/projects/sl/annotators/ann2",
+                     {"skills": ["medical"], "languages": ["en"], "cap_per_day": 5})
+    check("a_manager_sets_an_annotators_skills_languages_and_cap", st == 200, f"{st} {j}")
+    got = env.task("ann2", "sl")
+    check("an_annotator_with_the_skill_gets_the_item",
+          got is not None and got["item"]["external_id"] == "med", f"{got}")
+    if got:
+        env.submit("ann2", got["lease"], {"value": POS})
+    st, j = env.next("ann2", "sl")
+    check("the_language_item_is_not_for_an_annotator_without_the_language",
+          st == 200 and j.get("task") is None, f"{st} {j}")
+    env.call("max", "PUT", "/api/v1/projects/sl/annotators/ann3",
+             {"languages": ["de"], "cap_per_day": 1})
+    got = env.task("ann3", "sl")
+    check("an_annotator_with_the_language_gets_the_item",
+          got is not None and got["item"]["external_id"] == "ger", f"{got}")
+    st, people = env.call("max", "GET", "/api/v1/projects/sl/annotators")
+    rows = people.get("annotators", people) if isinstance(people, dict) else people
+    row = next((r for r in rows or [] if isinstance(r, dict) and r.get("user") == "ann2"), None) \
+        if isinstance(rows, list) else None
+    check("the_annotators_list_shows_skills_languages_cap_and_figures",
+          st == 200 and row is not None and row.get("skills") == ["medical"]
+          and row.get("languages") == ["en"] and row.get("cap_per_day") == 5
+          and row.get("labels") == 1 and "gold" in row and row.get("paused") is False,
+          f"{st} {people}")
+    expect_error("an_annotator_setting_with_a_bad_cap_is_422",
+                 env.call("max", "PUT", "/api/v1/projects/sl/annotators/ann2",
+                          {"cap_per_day": -1}), 422, "cap_per_day")
+    # a per-annotator cap of 1
+    env.project("cap1", ["a", "b"], {})
+    env.call("max", "PUT", "/api/v1/projects/cap1/annotators/ann1", {"cap_per_day": 1})
+    env.label("ann1", "cap1", POS)
+    st, j = env.next("ann1", "cap1")
+    check("a_per_annotator_cap_stops_their_tasks",
+          st == 200 and j.get("task") is None and j.get("reason") == "cap", f"{st} {j}")
+    st, j = env.next("ann2", "cap1")
+    check("and_not_anyone_elses", st == 200 and j.get("task") is not None, f"{st} {j}")
+
+
 def _write(env, name, text):
     path = os.path.join(env.tmp, name)
     with open(path, "w") as f:
@@ -1243,7 +1292,7 @@ def main():
                      test_submit_answers_have_the_documented_members, test_consolidate,
                      test_labels_around_a_flag_and_an_edit, test_dynamic_overlap,
                      test_review_share_consolidation_and_field, test_invalidate_since,
-                     test_history_is_no_back_door,
+                     test_history_is_no_back_door, test_skills_languages_and_caps,
                      test_late_submit):
             try:
                 test(env)
