@@ -9,7 +9,9 @@
 # The project: one single-choice field, ITEMS items (default 300000, so the queue never empties),
 # overlap 1, review none; USERS annotators (default 256, each a member with an API token). The
 # set-up is done once into a template database that each run copies, so every run starts from
-# the same state. Environment: ITEMS, USERS, THREADS (serve --threads; default: serve's own).
+# the same state. Environment: ITEMS, USERS, THREADS (serve --threads; default: serve's own),
+# THREADS_ALT (also run the durable store with serve --threads THREADS_ALT: a commit carries at
+# most one write per server thread, since a request holds its thread until its commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -20,6 +22,7 @@ CLIENTS=("$@")
 ITEMS=${ITEMS:-300000}
 USERS=${USERS:-256}
 THREADS=${THREADS:-}
+THREADS_ALT=${THREADS_ALT:-}
 for c in "${CLIENTS[@]}"; do
   [ "$c" -le "$USERS" ] || { echo "$c clients need $c users (USERS=$USERS)"; exit 1; }
 done
@@ -156,7 +159,7 @@ run_one() { # run_one STORE CLIENTS: one fresh copy of the template, one server,
   rm -f "$db" "$db-wal" "$db-shm"
   cp "$T" "$db"
   [ ! -f "$T-wal" ] || cp "$T-wal" "$db-wal"
-  [ "$store" = memory ] || fsync_probe "$clients"
+  [ "$store" = memory ] || fsync_probe "$store.$clients"
   start_server "$db" "${args[@]}"
   "$WFLOAD" --json --field label --classes a,b,c "$PORT" wfbench "$W/tokens.txt" "$clients" \
     "$SECS" >"$W/res.$store.$clients.json"
@@ -166,29 +169,37 @@ run_one() { # run_one STORE CLIENTS: one fresh copy of the template, one server,
 
 for c in "${CLIENTS[@]}"; do run_one sqlite "$c"; done
 for c in "${CLIENTS[@]}"; do run_one memory "$c"; done
+STORES="sqlite memory"
+if [ -n "$THREADS_ALT" ]; then
+  THREADS_MAIN=$THREADS
+  THREADS=$THREADS_ALT
+  for c in "${CLIENTS[@]}"; do run_one "sqlite-t$THREADS_ALT" "$c"; done
+  THREADS=$THREADS_MAIN
+  STORES="$STORES sqlite-t$THREADS_ALT"
+fi
 
 # ---- the table -------------------------------------------------------------------------------
 echo
 echo "wfload: ${SECS}s per run, each annotator its own connection and token; client and server"
 echo "share the machine's cores. sqlite = database file on disk, durable commits"
 echo "(synchronous=FULL, group commit). $MEM_NOTE."
-python3 - "$W" "${CLIENTS[@]}" <<'EOF'
+python3 - "$W" "$STORES" "${CLIENTS[@]}" <<'EOF'
 import json, sys
-w, clients = sys.argv[1], sys.argv[2:]
-res = {(s, c): json.load(open(f"{w}/res.{s}.{c}.json")) for s in ("sqlite", "memory") for c in clients}
-hdr = f"{'store':<8} {'clients':>7} {'cycles/s':>9} {'calls/s':>8} {'p50 next':>9} {'p99 next':>9} {'p50 sub':>8} {'p99 sub':>8} {'max':>8} {'errors':>7}"
+w, stores, clients = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+res = {(s, c): json.load(open(f"{w}/res.{s}.{c}.json")) for s in stores for c in clients}
+hdr = f"{'store':<10} {'clients':>7} {'cycles/s':>9} {'calls/s':>8} {'p50 next':>9} {'p99 next':>9} {'p50 sub':>8} {'p99 sub':>8} {'max':>8} {'errors':>7}"
 print(hdr)
-for s in ("sqlite", "memory"):
+for s in stores:
     for c in clients:
         r = res[(s, c)]
         mx = max(r["next"]["max_ms"], r["submit"]["max_ms"])
-        print(f"{s:<8} {c:>7} {r['cycles_per_s']:>9.0f} {r['calls_per_s']:>8.0f} "
+        print(f"{s:<10} {c:>7} {r['cycles_per_s']:>9.0f} {r['calls_per_s']:>8.0f} "
               f"{r['next']['p50_ms']:>7.2f}ms {r['next']['p99_ms']:>7.2f}ms "
               f"{r['submit']['p50_ms']:>6.2f}ms {r['submit']['p99_ms']:>6.2f}ms {mx:>6.1f}ms {r['errors']:>7}")
 for c in clients:
     d, m = res[("sqlite", c)], res[("memory", c)]
     ratio = d["cycles_per_s"] / m["cycles_per_s"] if m["cycles_per_s"] else 0
-    fs = json.load(open(f"{w}/fsync.{c}.json"))
+    fs = json.load(open(f"{w}/fsync.sqlite.{c}.json"))
     print(f"{c} clients: durable / in-memory cycles = {ratio:.2f}; a bare 4 KiB write + "
           f"fdatasync on the same disk just before the durable run: p50 {fs['p50_ms']:.2f} ms, "
           f"p99 {fs['p99_ms']:.2f} ms")
@@ -210,13 +221,13 @@ def metrics(path):
         pass
     return out
 print("where the time goes (the server's /metrics after each run): the group-commit writer")
-for (s, c) in [(s, c) for s in ("sqlite", "memory") for c in clients]:
+for (s, c) in [(s, c) for s in stores for c in clients]:
     m = metrics(f"{w}/metrics.{s}.{c}.txt")
     if not m.get("lo_writer_commits_total"):
         continue
     secs = res[(s, c)]["seconds"]
     jobs, commits = m["lo_writer_jobs_total"], m["lo_writer_commits_total"]
-    print(f"  {s:<6} {c:>4} clients: {jobs / commits:5.1f} writes per commit (max "
+    print(f"  {s:<10} {c:>4} clients: {jobs / commits:5.1f} writes per commit (max "
           f"{m.get('lo_writer_batch_max', 0):.0f}), {commits / secs:6.0f} commits/s, writer busy "
           f"{100 * m.get('lo_writer_busy_seconds_total', 0) / secs:3.0f}% of the run, of which "
           f"commit {100 * m.get('lo_writer_commit_seconds_total', 0) / secs:3.0f}%")
