@@ -126,13 +126,13 @@ function projectCard(p, me) {
   const name = p.name;
   const links = [];
   const role = (me && me.role) || session.role;
-  // docs/api-workflow.md names the counts label/rework/review/adjudicate; the server sends the
-  // project's item states (queued, in_review, adjudication) and my_rework: read either.
+  // docs/api-workflow.md: queue {label, rework, review, adjudicate}; servers before 58e6b57
+  // sent the item states (queued, in_review, adjudication) and my_rework: read either.
   const raw = (me && me.queue) || {};
   const pick = (...keys) => keys.map((k) => raw[k]).find((v) => typeof v === 'number');
   const q = {
     label: pick('label', 'queued'),
-    rework: typeof raw.rework === 'number' && !('my_rework' in raw) ? raw.rework : raw.my_rework ? 1 : 0,
+    rework: 'my_rework' in raw ? Number(!!raw.my_rework) : raw.rework || 0,
     review: pick('review', 'in_review'),
     adjudicate: pick('adjudicate', 'adjudication'),
   };
@@ -144,7 +144,7 @@ function projectCard(p, me) {
   const stats = [];
   if (me) {
     stats.push(stat('to label', String(q.label ?? '—')));
-    if (q.rework) stats.push(stat('returned to me', 'yes'));
+    if (q.rework) stats.push(stat('returned to me', String(q.rework)));
     if (q.review !== undefined && ['reviewer', 'manager', 'admin'].includes(role)) stats.push(stat('waiting for review', String(q.review)));
     stats.push(stat('labels this week', String(me.week ? me.week.labels : 0)));
     stats.push(stat('time this week', me.week ? fmtDuration(me.week.working_seconds || 0) : '0:00'));
