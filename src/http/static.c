@@ -13,6 +13,7 @@
  */
 #include "http/static.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,11 +100,18 @@ static int read_web_file(struct lo_http_req *r, const char *rel, struct lo_buf *
     if (rc)
         return rc;
     char chunk[16384];
-    ssize_t n;
-    while ((n = read(f.fd, chunk, sizeof(chunk))) > 0 && !rc)
+    for (;;) {
+        ssize_t n = read(f.fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? LO_EIO : 0;
+            break;
+        }
         rc = lo_buf_append(buf, chunk, (size_t)n);
-    if (n < 0)
-        rc = LO_EIO;
+        if (rc)
+            break;
+    }
     close(f.fd);
     snprintf(etag, etag_cap, "\"dev-%llx-%llx\"", (unsigned long long)f.size,
              (unsigned long long)f.mtime_ms);
