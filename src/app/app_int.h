@@ -50,6 +50,11 @@ int lo__audit_chain(struct lo_app *app, struct lo_event *e, struct lo_arena *are
  * has a workflow; in the open write transaction. import.c calls it after adding items. */
 int lo__wf_sync(struct lo_app *app, int64_t project_id, int64_t *added, struct lo_error *err);
 
+/* Whether the caller sees the project's items as an annotator does (items.c): only those the
+ * workflow gave them, their own labels only. In the open transaction. */
+int lo__app_annotator_view(struct lo_app *app, int64_t project_id, bool *out,
+                           struct lo_error *err);
+
 /* Recomputes the least prediction score of the project's tasks (after a predictions import). */
 int lo__wf_rescore(struct lo_app *app, int64_t project_id, struct lo_error *err);
 

@@ -23,9 +23,8 @@ struct item_view {
     struct lo_error *err;
 };
 
-/* Whether the caller sees the project's items as an annotator does. */
-static int annotator_view(struct lo_app *app, int64_t project_id, bool *out,
-                          struct lo_error *err)
+int lo__app_annotator_view(struct lo_app *app, int64_t project_id, bool *out,
+                           struct lo_error *err)
 {
     *out = false;
     if (app->who.kind != LO_PRINCIPAL_USER)
@@ -107,7 +106,7 @@ int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, 
         rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
         struct item_view v = { .app = app, .cb = cb, .ctx = ctx, .err = err };
         if (!rc)
-            rc = annotator_view(app, p.id, &v.restricted, err);
+            rc = lo__app_annotator_view(app, p.id, &v.restricted, err);
         if (!rc)
             rc = st->ops->item_page(st, p.id, after_id, limit, item_view_cb, &v, err);
         st->ops->rollback(st);
@@ -132,7 +131,7 @@ int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo
         struct item_view v = { .app = app, .cb = cb, .ctx = ctx, .err = err };
         struct item_one s = { .id = item_id, .cb = item_view_cb, .ctx = &v };
         if (!rc)
-            rc = annotator_view(app, p.id, &v.restricted, err);
+            rc = lo__app_annotator_view(app, p.id, &v.restricted, err);
         if (!rc)
             rc = st->ops->item_page(st, p.id, item_id - 1, 1, item_one_cb, &s, err);
         if (!rc && !s.found)
@@ -155,7 +154,7 @@ int lo_app_labels_visible(struct lo_app *app, const char *project, struct lo_err
     if (!rc) {
         rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
         if (!rc)
-            rc = annotator_view(app, p.id, &restricted, err);
+            rc = lo__app_annotator_view(app, p.id, &restricted, err);
         st->ops->rollback(st);
     }
     lo_arena_free(&arena);

@@ -285,6 +285,17 @@ static int item_event(struct lo_app *app, const struct lo_task_row *t, const cha
     return lo__app_event(app, t->project_id, kind, "item", t->item_id, payload, err);
 }
 
+/* A job's answer to the caller on success; freed on failure. Returns rc. */
+static int hand_over(int rc, json_t **answer, json_t **out)
+{
+    if (!rc)
+        *out = *answer;
+    else
+        json_decref(*answer);
+    *answer = NULL;
+    return rc;
+}
+
 /* ---- configuration ------------------------------------------------------------------------ */
 
 static json_t *config_json(const struct wf_project *w)
@@ -442,11 +453,7 @@ int lo_app_workflow_set(struct lo_app *app, const char *project, const json_t *c
     int rc = precheck(app, project, LO_ACT_UPDATE, &j.project_id, err);
     if (!rc)
         rc = lo_app_write(app, job_workflow_set, &j, err);
-    if (!rc)
-        *out = j.out;
-    else
-        json_decref(j.out);
-    return rc;
+    return hand_over(rc, &j.out, out);
 }
 
 /* ---- the task a lease describes ----------------------------------------------------------- */
@@ -562,7 +569,8 @@ struct expire_ctx {
     struct lo_error *err;
 };
 
-/* An expired label lease frees its slot on the item. */
+/* An expired label lease frees its slot on the item, and the item may be offered to its holder
+ * again (they never submitted; their draft comes back with it). */
 static int on_expired(void *ctx, const struct lo_lease_row *l)
 {
     struct expire_ctx *c = ctx;
@@ -575,7 +583,10 @@ static int on_expired(void *ctx, const struct lo_lease_row *l)
         return rc;
     if (t.leased > 0)
         t.leased--;
-    return st->ops->wf->task_put(st, &t, c->err);
+    rc = st->ops->wf->task_put(st, &t, c->err);
+    if (!rc)
+        rc = st->ops->wf->seen_remove(st, l->user_id, l->item_id, c->err);
+    return rc;
 }
 
 static int new_lease(struct lo_app *app, const struct wf_project *w, int64_t item_id,
@@ -604,7 +615,12 @@ static int new_lease(struct lo_app *app, const struct wf_project *w, int64_t ite
         .created_ms = now,
         .expires_ms = now + (int64_t)w->cfg.lease_seconds * 1000,
     };
-    return app->store->ops->wf->lease_create(app->store, l, err);
+    /* A draft saved under an earlier lease of the same person on the item comes back. */
+    int rc = app->store->ops->wf->lease_last_draft(app->store, item_id, app->who.user_id, arena,
+                                                   &l->draft_json, err);
+    if (!rc && l->draft_json)
+        l->draft_ms = now;
+    return rc ? rc : app->store->ops->wf->lease_create(app->store, l, err);
 }
 
 /* Bit masks of skills: bit i for the worker's i-th skill, bit 31 for a skill they lack. */
@@ -861,11 +877,7 @@ int lo_app_task_next(struct lo_app *app, const char *project, const char *kind, 
         j.vendor_name = vendor[0] ? vendor : NULL;
     }
     rc = lo_app_write(app, job_next, &j, err);
-    if (!rc)
-        *out = j.out;
-    else
-        json_decref(j.out);
-    return rc;
+    return hand_over(rc, &j.out, out);
 }
 
 /* ---- lease operations --------------------------------------------------------------------- */
@@ -1132,8 +1144,21 @@ static int consolidate_structured(const struct lo_schema_field *f, const char *c
 
 /* The item has a new accepted label, or lost one: decide whether it needs more, is complete,
  * or goes to adjudication, and record it. t is in state queued. */
+static int decide_final(struct lo_app *app, const struct wf_project *w, struct lo_task_row *t,
+                        int64_t now, bool refinal, struct lo_arena *arena,
+                        struct lo_error *err);
+
 static int decide(struct lo_app *app, const struct wf_project *w, struct lo_task_row *t,
                   int64_t now, struct lo_arena *arena, struct lo_error *err)
+{
+    return decide_final(app, w, t, now, false, arena, err);
+}
+
+/* With refinal, t is complete and one of its labels changed: its final label is computed again
+ * when the labels still decide it (and left as it was when they no longer agree). */
+static int decide_final(struct lo_app *app, const struct wf_project *w, struct lo_task_row *t,
+                        int64_t now, bool refinal, struct lo_arena *arena,
+                        struct lo_error *err)
 {
     struct lo_store *st = app->store;
     if (t->is_gold)
@@ -1209,6 +1234,8 @@ static int decide(struct lo_app *app, const struct wf_project *w, struct lo_task
 
     const char *from = NULL;
     json_t *payload = NULL;
+    if (refinal && d != LO_WF_DONE)
+        return 0;
     if (d == LO_WF_NEED_MORE) {
         if (t->wanted <= t->done)
             t->wanted = t->done + 1;
@@ -1252,7 +1279,8 @@ static int decide(struct lo_app *app, const struct wf_project *w, struct lo_task
             return rc;
         final = all.n ? all.value[all.n - 1] : "{}";
     }
-    rc = transition(t, LO_WF_EV_CONSOLIDATE, now, arena, &from, err);
+    if (!refinal)
+        rc = transition(t, LO_WF_EV_CONSOLIDATE, now, arena, &from, err);
     if (rc)
         return rc;
     t->final_json = final;
@@ -1263,7 +1291,8 @@ static int decide(struct lo_app *app, const struct wf_project *w, struct lo_task
     payload = json_pack("{s:s, s:o, s:i}", "method", method, "confidence", num_or_null(conf),
                         "labels", t->done);
     if (!rc)
-        rc = item_event(app, t, "item_complete", from, payload, err);
+        rc = item_event(app, t, refinal ? "item_final_updated" : "item_complete", from, payload,
+                        err);
     else
         json_decref(payload);
     return rc;
@@ -1377,6 +1406,8 @@ static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf
         return rc;
     l->state = "done";
     rc = wf->lease_put(st, l, err);
+    if (!rc && late && !rework) /* its expiry forgot that the item was theirs */
+        rc = wf->seen_add(st, app->who.user_id, l->item_id, err);
     if (rc)
         return rc;
     if (!rework && was_live && t.leased > 0)
@@ -1439,6 +1470,11 @@ static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf
         if (!rc)
             rc = item_event(app, &t, "item_rework_submitted", from,
                             json_pack("{s:I}", "annotation", (json_int_t)ann_id), err);
+    } else if (strcmp(t.state, "queued")) {
+        /* The item left the queue while this lease was out (flagged, say): the label is kept
+         * and counted; the item is decided when it comes back (requeue). */
+        t.done++;
+        rc = wf->task_put(st, &t, err);
     } else {
         t.done++;
         if (lo_wf_review_pick(&w->cfg.review, (long)wk.gold_correct, (long)wk.gold_total,
@@ -1810,11 +1846,7 @@ static int lease_call(struct lo_app *app, const char *lease, const char *op, con
                            .op = op };
     rc = lo_app_write(app, fn, &j, err);
     json_decref(empty);
-    if (!rc)
-        *out = j.out;
-    else
-        json_decref(j.out);
-    return rc;
+    return hand_over(rc, &j.out, out);
 }
 
 int lo_app_task_heartbeat(struct lo_app *app, const char *lease, json_t **out,
@@ -2017,9 +2049,7 @@ int lo_app_item_requeue(struct lo_app *app, const char *project, int64_t item_id
     if (!rc)
         rc = lo_app_write(app, job_requeue, &j, err);
     json_decref(empty);
-    if (!rc)
-        *out = j.out;
-    return rc;
+    return hand_over(rc, &j.out, out);
 }
 
 struct invalidate_ctx {
@@ -2263,18 +2293,24 @@ int lo_app_annotator_action(struct lo_app *app, const char *project, const char 
     if (!rc)
         rc = lo_app_write(app, job_annotator, &j, err);
     json_decref(empty);
-    if (!rc)
-        *out = j.out;
-    return rc;
+    return hand_over(rc, &j.out, out);
 }
 
 /* ---- reads: history, me, annotations ------------------------------------------------------ */
 
+struct history_ctx {
+    json_t *events;
+    const char *only_actor;       /* an annotator sees their own actions only */
+};
+
 static int history_cb(void *ctx, const struct lo_event *e)
 {
+    struct history_ctx *h = ctx;
+    if (h->only_actor && (!e->actor || strcmp(e->actor, h->only_actor)))
+        return 0;
     char at[32];
     lo_time_format(e->created_ms, at, sizeof(at));
-    json_array_append_new((json_t *)ctx,
+    json_array_append_new(h->events,
                           json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id", (json_int_t)e->id,
                                     "kind", e->kind, "actor", e->actor, "at", at, "at_ms",
                                     (json_int_t)e->created_ms, "payload",
@@ -2304,9 +2340,21 @@ int lo_app_item_history(struct lo_app *app, const char *project, int64_t item_id
                             (long long)item_id, project);
     json_t *events = json_array();
     struct lo_task_row t;
-    bool has_task = false;
+    bool has_task = false, restricted = false;
+    struct history_ctx hc = { events, NULL };
     if (!rc)
-        rc = st->ops->wf->event_list_item(st, item_id, &arena, history_cb, events, err);
+        rc = lo__app_annotator_view(app, p.id, &restricted, err);
+    if (!rc && restricted) {
+        /* an annotator: only an item given to them, their own actions, no final label */
+        bool seen = false;
+        rc = st->ops->wf->seen_has(st, app->who.user_id, item_id, &seen, err);
+        if (!rc && !seen)
+            rc = lo_error_field(err, LO_ENOTFOUND, "id", "no item %lld in project '%s'",
+                                (long long)item_id, project);
+        hc.only_actor = app->who.name ? app->who.name : "";
+    }
+    if (!rc)
+        rc = st->ops->wf->event_list_item(st, item_id, &arena, history_cb, &hc, err);
     if (!rc) {
         int r2 = st->ops->wf->task_get(st, item_id, &arena, &t, err);
         has_task = r2 == 0;
@@ -2320,7 +2368,7 @@ int lo_app_item_history(struct lo_app *app, const char *project, int64_t item_id
         *out = json_pack("{s:I, s:s, s:o, s:o}", "item", (json_int_t)item_id, "external_id",
                          item.external_id, "state",
                          has_task ? json_string(t.state) : json_null(), "events", events);
-        if (has_task && t.final_json)
+        if (has_task && t.final_json && !restricted)
             json_object_set_new(*out, "final",
                                 json_pack("{s:o, s:o, s:s}", "value", parse_or_null(t.final_json),
                                           "confidence", num_or_null(t.confidence), "method",
@@ -2520,6 +2568,29 @@ static int job_edit(struct lo_app *app, void *ctx, struct lo_error *err)
                          err);
     if (!rc)
         rc = st->ops->wf->annotation_edit(st, j->id, j->if_match, text, err);
+    if (!rc && w.has_cfg && a.status && !strcmp(a.status, "active")) {
+        /* A complete item's final label follows an edit of the labels that decided it. */
+        struct lo_task_row t;
+        int r2 = st->ops->wf->task_get(st, a.item_id, &arena, &t, err);
+        if (r2 == LO_ENOTFOUND) {
+            lo_error_clear(err);
+        } else if (r2) {
+            rc = r2;
+        } else if (!strcmp(t.state, "complete") && !t.is_gold) {
+            int64_t now = lo_clock_now_ms(&app->clock);
+            if (t.method && !strcmp(t.method, "adjudicated")) {
+                if (a.stage && !strcmp(a.stage, "adjudicate")) {
+                    t.final_json = text;
+                    rc = st->ops->wf->task_put(st, &t, err);
+                    if (!rc)
+                        rc = item_event(app, &t, "item_final_updated", NULL,
+                                        json_pack("{s:s}", "method", "adjudicated"), err);
+                }
+            } else {
+                rc = decide_final(app, &w, &t, now, true, &arena, err);
+            }
+        }
+    }
     if (!rc)
         rc = lo__app_event(app, w.p.id, "annotation_edited", "item", a.item_id,
                            json_pack("{s:I, s:i}", "annotation", (json_int_t)a.id, "version",
@@ -2542,9 +2613,7 @@ int lo_app_annotation_edit(struct lo_app *app, int64_t id, int if_match, const j
     struct edit_job j = { .id = id, .if_match = if_match, .body = body };
     *out = NULL;
     int rc = lo_app_write(app, job_edit, &j, err);
-    if (!rc)
-        *out = j.out;
-    return rc;
+    return hand_over(rc, &j.out, out);
 }
 
 /* ---- consolidation by truth inference over the whole project ------------------------------ */
@@ -2723,11 +2792,7 @@ int lo_app_wf_consolidate(struct lo_app *app, const char *project, const char *m
     lo_ratings_builder_free(b);
     wf_project_free(&w);
     lo_arena_free(&arena);
-    if (!rc)
-        *out = j.out;
-    else
-        json_decref(j.out);
-    return rc;
+    return hand_over(rc, &j.out, out);
 }
 
 /* ---- the project's annotators ------------------------------------------------------------- */

@@ -21,10 +21,7 @@
         lo_error_clear(&err);                                                                  \
         double t0_ = lo_monotonic_s();                                                         \
         int rc = (call);                                                                       \
-        (r)->store_s += lo_monotonic_s() - t0_;                                                \
-        if (rc)                                                                                \
-            return lo_http_fail((r), rc, &err);                                                \
-        return lo_http_json(&(r)->resp, (status), out);                                        \
+        return answer((r), (status), rc, out, &err, t0_, NULL);                                \
     } while (0)
 
 /* lo_http_fail, with the two conflicts a client must tell apart by code (docs/api-workflow.md):
@@ -40,6 +37,19 @@ static int wf_fail(struct lo_http_req *r, int rc, const struct lo_error *err)
         return lo_http_fail(r, rc, err);
     lo_http_error(&r->resp, 409, code, err->msg, err->field);
     return rc;
+}
+
+/* The answer of a use case that left its JSON in out: the error, or status with out. Frees
+ * body (the request's parsed JSON, may be NULL) and adds the time since t0 to the request's
+ * store time. */
+static int answer(struct lo_http_req *r, int status, int rc, json_t *out,
+                  const struct lo_error *err, double t0, json_t *body)
+{
+    r->store_s += lo_monotonic_s() - t0;
+    json_decref(body);
+    if (rc)
+        return wf_fail(r, rc, err);
+    return lo_http_json(&r->resp, status, out);
 }
 
 /* The JSON body, or an empty object when the request had none. NULL (answered) when bad. */
@@ -77,11 +87,9 @@ int lo__h_workflow_put(struct lo_http_req *r)
     json_t *out = NULL;
     struct lo_error err;
     lo_error_clear(&err);
+    double t0 = lo_monotonic_s();
     int rc = lo_app_workflow_set(lo_http_app(r), lo_http_param(r, "name"), body, &out, &err);
-    json_decref(body);
-    if (rc)
-        return lo_http_fail(r, rc, &err);
-    return lo_http_json(&r->resp, 200, out);
+    return answer(r, 200, rc, out, &err, t0, body);
 }
 
 int lo__h_task_next(struct lo_http_req *r)
@@ -102,11 +110,7 @@ int lo__h_task_next(struct lo_http_req *r)
     lo_error_clear(&err);
     double t0 = lo_monotonic_s();
     int rc = lo_app_task_next(lo_http_app(r), lo_http_param(r, "name"), kind, &out, &err);
-    r->store_s += lo_monotonic_s() - t0;
-    json_decref(body);
-    if (rc)
-        return lo_http_fail(r, rc, &err);
-    return lo_http_json(&r->resp, 200, out);
+    return answer(r, 200, rc, out, &err, t0, body);
 }
 
 /* The lease routes share one shape: body, call, answer. */
@@ -123,11 +127,7 @@ static int lease_route(struct lo_http_req *r, lease_fn fn, int status)
     lo_error_clear(&err);
     double t0 = lo_monotonic_s();
     int rc = fn(lo_http_app(r), lo_http_param(r, "lease"), body, &out, &err);
-    r->store_s += lo_monotonic_s() - t0;
-    json_decref(body);
-    if (rc)
-        return wf_fail(r, rc, &err);
-    return lo_http_json(&r->resp, status, out);
+    return answer(r, status, rc, out, &err, t0, body);
 }
 
 static int heartbeat(struct lo_app *app, const char *lease, const json_t *body, json_t **out,
@@ -168,11 +168,7 @@ int lo__h_task_submit(struct lo_http_req *r)
     double t0 = lo_monotonic_s();
     int rc = lo_app_task_submit(lo_http_app(r), lo_http_param(r, "lease"), body,
                                 lo_http_header(r, "Idempotency-Key"), &out, &err);
-    r->store_s += lo_monotonic_s() - t0;
-    json_decref(body);
-    if (rc)
-        return wf_fail(r, rc, &err);
-    return lo_http_json(&r->resp, 201, out);
+    return answer(r, 201, rc, out, &err, t0, body);
 }
 
 int lo__h_wf_queue(struct lo_http_req *r)
@@ -191,11 +187,9 @@ int lo__h_item_requeue(struct lo_http_req *r)
     json_t *out = NULL;
     struct lo_error err;
     lo_error_clear(&err);
+    double t0 = lo_monotonic_s();
     int rc = lo_app_item_requeue(lo_http_app(r), lo_http_param(r, "name"), id, body, &out, &err);
-    json_decref(body);
-    if (rc)
-        return lo_http_fail(r, rc, &err);
-    return lo_http_json(&r->resp, 200, out);
+    return answer(r, 200, rc, out, &err, t0, body);
 }
 
 static int annotator_route(struct lo_http_req *r, const char *action)
@@ -206,12 +200,10 @@ static int annotator_route(struct lo_http_req *r, const char *action)
     json_t *out = NULL;
     struct lo_error err;
     lo_error_clear(&err);
+    double t0 = lo_monotonic_s();
     int rc = lo_app_annotator_action(lo_http_app(r), lo_http_param(r, "name"),
                                      lo_http_param(r, "user"), action, body, &out, &err);
-    json_decref(body);
-    if (rc)
-        return lo_http_fail(r, rc, &err);
-    return lo_http_json(&r->resp, 200, out);
+    return answer(r, 200, rc, out, &err, t0, body);
 }
 
 int lo__h_annotator_pause(struct lo_http_req *r)
@@ -316,9 +308,5 @@ int lo__h_wf_consolidate(struct lo_http_req *r)
     lo_error_clear(&err);
     double t0 = lo_monotonic_s();
     int rc = lo_app_wf_consolidate(lo_http_app(r), lo_http_param(r, "name"), method, &out, &err);
-    r->store_s += lo_monotonic_s() - t0;
-    json_decref(body);
-    if (rc)
-        return lo_http_fail(r, rc, &err);
-    return lo_http_json(&r->resp, 200, out);
+    return answer(r, 200, rc, out, &err, t0, body);
 }

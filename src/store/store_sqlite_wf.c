@@ -63,6 +63,8 @@ enum wf_stmt {
     W_TASK_UNLABELED,
     W_TASK_WANTED,
     W_SEEN_HAS,
+    W_SEEN_REMOVE,
+    W_LEASE_DRAFT,
     W_SAVEPOINT,
     W_RELEASE,
     W_ROLLBACK_TO,
@@ -211,6 +213,9 @@ static const char *const wf_sql[W_COUNT] = {
                          " AND is_gold = 0 AND done = 0 AND leased = 0",
     [W_TASK_WANTED] = "UPDATE tasks SET wanted = ?2 WHERE item_id = ?1",
     [W_SEEN_HAS] = "SELECT 1 FROM seen WHERE user_id = ?1 AND item_id = ?2",
+    [W_SEEN_REMOVE] = "DELETE FROM seen WHERE user_id = ?1 AND item_id = ?2",
+    [W_LEASE_DRAFT] = "SELECT draft_json FROM leases WHERE item_id = ?1 AND user_id = ?2"
+                      " AND draft_json IS NOT NULL ORDER BY draft_ms DESC LIMIT 1",
     [W_ANN_SCAN] = "SELECT a.id, a.item_id, a.user_id, a.annotator, a.value_json, a.created_ms,"
                    " a.guideline_version, a.schema_version, a.workflow_stage, a.lease_id,"
                    " a.working_seconds, a.status, a.version, a.prelabel, t.state, t.is_gold"
@@ -1373,6 +1378,38 @@ static int w_task_rewant(struct lo_store *st, int64_t project_id, lo_task_wanted
     return rc;
 }
 
+static int w_seen_remove(struct lo_store *st, int64_t user_id, int64_t item_id,
+                         struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = write_stmt(st, W_SEEN_REMOVE, "seen_remove", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, user_id);
+    sqlite3_bind_int64(s, 2, item_id);
+    return run(st, s, "forgetting a seen item", err);
+}
+
+static int w_lease_last_draft(struct lo_store *st, int64_t item_id, int64_t user_id,
+                              struct lo_arena *arena, const char **draft_out,
+                              struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    *draft_out = NULL;
+    int rc = stmt(st, W_LEASE_DRAFT, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, item_id);
+    sqlite3_bind_int64(s, 2, user_id);
+    rc = step(st, s, "reading a draft", err);
+    if (rc <= 0)
+        return rc;
+    bool bad = false;
+    *draft_out = ctext(s, 0, arena, &bad);
+    sqlite3_reset(s);
+    return bad ? lo_error_set(err, LO_ENOMEM, "out of memory") : 0;
+}
+
 static int w_seen_has(struct lo_store *st, int64_t user_id, int64_t item_id, bool *out,
                       struct lo_error *err)
 {
@@ -1465,6 +1502,8 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .task_rescore = w_task_rescore,
     .task_rewant = w_task_rewant,
     .seen_has = w_seen_has,
+    .seen_remove = w_seen_remove,
+    .lease_last_draft = w_lease_last_draft,
     .savepoint = w_savepoint,
     .savepoint_release = w_savepoint_release,
     .savepoint_rollback = w_savepoint_rollback,

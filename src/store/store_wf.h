@@ -247,6 +247,12 @@ struct lo_wf_store_ops {
      * wanted(ctx, item, false) and stores the answer (a new overlap applies to them). */
     int (*task_rewant)(struct lo_store *st, int64_t project_id, lo_task_wanted_fn wanted,
                        void *ctx, struct lo_error *err);
+    int (*seen_remove)(struct lo_store *st, int64_t user_id, int64_t item_id,
+                       struct lo_error *err);
+    /* The newest draft the user saved on the item under any lease (NULL when none). */
+    int (*lease_last_draft)(struct lo_store *st, int64_t item_id, int64_t user_id,
+                            struct lo_arena *arena, const char **draft_out,
+                            struct lo_error *err);
     /* Whether the user was given or skipped the item. */
     int (*seen_has)(struct lo_store *st, int64_t user_id, int64_t item_id, bool *out,
                     struct lo_error *err);

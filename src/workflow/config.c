@@ -49,15 +49,18 @@ static int integer(json_t *o, const char *prefix, const char *key, long lo, long
     return 0;
 }
 
-static int boolean(json_t *o, const char *key, bool def, bool *out, struct lo_error *err)
+static int boolean(json_t *o, const char *prefix, const char *key, bool def, bool *out,
+                   struct lo_error *err)
 {
+    char path[96];
+    snprintf(path, sizeof(path), "%s%s", prefix, key);
     json_t *v = json_object_get(o, key);
     if (!v) {
         *out = def;
         return 0;
     }
     if (!json_is_boolean(v))
-        return lo_error_field(err, LO_EINVAL, key, "%s must be true or false", key);
+        return lo_error_field(err, LO_EINVAL, path, "%s must be true or false", path);
     *out = json_is_true(v);
     return 0;
 }
@@ -149,15 +152,13 @@ static int parse(json_t *d, struct lo_wf_config *c, struct lo_error *err)
         return rc;
     if ((rc = integer(o, "overlap.", "k", 1, LO_LIMIT_OVERLAP_MAX, 1, &c->overlap.k, err))
         || (rc = num(o, "overlap.", "coverage", 0, 1, 1.0, &c->overlap.coverage, err))
-        || (rc = boolean(o, "overlap.dynamic", false, &c->overlap.dynamic, err))
+        || (rc = boolean(o, "overlap.", "dynamic", false, &c->overlap.dynamic, err))
         || (rc = integer(o, "overlap.", "k_min", 1, LO_LIMIT_OVERLAP_MAX, 2, &c->overlap.k_min,
                          err))
         || (rc = integer(o, "overlap.", "k_max", 1, LO_LIMIT_OVERLAP_MAX, 5, &c->overlap.k_max,
                          err))
         || (rc = num(o, "overlap.", "target", 0.5, 0.999999, 0.95, &c->overlap.target, err)))
         return rc;
-    if (json_object_get(o, "dynamic") && !json_is_boolean(json_object_get(o, "dynamic")))
-        return lo_error_field(err, LO_EINVAL, "overlap.dynamic", "overlap.dynamic must be true or false");
     if (c->overlap.k_max < c->overlap.k_min)
         return lo_error_field(err, LO_EINVAL, "overlap.k_max",
                               "overlap.k_max (%d) must be at least overlap.k_min (%d)",
@@ -242,8 +243,8 @@ static int parse(json_t *d, struct lo_wf_config *c, struct lo_error *err)
     put_int(o, "min_gold", min_gold);
     json_object_set_new(o, "feedback", json_boolean(c->gold_feedback));
 
-    if ((rc = boolean(d, "prelabels", false, &c->prelabels, err))
-        || (rc = boolean(d, "least_confident_first", false, &c->least_confident_first, err))
+    if ((rc = boolean(d, "", "prelabels", false, &c->prelabels, err))
+        || (rc = boolean(d, "", "least_confident_first", false, &c->least_confident_first, err))
         || (rc = integer(d, "", "cap_per_day", 0, 1000000, 0, &c->cap_per_day, err)))
         return rc;
     json_object_set_new(d, "prelabels", json_boolean(c->prelabels));
