@@ -129,8 +129,12 @@ async function labelClassification(page, srv) {
   await page.keyboard.press('3');
   await page.keyboard.press('Control+z');
   t.check('undo_restores_previous_choice', await page.isChecked('fieldset[data-field=sentiment] input[value=positive]'));
-  await page.fill('fieldset[data-field=note] textarea', 'Clear positive; the markup is noise.');
-  await page.focus('h1');
+  // Keyboard only: Tab to the note, type, Tab to Submit, Enter.
+  await page.keyboard.press('Tab');
+  t.check('tab_reaches_the_note', await page.evaluate(() => document.activeElement.tagName === 'TEXTAREA'));
+  await page.keyboard.type('Clear positive; the markup is noise.');
+  await page.keyboard.press('Tab');
+  t.check('tab_reaches_submit', (await page.evaluate(() => document.activeElement.textContent)) === 'Submit');
   const leaseBefore = await page.getAttribute('[data-view=label]', 'data-lease');
   await page.keyboard.press('Enter');
   await page.waitForFunction((l) => !document.querySelector(`[data-lease="${l}"]`), leaseBefore);
@@ -324,7 +328,7 @@ async function gold(page, base) {
   }
   await page.waitForSelector('[data-view=label]');
   await page.keyboard.press('1'); // positive: the gold answer is negative
-  await page.click('.actions button:has-text("Submit")');
+  await page.keyboard.press('Enter'); // the shortcut, from the chosen radio button
   await page.waitForSelector('[data-view=gold-feedback]');
   const fb = await page.textContent('[data-view=gold-feedback]');
   t.check('gold_feedback_shows_expected_and_guideline', fb.includes('Not the expected answer') && fb.includes('negative') && fb.includes('would *not*'.replace(/\*/g, '')), fb);
