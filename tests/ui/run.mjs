@@ -170,6 +170,7 @@ async function labelSpans(page) {
   await page.mouse.up();
   await page.click('fieldset[data-field=entities] .cls-bar button:has-text("ORG")');
   await page.click('.span-details summary'); // the list of spans opens on demand
+  await page.waitForSelector('.span-list li');
   const list = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
   t.check('spans_by_keyboard_and_mouse', list.length === 2 && list[0].includes('16–25') && list[1].includes('Acme Corp'), JSON.stringify(list));
   await shot(page, '03-label-spans');
@@ -262,6 +263,7 @@ async function rework(page, base) {
   const panel = await page.textContent('.rework-panel');
   t.check('rework_shows_reasons_and_comment', panel.includes('wrong_label') && panel.includes('add Zoë K. as PER'), panel);
   await page.click('.span-details summary');
+  await page.waitForSelector('.span-list li'); // the toggle event builds it
   const prev = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
   t.check('rework_starts_from_previous_label', prev.length === 2, JSON.stringify(prev));
   await shot(page, '08-rework');
