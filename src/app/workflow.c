@@ -62,6 +62,7 @@ struct wf_project {
     struct lo_schema *schema;
     const struct lo_schema_field *field; /* compared field: single choice or rating, or NULL */
     bool cached;                  /* cfg and schema belong to the app's cache */
+    struct wf_cache_entry *entry; /* that cache entry, NULL when not cached */
 };
 
 static void wf_project_free(struct wf_project *w)
@@ -81,6 +82,7 @@ static void wf_project_free(struct wf_project *w)
 struct wf_cache_entry {
     int64_t project_id;
     int cfg_version, schema_version;
+    int64_t expired_ms;           /* when this thread last reclaimed the project's leases */
     struct lo_wf_config cfg;
     struct lo_schema *schema;
 };
@@ -133,6 +135,7 @@ static void cache_put(struct lo_app *app, struct wf_project *w)
                                   .schema_version = w->p.schema_version, .cfg = w->cfg,
                                   .schema = w->schema };
     w->cached = true;
+    w->entry = e;
 }
 
 /* The compared field: the configured one, else the schema's first single-choice or rating. */
@@ -183,6 +186,7 @@ static int wf_project_load(struct lo_app *app, int64_t project_id, const char *n
     if (e) {
         w->cfg = e->cfg;
         w->schema = e->schema;
+        w->entry = e;
         w->has_cfg = w->cached = true;
         w->field = compared_field(w->schema, w->cfg.field);
         return 0;
@@ -696,18 +700,22 @@ static int job_next(struct lo_app *app, void *ctx, struct lo_error *err)
     int rc = wf_project_load(app, j->project_id, j->project, false, &arena, &w, err);
     if (rc)
         goto out;
-    struct expire_ctx ec = { app, &arena, err };
-    rc = wf->lease_expire(st, w.p.id, now, &arena, on_expired, &ec, err);
-    if (rc)
-        goto out;
+    /* Lapsed leases are reclaimed at most once a second per project and thread (a lease is
+     * seconds to hours long; the check is a tenth of next-task's work). */
+    if (!w.entry || now - w.entry->expired_ms >= 1000) {
+        struct expire_ctx ec = { app, &arena, err };
+        rc = wf->lease_expire(st, w.p.id, now, &arena, on_expired, &ec, err);
+        if (rc)
+            goto out;
+        if (w.entry)
+            w.entry->expired_ms = now;
+    }
 
     /* A live lease of the same kind comes back: a reload loses nothing. */
-    const char *kinds[2] = { j->kind, NULL };
-    if (!strcmp(j->kind, "label"))
-        kinds[1] = "rework";
-    for (int k = 0; k < 2 && kinds[k]; k++) {
+    {
         struct lo_lease_row l;
-        rc = wf->lease_live_for(st, w.p.id, app->who.user_id, kinds[k], &arena, &l, err);
+        rc = wf->lease_live_for(st, w.p.id, app->who.user_id, j->kind,
+                                !strcmp(j->kind, "label") ? "rework" : NULL, &arena, &l, err);
         if (!rc) {
             rc = task_json(app, &w, &l, &arena, &j->out, err);
             goto out;
@@ -1404,9 +1412,8 @@ static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf
     free(text);
     if (rc)
         return rc;
-    l->state = "done";
-    rc = wf->lease_put(st, l, err);
-    if (!rc && late && !rework) /* its expiry forgot that the item was theirs */
+    l->state = "done"; /* written by job_submit */
+    if (late && !rework) /* its expiry forgot that the item was theirs */
         rc = wf->seen_add(st, app->who.user_id, l->item_id, err);
     if (rc)
         return rc;
@@ -1629,10 +1636,8 @@ static int submit_review(struct lo_app *app, struct lease_job *j, const struct w
     free(fixed);
     if (rc)
         return rc;
-    l->state = "done";
-    rc = wf->lease_put(st, l, err);
-    if (!rc)
-        j->out = json_pack("{s:I, s:s, s:b, s:f, s:o}", "annotation",
+    l->state = "done"; /* written by job_submit */
+    j->out = json_pack("{s:I, s:s, s:b, s:f, s:o}", "annotation",
                            (json_int_t)(fixed_id ? fixed_id : a.id), "item_state", t.state,
                            "late", false, "working_seconds",
                            (double)(now - l->created_ms) / 1000.0, "feedback", json_null());
@@ -1685,9 +1690,7 @@ static int submit_adjudication(struct lo_app *app, struct lease_job *j,
     if (!rc)
         rc = item_event(app, &t, "item_adjudicated", from,
                         json_pack("{s:I}", "annotation", (json_int_t)id), err);
-    l->state = "done";
-    if (!rc)
-        rc = wf->lease_put(st, l, err);
+    l->state = "done"; /* written by job_submit */
     if (!rc)
         j->out = json_pack("{s:I, s:s, s:b, s:f, s:o}", "annotation", (json_int_t)id,
                            "item_state", t.state, "late", false, "working_seconds",
@@ -1705,23 +1708,13 @@ static int job_submit(struct lo_app *app, void *ctx, struct lo_error *err)
     memset(&w, 0, sizeof(w));
     int64_t now = lo_clock_now_ms(&app->clock);
     lo_arena_init(&arena, 8192);
-    int rc = 0;
-    if (j->idem_key) {
-        int status;
-        const char *body;
-        rc = st->ops->wf->idem_get(st, app->who.user_id, j->idem_key, &arena, &status, &body, err);
-        if (!rc) { /* a repeat: the first answer, nothing changes */
-            j->out = parse_or_null(body);
-            goto out;
-        }
-        if (rc != LO_ENOTFOUND)
-            goto out;
-        lo_error_clear(err);
-        rc = 0;
-    }
-    rc = lease_load(app, j->lease, &arena, &l, &w, err);
+    int rc = lease_load(app, j->lease, &arena, &l, &w, err);
     if (rc)
         goto out;
+    if (j->idem_key && l.idem_key && !strcmp(l.idem_key, j->idem_key) && l.answer_json) {
+        j->out = parse_or_null(l.answer_json); /* a repeat: the first answer, nothing changes */
+        goto out;
+    }
     if (strcmp(l.state, "live") && strcmp(l.state, "expired")) {
         rc = lease_closed_error(&l, err);
         goto out;
@@ -1742,12 +1735,18 @@ static int job_submit(struct lo_app *app, void *ctx, struct lo_error *err)
         if (!rc && late)
             json_object_set_new(j->out, "late", json_true());
     }
+    /* The lease is done; with a key, it keeps the answer for a repeat (docs/api-workflow.md). */
+    char *answer = NULL;
     if (!rc && j->idem_key) {
-        char *body = lo_json_dump(j->out);
-        rc = body ? st->ops->wf->idem_put(st, app->who.user_id, j->idem_key, 201, body, now, err)
-                  : lo_error_set(err, LO_ENOMEM, "out of memory");
-        free(body);
+        answer = lo_json_dump(j->out);
+        if (!answer)
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+        l.idem_key = j->idem_key;
+        l.answer_json = answer;
     }
+    if (!rc)
+        rc = st->ops->wf->lease_put(st, &l, err);
+    free(answer);
 out:
     if (rc) {
         json_decref(j->out);

@@ -219,13 +219,15 @@ static const char migration_0003[] =
     "    state_ms INTEGER NOT NULL,          -- when the state last changed\n"
     "    created_ms INTEGER NOT NULL\n"
     ");\n"
-    /* next-task walks this index in priority order and stops at the first row that fits. */
-    "CREATE INDEX tasks_queue ON tasks(project_id, state, is_gold, priority DESC, item_id);\n"
+    /* next-task walks this index in priority order and stops at the first rows that fit; the
+     * counters are in it so that items with no room are passed over without reading them. */
+    "CREATE INDEX tasks_queue ON tasks(project_id, state, is_gold, priority DESC, item_id,\n"
+    "    done, leased, wanted);\n"
     "CREATE INDEX tasks_assignee ON tasks(assignee) WHERE assignee IS NOT NULL;\n"
 
     "CREATE TABLE leases (\n"
     "    id TEXT PRIMARY KEY,                -- 128 random bits, hex\n"
-    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    project_id INTEGER NOT NULL,       -- deleted with the item (cascade)\n"
     "    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,\n"
     "    user_id INTEGER NOT NULL,\n"
     "    kind TEXT NOT NULL,                 -- label, rework, review, adjudicate\n"
@@ -234,10 +236,12 @@ static const char migration_0003[] =
     "    created_ms INTEGER NOT NULL,\n"
     "    expires_ms INTEGER NOT NULL,\n"
     "    draft_json TEXT,\n"
-    "    draft_ms INTEGER\n"
+    "    draft_ms INTEGER,\n"
+    "    idem_key TEXT,                      -- the submit's Idempotency-Key, and its answer\n"
+    "    answer_json TEXT\n"
     ") WITHOUT ROWID;\n"
     "CREATE INDEX leases_item ON leases(item_id);\n"
-    "CREATE INDEX leases_project ON leases(project_id);\n"
+
     "CREATE INDEX leases_user_live ON leases(user_id, project_id, kind) WHERE state = 'live';\n"
     "CREATE INDEX leases_expiry ON leases(project_id, expires_ms) WHERE state = 'live';\n"
 
@@ -307,16 +311,6 @@ static const char migration_0004[] =
     "CREATE INDEX flags_item ON flags(item_id);\n"
     "CREATE INDEX flags_open ON flags(project_id) WHERE resolved_ms IS NULL;\n"
 
-    /* The first answer to each Idempotency-Key, per user. */
-    "CREATE TABLE idempotency (\n"
-    "    user_id INTEGER NOT NULL,\n"
-    "    key TEXT NOT NULL,\n"
-    "    status INTEGER NOT NULL,\n"
-    "    body TEXT NOT NULL,\n"
-    "    created_ms INTEGER NOT NULL,\n"
-    "    PRIMARY KEY (user_id, key)\n"
-    ") WITHOUT ROWID;\n"
-
     /* An item's history is read by object. */
     "CREATE INDEX events_object ON events(object_type, object_id);\n";
 
@@ -327,9 +321,10 @@ const struct lo_migration lo__migrations[] = {
     { 2, "accounts: vendors, users, memberships, sessions, API tokens, sign-in throttle; "
          "the audit chain in the event log",
       migration_0002 },
-    { 3, "workflow: configurations, tasks, leases, seen items, workers", migration_0003 },
+    { 3, "workflow: configurations, tasks, leases (with idempotency keys), seen items, workers",
+      migration_0003 },
     { 4, "workflow: annotation author, status, version and pre-label use; reviews, flags, "
-         "idempotency keys; events by object",
+         "events by object",
       migration_0004 },
 };
 

@@ -52,8 +52,6 @@ enum wf_stmt {
     W_FLAG_ADD,
     W_FLAG_RESOLVE,
     W_FLAG_OPEN,
-    W_IDEM_GET,
-    W_IDEM_PUT,
     W_ITEM_GET,
     W_PRED_LATEST,
     W_EVENT_ITEM,
@@ -76,7 +74,7 @@ enum wf_stmt {
     " review_annotation, skills, score, final_json, confidence, method, state_ms, created_ms"
 #define LEASE_COLS                                                                             \
     "id, project_id, item_id, user_id, kind, annotation_id, state, created_ms, expires_ms,"    \
-    " draft_json, draft_ms"
+    " draft_json, draft_ms, idem_key, answer_json"
 #define WORKER_COLS                                                                            \
     "project_id, user_id, vendor_id, paused, paused_ms, pause_reason, p_below, skills,"        \
     " cap_per_day, labels, day, labels_day, gold_correct, gold_total"
@@ -142,12 +140,12 @@ static const char *const wf_sql[W_COUNT] = {
                        " AND state != 'complete' AND is_gold = 0 AND created_ms < ?2"
                        " ORDER BY created_ms, item_id LIMIT ?3",
     [W_LEASE_INSERT] = "INSERT INTO leases (" LEASE_COLS ")"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, NULL, NULL)",
     [W_LEASE_GET] = "SELECT " LEASE_COLS " FROM leases WHERE id = ?1",
     [W_LEASE_PUT] = "UPDATE leases SET state = ?2, expires_ms = ?3, draft_json = ?4,"
-                    " draft_ms = ?5 WHERE id = ?1",
+                    " draft_ms = ?5, idem_key = ?6, answer_json = ?7 WHERE id = ?1",
     [W_LEASE_LIVE_FOR] = "SELECT " LEASE_COLS " FROM leases WHERE user_id = ?2"
-                         " AND project_id = ?1 AND kind = ?3 AND state = 'live'"
+                         " AND project_id = ?1 AND kind IN (?3, ?4) AND state = 'live'"
                          " ORDER BY created_ms LIMIT 1",
     [W_LEASE_EXPIRE] = "UPDATE leases SET state = 'expired' WHERE project_id = ?1"
                        " AND state = 'live' AND expires_ms < ?2 RETURNING " LEASE_COLS,
@@ -196,9 +194,6 @@ static const char *const wf_sql[W_COUNT] = {
                        " AND resolved_ms IS NULL RETURNING id, prior_state",
     [W_FLAG_OPEN] = "SELECT " FLAG_COLS " FROM flags WHERE project_id = ?1"
                     " AND resolved_ms IS NULL ORDER BY id LIMIT ?2",
-    [W_IDEM_GET] = "SELECT status, body FROM idempotency WHERE user_id = ?1 AND key = ?2",
-    [W_IDEM_PUT] = "INSERT INTO idempotency (user_id, key, status, body, created_ms)"
-                   " VALUES (?1, ?2, ?3, ?4, ?5)",
     [W_ITEM_GET] = "SELECT id, project_id, external_id, payload_json, gold_json, created_ms"
                    " FROM items WHERE id = ?1",
     [W_PRED_LATEST] = "SELECT id, item_id, model_name, model_version, value_json, score,"
@@ -595,6 +590,8 @@ static int read_lease(sqlite3_stmt *s, struct lo_arena *arena, struct lo_lease_r
     l->expires_ms = sqlite3_column_int64(s, 8);
     l->draft_json = ctext(s, 9, arena, &bad);
     l->draft_ms = sqlite3_column_int64(s, 10);
+    l->idem_key = ctext(s, 11, arena, &bad);
+    l->answer_json = ctext(s, 12, arena, &bad);
     return bad ? LO_ENOMEM : 0;
 }
 
@@ -652,12 +649,14 @@ static int w_lease_put(struct lo_store *st, const struct lo_lease_row *l, struct
     sqlite3_bind_int64(s, 3, l->expires_ms);
     btext(s, 4, l->draft_json);
     bid(s, 5, l->draft_ms);
+    btext(s, 6, l->idem_key);
+    btext(s, 7, l->answer_json);
     return run(st, s, "updating a lease", err);
 }
 
 static int w_lease_live_for(struct lo_store *st, int64_t project_id, int64_t user_id,
-                            const char *kind, struct lo_arena *arena, struct lo_lease_row *out,
-                            struct lo_error *err)
+                            const char *kind, const char *kind2, struct lo_arena *arena,
+                            struct lo_lease_row *out, struct lo_error *err)
 {
     sqlite3_stmt *s;
     int rc = stmt(st, W_LEASE_LIVE_FOR, &s, err);
@@ -666,6 +665,7 @@ static int w_lease_live_for(struct lo_store *st, int64_t project_id, int64_t use
     sqlite3_bind_int64(s, 1, project_id);
     sqlite3_bind_int64(s, 2, user_id);
     btext(s, 3, kind);
+    btext(s, 4, kind2 ? kind2 : kind);
     return one_lease(st, s, arena, out, "no live lease", err);
 }
 
@@ -1178,42 +1178,7 @@ static int w_flag_list_open(struct lo_store *st, int64_t project_id, int limit,
     return rc;
 }
 
-/* ---- idempotency, items, predictions, events ---------------------------------------------- */
-
-static int w_idem_get(struct lo_store *st, int64_t user_id, const char *key,
-                      struct lo_arena *arena, int *status_out, const char **body_out,
-                      struct lo_error *err)
-{
-    sqlite3_stmt *s;
-    int rc = stmt(st, W_IDEM_GET, &s, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(s, 1, user_id);
-    btext(s, 2, key);
-    rc = step(st, s, "reading an idempotency key", err);
-    if (rc <= 0)
-        return rc ? rc : LO_ENOTFOUND; /* the usual case: no message needed */
-    bool bad = false;
-    *status_out = sqlite3_column_int(s, 0);
-    *body_out = ctext(s, 1, arena, &bad);
-    sqlite3_reset(s);
-    return bad ? lo_error_set(err, LO_ENOMEM, "out of memory reading an answer") : 0;
-}
-
-static int w_idem_put(struct lo_store *st, int64_t user_id, const char *key, int status,
-                      const char *body, int64_t now_ms, struct lo_error *err)
-{
-    sqlite3_stmt *s;
-    int rc = write_stmt(st, W_IDEM_PUT, "idem_put", &s, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(s, 1, user_id);
-    btext(s, 2, key);
-    sqlite3_bind_int(s, 3, status);
-    btext(s, 4, body);
-    sqlite3_bind_int64(s, 5, now_ms);
-    return run(st, s, "storing an answer", err);
-}
+/* ---- items, predictions, events ---------------------------------------------- */
 
 static int w_item_get(struct lo_store *st, int64_t item_id, struct lo_arena *arena,
                       struct lo_item *out, struct lo_error *err)
@@ -1492,8 +1457,6 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .flag_add = w_flag_add,
     .flag_resolve = w_flag_resolve,
     .flag_list_open = w_flag_list_open,
-    .idem_get = w_idem_get,
-    .idem_put = w_idem_put,
     .item_get = w_item_get,
     .prediction_latest = w_prediction_latest,
     .event_list_item = w_event_list_item,

@@ -1,7 +1,7 @@
 /*
  * store_wf.h - the workflow part of the persistence interface (migration 3): workflow
  * configurations, tasks (an item's workflow state and counters), leases, the items a user has
- * seen, workers (a user's standing in a project), reviews, flags and idempotency keys.
+ * seen, workers (a user's standing in a project), reviews and flags.
  *
  * Reached as st->ops->wf. Same rules as store.h: the caller owns the transaction, strings read
  * are copied into the caller's arena, errors are negative enum lo_err with err filled. The
@@ -48,6 +48,8 @@ struct lo_lease_row {
     int64_t created_ms, expires_ms;
     const char *draft_json;       /* NULL: none */
     int64_t draft_ms;
+    const char *idem_key;         /* the submit's Idempotency-Key, NULL: none */
+    const char *answer_json;      /* the submit's answer, kept for a repeat of the key */
 };
 
 struct lo_worker_row {
@@ -144,12 +146,13 @@ struct lo_wf_store_ops {
     int (*lease_create)(struct lo_store *st, const struct lo_lease_row *l, struct lo_error *err);
     int (*lease_get)(struct lo_store *st, const char *id, struct lo_arena *arena,
                      struct lo_lease_row *out, struct lo_error *err);
-    /* Writes state, expires_ms, draft_json and draft_ms of l (by l->id). */
+    /* Writes state, expires_ms, draft_json, draft_ms, idem_key and answer_json of l (by id). */
     int (*lease_put)(struct lo_store *st, const struct lo_lease_row *l, struct lo_error *err);
-    /* The user's live lease of kind in the project; LO_ENOTFOUND when none. */
+    /* The user's oldest live lease of kind (or kind2, NULL: none) in the project;
+     * LO_ENOTFOUND when none. */
     int (*lease_live_for)(struct lo_store *st, int64_t project_id, int64_t user_id,
-                          const char *kind, struct lo_arena *arena, struct lo_lease_row *out,
-                          struct lo_error *err);
+                          const char *kind, const char *kind2, struct lo_arena *arena,
+                          struct lo_lease_row *out, struct lo_error *err);
     /* Marks live leases of the project that expired before now_ms as expired and calls cb with
      * each (cb fixes the task counters). */
     int (*lease_expire)(struct lo_store *st, int64_t project_id, int64_t now_ms,
@@ -215,13 +218,6 @@ struct lo_wf_store_ops {
     int (*flag_list_open)(struct lo_store *st, int64_t project_id, int limit,
                           struct lo_arena *arena, lo_flag_row_cb cb, void *ctx,
                           struct lo_error *err);
-
-    /* The stored answer for (user, key); LO_ENOTFOUND when the key is new. */
-    int (*idem_get)(struct lo_store *st, int64_t user_id, const char *key,
-                    struct lo_arena *arena, int *status_out, const char **body_out,
-                    struct lo_error *err);
-    int (*idem_put)(struct lo_store *st, int64_t user_id, const char *key, int status,
-                    const char *body, int64_t now_ms, struct lo_error *err);
 
     /* One item by id (gold_json too); LO_ENOTFOUND when none. */
     int (*item_get)(struct lo_store *st, int64_t item_id, struct lo_arena *arena,
