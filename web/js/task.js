@@ -136,7 +136,8 @@ export class TaskView {
     try {
       res = await api('POST', `/api/v1/projects/${enc(this.projectName)}/tasks/next`, { kind: this.kind });
     } catch (e) {
-      this.renderEmpty(e.status === 403 ? 'forbidden' : 'error', e.message);
+      const reason = e.status === 403 ? 'forbidden' : e.status === 409 && /workflow/.test(e.message) ? 'noworkflow' : 'error';
+      this.renderEmpty(reason, e.message);
       return;
     }
     if (!res || !res.task) {
@@ -155,6 +156,7 @@ export class TaskView {
       paused: 'Your work on this project is paused by the project manager.',
       cap: 'You reached the number of tasks for today.',
       forbidden: 'Your role does not allow this in this project.',
+      noworkflow: 'This project has no workflow yet, so there are no tasks: ask the project manager to set one.',
     }[reason] || `The next task could not be loaded: ${msg || reason}.`;
     const back = h('a', { href: '/', 'data-nav': '', class: 'button' }, 'Back to my projects');
     replace(this.root, h('section', { class: 'empty', 'data-view': 'empty' }, h('h1', { tabindex: '-1' }, TITLES[this.kind] || 'Tasks', ' · ', this.projectName), h('p', { role: 'status' }, text), back));
