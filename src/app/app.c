@@ -117,6 +117,21 @@ static int put_goal(struct lo_buf *b, double v)
     return rc;
 }
 
+/* An integer without printf (this is the server's hot path). */
+static int put_int(struct lo_buf *b, int v)
+{
+    char tmp[16];
+    int n = (int)sizeof(tmp);
+    long long x = v < 0 ? -(long long)v : v;
+    do {
+        tmp[--n] = (char)('0' + x % 10);
+        x /= 10;
+    } while (x);
+    if (v < 0)
+        tmp[--n] = '-';
+    return lo_buf_append(b, tmp + n, sizeof(tmp) - (size_t)n);
+}
+
 static int put_key(struct lo_buf *b, const char *key, bool first)
 {
     int rc = first ? 0 : lo_buf_putc(b, ',');
@@ -151,11 +166,11 @@ int lo_project_json_write(const struct lo_project *p, struct lo_buf *b)
     if (!rc)
         rc = put_key(b, "schema_version", false);
     if (!rc)
-        rc = lo_buf_printf(b, "%d", p->schema_version);
+        rc = put_int(b, p->schema_version);
     if (!rc)
         rc = put_key(b, "guideline_version", false);
     if (!rc)
-        rc = lo_buf_printf(b, "%d", p->guideline_version);
+        rc = put_int(b, p->guideline_version);
     if (!rc)
         rc = put_key(b, "goals", false);
     if (!rc)
