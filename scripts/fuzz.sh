@@ -39,7 +39,7 @@ build_and_run() {
 
 build_and_run fuzz_csv src/io/csv.c
 build_and_run fuzz_schema src/schema/schema.c
-build_and_run fuzz_wf_config src/workflow/config.c
+build_and_run fuzz_wf_config src/workflow/config.c src/quality/sampling.c src/quality/stats.c
 build_and_run fuzz_json_scan src/io/json_scan.c
 build_and_run fuzz_http_body src/http/body.c
 build_and_run fuzz_confined_name src/base/fsconfine.c

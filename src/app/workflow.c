@@ -20,6 +20,7 @@
 #include "base/limits.h"
 #include "quality/consolidate.h"
 #include "quality/inference.h"
+#include "quality/sampling.h"
 #include "schema/schema.h"
 #include "workflow/config.h"
 #include "workflow/workflow.h"
@@ -1355,6 +1356,158 @@ static bool gold_correct(const struct wf_project *w, const char *gold_json, cons
     return ok;
 }
 
+/* ---- lot-based review (ANSI/ASQ Z1.4 through quality/sampling.h) ------------------------- */
+
+struct lot_items {
+    int64_t *ids;
+    size_t n, cap;
+    bool held_only;
+    struct lo_arena *arena;
+};
+
+static int lot_items_cb(void *ctx, const struct lo_task_row *t)
+{
+    struct lot_items *li = ctx;
+    if (li->held_only && !t->lot_hold)
+        return 0;
+    if (li->n == li->cap) {
+        size_t cap = li->cap ? li->cap * 2 : 64;
+        int64_t *ids = lo_arena_alloc(li->arena, cap * sizeof(*ids));
+        if (!ids)
+            return LO_ENOMEM;
+        if (li->n)
+            memcpy(ids, li->ids, li->n * sizeof(*ids));
+        li->ids = ids;
+        li->cap = cap;
+    }
+    li->ids[li->n++] = t->item_id;
+    return 0;
+}
+
+/* A full lot: its Z1.4 sample (general level II, normal inspection) is drawn and offered to
+ * reviewers; the rest wait for the verdict. */
+static int lot_close(struct lo_app *app, const struct wf_project *w, struct lo_lot_row *lot,
+                     int64_t now, struct lo_arena *arena, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_z14_plan plan;
+    struct lot_items li = { .arena = arena, .held_only = true };
+    int rc = lo_z14_resolve(lot->items, w->cfg.aql, LO_Z14_II, LO_Z14_NORMAL, &plan, err);
+    if (!rc)
+        rc = st->ops->wf->lot_tasks(st, lot->id, arena, lot_items_cb, &li, err);
+    if (rc)
+        return rc;
+    long n = plan.sample < (long)li.n ? plan.sample : (long)li.n;
+    long *pick = lo_arena_alloc(arena, (size_t)(n + 1) * sizeof(long));
+    if (!pick)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    rc = lo_wf_lot_sample((long)li.n, n, &app->rng, pick, err);
+    for (long k = 0; !rc && k < n; k++) {
+        struct lo_task_row t;
+        rc = st->ops->wf->task_get(st, li.ids[pick[k]], arena, &t, err);
+        if (!rc) {
+            t.lot_hold = false;
+            rc = st->ops->wf->task_put(st, &t, err);
+        }
+    }
+    lot->state = "sampling";
+    lot->sample = n;
+    lot->ac = plan.ac;
+    lot->re = plan.re;
+    if (!rc)
+        rc = st->ops->wf->lot_put(st, lot, err);
+    if (!rc)
+        rc = lo__app_event(app, w->p.id, "lot_sampled", "lot", lot->id,
+                           json_pack("{s:I, s:I, s:I, s:i, s:i, s:s, s:f}", "vendor_id",
+                                     (json_int_t)lot->vendor_id, "items", (json_int_t)lot->items,
+                                     "sample", (json_int_t)n, "ac", plan.ac, "re", plan.re,
+                                     "letter", (char[2]){ plan.letter, 0 }, "aql", w->cfg.aql),
+                           err);
+    (void)now;
+    return rc;
+}
+
+/* Puts t (a new label, now in review) into its vendor's open lot, held; closes a full lot. */
+static int lot_join(struct lo_app *app, const struct wf_project *w, struct lo_task_row *t,
+                    const char *from, int64_t now, struct lo_arena *arena, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_lot_row lot;
+    int rc = st->ops->wf->lot_open(st, w->p.id, app->who.vendor_id, &lot, arena, err);
+    if (rc == LO_ENOTFOUND) {
+        lo_error_clear(err);
+        lot = (struct lo_lot_row){ .project_id = w->p.id, .vendor_id = app->who.vendor_id,
+                                   .state = "open", .size = w->cfg.lot_size, .re = 1,
+                                   .created_ms = now };
+        rc = st->ops->wf->lot_create(st, &lot, err);
+    }
+    if (rc)
+        return rc;
+    t->lot_id = lot.id;
+    t->lot_hold = true;
+    rc = st->ops->wf->task_put(st, t, err);
+    if (!rc)
+        rc = item_event(app, t, "item_to_review", from,
+                        json_pack("{s:I, s:I}", "annotation", (json_int_t)t->review_annotation,
+                                  "lot", (json_int_t)lot.id),
+                        err);
+    lot.items++;
+    if (!rc && lot.items >= lot.size)
+        return lot_close(app, w, &lot, now, arena, err);
+    return rc ? rc : st->ops->wf->lot_put(st, &lot, err);
+}
+
+/* A review of a sampled item counts for its lot; with the whole sample reviewed the lot is
+ * decided: accepted, its held labels are accepted; rejected, every one of them is reviewed. */
+static int lot_reviewed(struct lo_app *app, const struct wf_project *w, int64_t lot_id,
+                        bool defect, int64_t now, struct lo_arena *arena, struct lo_error *err)
+{
+    struct lo_store *st = app->store;
+    struct lo_lot_row lot;
+    int rc = st->ops->wf->lot_get(st, lot_id, &lot, arena, err);
+    if (rc || strcmp(lot.state, "sampling"))
+        return rc;
+    lot.reviewed++;
+    lot.defects += defect;
+    if (lot.reviewed < lot.sample)
+        return st->ops->wf->lot_put(st, &lot, err);
+    enum lo_wf_lot_verdict v = lo_wf_lot_verdict(lot.ac, lot.re, lot.defects);
+    bool accept = v != LO_WF_LOT_REJECT;
+    struct lot_items li = { .arena = arena, .held_only = true };
+    rc = st->ops->wf->lot_tasks(st, lot.id, arena, lot_items_cb, &li, err);
+    for (size_t k = 0; !rc && k < li.n; k++) {
+        struct lo_task_row t;
+        const char *from = NULL;
+        rc = st->ops->wf->task_get(st, li.ids[k], arena, &t, err);
+        if (rc)
+            break;
+        t.lot_hold = false;
+        if (!accept || strcmp(t.state, "in_review")) {
+            rc = st->ops->wf->task_put(st, &t, err); /* now offered to reviewers */
+            continue;
+        }
+        rc = transition(&t, LO_WF_EV_ACCEPT, now, arena, &from, err);
+        t.review_annotation = 0;
+        if (!rc)
+            rc = item_event(app, &t, "item_accepted", from,
+                            json_pack("{s:I, s:s}", "lot", (json_int_t)lot.id, "by", "lot"),
+                            err);
+        if (!rc)
+            rc = decide(app, w, &t, now, arena, err);
+    }
+    lot.state = accept ? "accepted" : "rejected";
+    lot.decided_ms = now;
+    if (!rc)
+        rc = st->ops->wf->lot_put(st, &lot, err);
+    if (!rc)
+        rc = lo__app_event(app, w->p.id, accept ? "lot_accepted" : "lot_rejected", "lot", lot.id,
+                           json_pack("{s:I, s:I, s:I, s:i, s:i}", "items", (json_int_t)lot.items,
+                                     "sample", (json_int_t)lot.sample, "defects",
+                                     (json_int_t)lot.defects, "ac", lot.ac, "re", lot.re),
+                           err);
+    return rc;
+}
+
 static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf_project *w,
                         struct lo_lease_row *l, bool late, int64_t now, struct lo_arena *arena,
                         struct lo_error *err)
@@ -1482,6 +1635,13 @@ static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf
          * and counted; the item is decided when it comes back (requeue). */
         t.done++;
         rc = wf->task_put(st, &t, err);
+    } else if (w->cfg.lot_review) {
+        /* Lot-based review: the label waits in its vendor's lot for the lot's verdict. */
+        t.done++;
+        rc = transition(&t, LO_WF_EV_NEEDS_REVIEW, now, arena, &from, err);
+        t.review_annotation = ann_id;
+        if (!rc)
+            rc = lot_join(app, w, &t, from, now, arena, err);
     } else {
         t.done++;
         if (lo_wf_review_pick(&w->cfg.review, (long)wk.gold_correct, (long)wk.gold_total,
@@ -1634,6 +1794,8 @@ static int submit_review(struct lo_app *app, struct lease_job *j, const struct w
             rc = decide(app, w, &t, now, arena, err);
     }
     free(fixed);
+    if (!rc && t.lot_id) /* fix counts as a defect as much as reject does */
+        rc = lot_reviewed(app, w, t.lot_id, strcmp(verdict, "accept") != 0, now, arena, err);
     if (rc)
         return rc;
     l->state = "done"; /* written by job_submit */

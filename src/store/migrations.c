@@ -217,7 +217,9 @@ static const char migration_0003[] =
     "    confidence REAL,\n"
     "    method TEXT,\n"
     "    state_ms INTEGER NOT NULL,          -- when the state last changed\n"
-    "    created_ms INTEGER NOT NULL\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    lot_id INTEGER,                     -- lot-based review: the item's lot\n"
+    "    lot_hold INTEGER NOT NULL DEFAULT 0 -- 1: waits for its lot's verdict, not reviewed\n"
     ");\n"
     /* next-task walks this index in priority order and stops at the first rows that fit; the
      * counters are in it so that items with no room are passed over without reading them. */
@@ -310,6 +312,27 @@ static const char migration_0004[] =
     ");\n"
     "CREATE INDEX flags_item ON flags(item_id);\n"
     "CREATE INDEX flags_open ON flags(project_id) WHERE resolved_ms IS NULL;\n"
+
+    "CREATE INDEX tasks_lot ON tasks(lot_id) WHERE lot_id IS NOT NULL;\n"
+
+    /* Lot-based review: a vendor's labels in lots of lot_size items; a closed lot's Z1.4
+     * sample is reviewed and decides the lot (docs/workflow.md). */
+    "CREATE TABLE lots (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,\n"
+    "    vendor_id INTEGER NOT NULL DEFAULT 0,\n"
+    "    state TEXT NOT NULL,                -- open, sampling, accepted, rejected\n"
+    "    size INTEGER NOT NULL,\n"
+    "    items INTEGER NOT NULL DEFAULT 0,\n"
+    "    sample INTEGER NOT NULL DEFAULT 0,\n"
+    "    ac INTEGER NOT NULL DEFAULT 0,\n"
+    "    re INTEGER NOT NULL DEFAULT 1,\n"
+    "    reviewed INTEGER NOT NULL DEFAULT 0,\n"
+    "    defects INTEGER NOT NULL DEFAULT 0,\n"
+    "    created_ms INTEGER NOT NULL,\n"
+    "    decided_ms INTEGER\n"
+    ");\n"
+    "CREATE INDEX lots_open ON lots(project_id, vendor_id, state);\n"
 
     /* An item's history is read by object. */
     "CREATE INDEX events_object ON events(object_type, object_id);\n";

@@ -62,6 +62,11 @@ enum wf_stmt {
     W_TASK_WANTED,
     W_SEEN_HAS,
     W_SEEN_REMOVE,
+    W_LOT_OPEN,
+    W_LOT_GET,
+    W_LOT_INSERT,
+    W_LOT_PUT,
+    W_LOT_TASKS,
     W_LEASE_DRAFT,
     W_SAVEPOINT,
     W_RELEASE,
@@ -71,7 +76,8 @@ enum wf_stmt {
 
 #define TASK_COLS                                                                              \
     "item_id, project_id, state, priority, wanted, done, leased, rounds, is_gold, assignee,"   \
-    " review_annotation, skills, score, final_json, confidence, method, state_ms, created_ms"
+    " review_annotation, skills, score, final_json, confidence, method, state_ms, created_ms,"  \
+    " lot_id, lot_hold"
 #define LEASE_COLS                                                                             \
     "id, project_id, item_id, user_id, kind, annotation_id, state, created_ms, expires_ms,"    \
     " draft_json, draft_ms, idem_key, answer_json"
@@ -81,6 +87,9 @@ enum wf_stmt {
 #define ANN_COLS                                                                               \
     "id, item_id, user_id, annotator, value_json, created_ms, guideline_version,"              \
     " schema_version, workflow_stage, lease_id, working_seconds, status, version, prelabel"
+#define LOT_COLS                                                                               \
+    "id, project_id, vendor_id, state, size, items, sample, ac, re, reviewed, defects,"        \
+    " created_ms, decided_ms"
 #define REVIEW_COLS                                                                            \
     "id, item_id, annotation_id, author_id, reviewer, verdict, reasons_json, comment,"         \
     " created_ms"
@@ -116,14 +125,14 @@ static const char *const wf_sql[W_COUNT] = {
     [W_TASK_GET] = "SELECT " TASK_COLS " FROM tasks WHERE item_id = ?1",
     [W_TASK_PUT] = "UPDATE tasks SET state = ?2, priority = ?3, wanted = ?4, done = ?5,"
                    " leased = ?6, rounds = ?7, assignee = ?8, review_annotation = ?9,"
-                   " final_json = ?10, confidence = ?11, method = ?12, state_ms = ?13"
-                   " WHERE item_id = ?1",
+                   " final_json = ?10, confidence = ?11, method = ?12, state_ms = ?13,"
+                   " lot_id = ?14, lot_hold = ?15 WHERE item_id = ?1",
     [W_TASK_CAND] = CAND_SQL " ORDER BY t.priority DESC, t.item_id LIMIT ?4",
     [W_TASK_CAND_SCORE] =
         CAND_SQL " ORDER BY t.priority DESC, t.score IS NULL, t.score, t.item_id LIMIT ?4",
     [W_TASK_NEXT_STATE] =
         "SELECT t.item_id FROM tasks t WHERE t.project_id = ?1 AND t.state = ?2"
-        " AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.item_id = t.item_id"
+        " AND t.lot_hold = 0 AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.item_id = t.item_id"
         "   AND l.state = 'live' AND l.kind = ?3)"
         " AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM annotations a"
         "   WHERE a.id = t.review_annotation AND a.user_id = ?4))"
@@ -209,6 +218,17 @@ static const char *const wf_sql[W_COUNT] = {
     [W_TASK_WANTED] = "UPDATE tasks SET wanted = ?2 WHERE item_id = ?1",
     [W_SEEN_HAS] = "SELECT 1 FROM seen WHERE user_id = ?1 AND item_id = ?2",
     [W_SEEN_REMOVE] = "DELETE FROM seen WHERE user_id = ?1 AND item_id = ?2",
+    [W_LOT_OPEN] = "SELECT " LOT_COLS " FROM lots WHERE project_id = ?1 AND vendor_id = ?2"
+                   " AND state = 'open' ORDER BY id LIMIT 1",
+    [W_LOT_GET] = "SELECT " LOT_COLS " FROM lots WHERE id = ?1",
+    [W_LOT_INSERT] = "INSERT INTO lots (project_id, vendor_id, state, size, items, sample, ac,"
+                     " re, reviewed, defects, created_ms, decided_ms)"
+                     " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    /* bind_lot binds every column; ?2, ?3, ?5 and ?12 are fixed at creation (a gap in the
+     * numbers is allowed). */
+    [W_LOT_PUT] = "UPDATE lots SET state = ?4, items = ?6, sample = ?7, ac = ?8, re = ?9,"
+                  " reviewed = ?10, defects = ?11, decided_ms = ?13 WHERE id = ?1",
+    [W_LOT_TASKS] = "SELECT " TASK_COLS " FROM tasks WHERE lot_id = ?1 ORDER BY item_id",
     [W_LEASE_DRAFT] = "SELECT draft_json FROM leases WHERE item_id = ?1 AND user_id = ?2"
                       " AND draft_json IS NOT NULL ORDER BY draft_ms DESC LIMIT 1",
     [W_ANN_SCAN] = "SELECT a.id, a.item_id, a.user_id, a.annotator, a.value_json, a.created_ms,"
@@ -396,6 +416,8 @@ static int read_task(sqlite3_stmt *s, struct lo_arena *arena, struct lo_task_row
     t->method = ctext(s, 15, arena, &bad);
     t->state_ms = sqlite3_column_int64(s, 16);
     t->created_ms = sqlite3_column_int64(s, 17);
+    t->lot_id = sqlite3_column_int64(s, 18);
+    t->lot_hold = sqlite3_column_int(s, 19) != 0;
     return bad ? LO_ENOMEM : 0;
 }
 
@@ -489,6 +511,8 @@ static int w_task_put(struct lo_store *st, const struct lo_task_row *t, struct l
     bdouble(s, 11, t->confidence);
     btext(s, 12, t->method);
     sqlite3_bind_int64(s, 13, t->state_ms);
+    bid(s, 14, t->lot_id);
+    sqlite3_bind_int(s, 15, t->lot_hold);
     return run(st, s, "updating a task", err);
 }
 
@@ -1393,6 +1417,115 @@ static int w_seen_has(struct lo_store *st, int64_t user_id, int64_t item_id, boo
     return 0;
 }
 
+/* ---- lots ---------------------------------------------------------------------------------- */
+
+static int read_lot(sqlite3_stmt *s, struct lo_arena *arena, struct lo_lot_row *l)
+{
+    bool bad = false;
+    *l = (struct lo_lot_row){
+        .id = sqlite3_column_int64(s, 0),
+        .project_id = sqlite3_column_int64(s, 1),
+        .vendor_id = sqlite3_column_int64(s, 2),
+        .state = ctext(s, 3, arena, &bad),
+        .size = (long)sqlite3_column_int64(s, 4),
+        .items = (long)sqlite3_column_int64(s, 5),
+        .sample = (long)sqlite3_column_int64(s, 6),
+        .ac = sqlite3_column_int(s, 7),
+        .re = sqlite3_column_int(s, 8),
+        .reviewed = (long)sqlite3_column_int64(s, 9),
+        .defects = (long)sqlite3_column_int64(s, 10),
+        .created_ms = sqlite3_column_int64(s, 11),
+        .decided_ms = sqlite3_column_int64(s, 12),
+    };
+    return bad ? LO_ENOMEM : 0;
+}
+
+static int one_lot(struct lo_store *st, sqlite3_stmt *s, struct lo_lot_row *out,
+                   struct lo_arena *arena, struct lo_error *err)
+{
+    int rc = step(st, s, "reading a lot", err);
+    if (rc <= 0)
+        return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "no such lot");
+    if (read_lot(s, arena, out))
+        return nomem(s, "a lot", err);
+    sqlite3_reset(s);
+    return 0;
+}
+
+static int w_lot_open(struct lo_store *st, int64_t project_id, int64_t vendor_id,
+                      struct lo_lot_row *out, struct lo_arena *arena, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = stmt(st, W_LOT_OPEN, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, project_id);
+    sqlite3_bind_int64(s, 2, vendor_id);
+    return one_lot(st, s, out, arena, err);
+}
+
+static int w_lot_get(struct lo_store *st, int64_t id, struct lo_lot_row *out,
+                     struct lo_arena *arena, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = stmt(st, W_LOT_GET, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    return one_lot(st, s, out, arena, err);
+}
+
+static void bind_lot(sqlite3_stmt *s, const struct lo_lot_row *l)
+{
+    sqlite3_bind_int64(s, 1, l->id);
+    sqlite3_bind_int64(s, 2, l->project_id);
+    sqlite3_bind_int64(s, 3, l->vendor_id);
+    btext(s, 4, l->state);
+    sqlite3_bind_int64(s, 5, l->size);
+    sqlite3_bind_int64(s, 6, l->items);
+    sqlite3_bind_int64(s, 7, l->sample);
+    sqlite3_bind_int(s, 8, l->ac);
+    sqlite3_bind_int(s, 9, l->re);
+    sqlite3_bind_int64(s, 10, l->reviewed);
+    sqlite3_bind_int64(s, 11, l->defects);
+    sqlite3_bind_int64(s, 12, l->created_ms);
+    bid(s, 13, l->decided_ms);
+}
+
+static int w_lot_create(struct lo_store *st, struct lo_lot_row *l, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = write_stmt(st, W_LOT_INSERT, "lot_create", &s, err);
+    if (rc)
+        return rc;
+    bind_lot(s, l);
+    rc = run(st, s, "creating a lot", err);
+    if (!rc)
+        l->id = sqlite3_last_insert_rowid(lo__sq_db(st));
+    return rc;
+}
+
+static int w_lot_put(struct lo_store *st, const struct lo_lot_row *l, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = write_stmt(st, W_LOT_PUT, "lot_put", &s, err);
+    if (rc)
+        return rc;
+    bind_lot(s, l);
+    return run(st, s, "updating a lot", err);
+}
+
+static int w_lot_tasks(struct lo_store *st, int64_t lot_id, struct lo_arena *arena,
+                       lo_task_row_cb cb, void *ctx, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = stmt(st, W_LOT_TASKS, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, lot_id);
+    return scan_tasks(st, s, arena, cb, ctx, err);
+}
+
 /* ---- savepoints --------------------------------------------------------------------------- */
 
 static int w_savepoint(struct lo_store *st, struct lo_error *err)
@@ -1467,6 +1600,11 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .seen_has = w_seen_has,
     .seen_remove = w_seen_remove,
     .lease_last_draft = w_lease_last_draft,
+    .lot_open = w_lot_open,
+    .lot_get = w_lot_get,
+    .lot_create = w_lot_create,
+    .lot_put = w_lot_put,
+    .lot_tasks = w_lot_tasks,
     .savepoint = w_savepoint,
     .savepoint_release = w_savepoint_release,
     .savepoint_rollback = w_savepoint_rollback,

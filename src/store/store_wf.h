@@ -37,6 +37,18 @@ struct lo_task_row {
     double confidence;            /* NAN when none */
     const char *method;           /* NULL until complete */
     int64_t state_ms, created_ms;
+    int64_t lot_id;               /* lot-based review: its lot, 0: none */
+    bool lot_hold;                /* waits for its lot's verdict (not offered to reviewers) */
+};
+
+/* A lot of lot-based review. */
+struct lo_lot_row {
+    int64_t id, project_id, vendor_id;
+    const char *state;            /* open, sampling, accepted, rejected */
+    long size, items, sample;
+    int ac, re;
+    long reviewed, defects;
+    int64_t created_ms, decided_ms;
 };
 
 struct lo_lease_row {
@@ -252,6 +264,17 @@ struct lo_wf_store_ops {
     /* Whether the user was given or skipped the item. */
     int (*seen_has)(struct lo_store *st, int64_t user_id, int64_t item_id, bool *out,
                     struct lo_error *err);
+
+    /* Lots: the open lot of (project, vendor) (LO_ENOTFOUND when none), one by id, create
+     * (fills id), write back, and the tasks of a lot in item order. */
+    int (*lot_open)(struct lo_store *st, int64_t project_id, int64_t vendor_id,
+                    struct lo_lot_row *out, struct lo_arena *arena, struct lo_error *err);
+    int (*lot_get)(struct lo_store *st, int64_t id, struct lo_lot_row *out,
+                   struct lo_arena *arena, struct lo_error *err);
+    int (*lot_create)(struct lo_store *st, struct lo_lot_row *l, struct lo_error *err);
+    int (*lot_put)(struct lo_store *st, const struct lo_lot_row *l, struct lo_error *err);
+    int (*lot_tasks)(struct lo_store *st, int64_t lot_id, struct lo_arena *arena,
+                     lo_task_row_cb cb, void *ctx, struct lo_error *err);
 
     /* A project's name by id. */
     int (*project_name)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/limits.h"
+#include "quality/sampling.h"
 
 /* Member key of object o as a number in [lo, hi], or def when absent. */
 static int num(json_t *o, const char *prefix, const char *key, double lo, double hi, double def,
@@ -199,15 +200,27 @@ static int parse(json_t *d, struct lo_wf_config *c, struct lo_error *err)
         c->review.mode = LO_WF_REVIEW_RANDOM;
     else if (!strcmp(mode, "trust"))
         c->review.mode = LO_WF_REVIEW_TRUST;
+    else if (!strcmp(mode, "lot"))
+        c->lot_review = true; /* labels are not picked one by one: lots are sampled */
     else
         return lo_error_field(err, LO_EINVAL, "review.mode",
-                              "review.mode must be none, all, random or trust, not '%s'", mode);
+                              "review.mode must be none, all, random, trust or lot, not '%s'",
+                              mode);
     json_object_set_new(o, "mode", json_string(mode ? mode : "none"));
     if ((rc = num(o, "review.", "share", 0, 1, 0.1, &c->review.share, err))
         || (rc = num(o, "review.", "target", 0.01, 0.999999, 0.9, &c->review.target, err))
         || (rc = num(o, "review.", "floor", 0, 1, 0.05, &c->review.floor, err)))
         return rc;
     c->review.prior_a = c->review.prior_b = 1.0;
+    if ((rc = integer(o, "review.", "lot_size", 2, 100000, 50, &c->lot_size, err))
+        || (rc = num(o, "review.", "aql", 0.01, 1000, 2.5, &c->aql, err)))
+        return rc;
+    if (lo_z14_aql_index(c->aql) < 0)
+        return lo_error_field(err, LO_EINVAL, "review.aql",
+                              "review.aql must be one of the AQLs of ANSI/ASQ Z1.4 (0.010, "
+                              "0.015, ... 1.0, 1.5, 2.5, 4.0, 6.5, 10 ... 1000), not %g", c->aql);
+    put_int(o, "lot_size", c->lot_size);
+    put_num(o, "aql", c->aql);
     put_num(o, "share", c->review.share);
     put_num(o, "target", c->review.target);
     put_num(o, "floor", c->review.floor);

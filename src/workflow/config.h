@@ -27,6 +27,9 @@ struct lo_wf_config {
     struct lo_wf_overlap overlap;
     enum lo_wf_disagreement adjudicate_on;
     struct lo_wf_review review;
+    bool lot_review;          /* review.mode "lot": Z1.4 acceptance sampling of lots */
+    int lot_size;             /* labels per lot */
+    double aql;               /* acceptance quality limit, percent defective (a Z1.4 AQL) */
     int rework_max_rounds;
     json_t *rework_reasons;   /* array of strings (owned by doc) */
     json_t *flag_reasons;     /* array of strings (owned by doc) */

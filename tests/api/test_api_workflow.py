@@ -210,7 +210,8 @@ def test_config(env):
               j.get("overlap") == {"k": 1, "coverage": 1.0, "dynamic": False, "k_min": 2,
                                    "k_max": 5, "target": 0.95}, f"{j.get('overlap')}")
         check("config_defaults_review",
-              j.get("review") == {"mode": "none", "share": 0.1, "target": 0.9, "floor": 0.05},
+              j.get("review") == {"mode": "none", "share": 0.1, "target": 0.9, "floor": 0.05,
+                                  "lot_size": 50, "aql": 2.5},
               f"{j.get('review')}")
         check("config_defaults_rework",
               j.get("rework") == {"max_rounds": 2, "reasons": ["wrong_label", "incomplete",
@@ -240,7 +241,7 @@ def test_config(env):
     st, j = env.call("rita", "GET", base)
     check("config_get_shows_the_put_with_defaults_filled_in",
           st == 200 and j.get("review") == {"mode": "random", "share": 0.25, "target": 0.9,
-                                            "floor": 0.05}
+                                            "floor": 0.05, "lot_size": 50, "aql": 2.5}
           and j.get("overlap", {}).get("k") == 2 and j.get("lease_seconds") == 600,
           f"{st} {j}")
     st, jd = env.call("max", "PUT", base, {"overlap": {"dynamic": True, "k_min": 2, "k_max": 4},

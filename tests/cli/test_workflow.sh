@@ -154,6 +154,48 @@ expect_eq "and the German one" "$(jget "$out" 'j["task"]["item"]["external_id"]'
 run workflow annotators sk
 expect_eq "the annotators with their figures" "$(jget "$out" 'sorted((a["user"], a["labels"], a["cap_per_day"]) for a in j["annotators"])')" '[["ann1", 1, 1], ["ann2", 1, 0]]'
 
+# --- lot-based review: a full lot's Z1.4 sample decides it ----------------------------------
+lot_project() { # lot_project NAME: 8 items, lots of 8 at AQL 6.5, every item labeled by ann1
+  run project create "$1" --schema "$T/schema.json"
+  for i in 1 2 3 4 5 6 7 8; do echo "{\"id\":\"$1-$i\",\"text\":\"t$i\"}"; done >"$T/$1.jsonl"
+  run import items "$1" "$T/$1.jsonl"
+  for u in ann1 rev1; do "$LO" member add "$1" "$u" --role "$([ "$u" = rev1 ] && echo reviewer || echo annotator)" >/dev/null; done
+  echo '{"review":{"mode":"lot","lot_size":8,"aql":6.5}}' >"$T/lot.json"
+  run workflow set "$1" "$T/lot.json"
+  for i in 1 2 3 4 5 6 7 8; do
+    run workflow next "$1" --as ann1
+    run workflow submit "$(lease_of "$out")" --as ann1 --value '{"label":"a"}'
+  done
+}
+review_all() { # review_all PROJECT VERDICT...: reviews what is offered; prints how many
+  local n=0 v
+  for v in "${@:2}"; do
+    run workflow next "$1" --as rev1 --kind review
+    [ "$(jget "$out" 'j["task"] is not None')" = true ] || break
+    if [ "$v" = reject ]; then
+      run workflow submit "$(lease_of "$out")" --as rev1 --verdict reject --reasons wrong_label
+    else
+      run workflow submit "$(lease_of "$out")" --as rev1 --verdict accept
+    fi
+    n=$((n + 1))
+  done
+  echo "$n"
+}
+echo '{"review":{"mode":"lot","aql":3}}' >"$T/badlot.json"
+run workflow set p "$T/badlot.json" --json
+expect_eq "an AQL outside Z1.4 is refused" "$(jget "$out$err" 'j["error"]["field"]')" "review.aql"
+lot_project lotok
+run workflow queue lotok
+sample=$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select sample from lots l join projects p on p.id=l.project_id where p.name='lotok'\").fetchone()[0])")
+expect_eq "a closed lot offers only its sample to reviewers" "$(review_all lotok accept accept accept accept accept accept accept accept accept)" "$sample"
+expect_eq "the sample is smaller than the lot" "$([ "$sample" -lt 8 ] && echo yes)" "yes"
+run workflow queue lotok
+expect_eq "an accepted lot completes all its items" "$(jget "$out" 'j["counts"]["complete"]')" "8"
+lot_project lotbad
+expect_eq "a defect in the sample rejects the lot" "$(review_all lotbad reject accept accept accept accept accept accept accept accept accept)" "8"
+run workflow history lotbad "$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select t.item_id from tasks t join projects p on p.id=t.project_id where p.name='lotbad' and t.state='complete' limit 1\").fetchone()[0])")"
+expect_contains "a rejected lot sends every item to review" "$(jget "$out" '[e["kind"] for e in j["events"]]')" "item_accepted"
+
 # --- boxes with overlap 2: the final label is the consensus of both -----------------------
 cat >"$T/boxes.json" <<'JSON'
 {"fields":[{"name":"objects","type":"boxes","classes":["car","tree"]}]}
