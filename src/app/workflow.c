@@ -2091,6 +2091,20 @@ static int worker_json_cb(void *ctx, const struct lo_worker_row *w)
     return 0;
 }
 
+static int lot_json_cb(void *ctx, const struct lo_lot_row *l)
+{
+    struct queue_ctx *q = ctx;
+    json_array_append_new(q->list,
+                          json_pack("{s:I, s:I, s:s, s:I, s:I, s:I, s:i, s:i, s:I, s:I}",
+                                    "lot", (json_int_t)l->id, "vendor_id",
+                                    (json_int_t)l->vendor_id, "state", l->state,
+                                    "size", (json_int_t)l->size, "items", (json_int_t)l->items,
+                                    "sample", (json_int_t)l->sample, "ac", l->ac, "re", l->re,
+                                    "reviewed", (json_int_t)l->reviewed, "defects",
+                                    (json_int_t)l->defects));
+    return 0;
+}
+
 static json_t *counts_json(const struct lo_wf_counts *c)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "queued", (json_int_t)c->queued,
@@ -2115,6 +2129,7 @@ int lo_app_wf_queue(struct lo_app *app, const char *project, json_t **out, struc
     rc = lo__app_find_project_for(app, project, LO_ACT_UPDATE, &arena, &p, err);
     int64_t now = lo_clock_now_ms(&app->clock);
     json_t *flagged = json_array(), *overdue = json_array(), *paused = json_array();
+    json_t *lots = json_array();
     struct queue_ctx q = { app, flagged, &arena, now };
     struct lo_wf_counts c;
     if (!rc)
@@ -2130,16 +2145,22 @@ int lo_app_wf_queue(struct lo_app *app, const char *project, json_t **out, struc
     }
     if (!rc)
         rc = wf->task_counts(st, p.id, &c, err);
+    if (!rc) {
+        q.list = lots;
+        rc = wf->lot_list(st, p.id, 50, &arena, lot_json_cb, &q, err);
+    }
     st->ops->rollback(st);
     if (!rc)
-        *out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:o, s:o}", "flagged", flagged, "overdue",
-                         overdue, "paused", paused, "review", (json_int_t)c.in_review,
-                         "adjudication", (json_int_t)c.adjudication, "counts", counts_json(&c),
-                         "turnaround_hours", num_or_null(p.goal_turnaround_hours));
+        *out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o}", "flagged", flagged,
+                         "overdue", overdue, "paused", paused, "review",
+                         (json_int_t)c.in_review, "adjudication", (json_int_t)c.adjudication,
+                         "lots", lots, "counts", counts_json(&c), "turnaround_hours",
+                         num_or_null(p.goal_turnaround_hours));
     else {
         json_decref(flagged);
         json_decref(overdue);
         json_decref(paused);
+        json_decref(lots);
     }
     lo_arena_free(&arena);
     return rc;

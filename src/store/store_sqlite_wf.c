@@ -67,6 +67,7 @@ enum wf_stmt {
     W_LOT_INSERT,
     W_LOT_PUT,
     W_LOT_TASKS,
+    W_LOT_LIST,
     W_LEASE_DRAFT,
     W_SAVEPOINT,
     W_RELEASE,
@@ -229,6 +230,8 @@ static const char *const wf_sql[W_COUNT] = {
     [W_LOT_PUT] = "UPDATE lots SET state = ?4, items = ?6, sample = ?7, ac = ?8, re = ?9,"
                   " reviewed = ?10, defects = ?11, decided_ms = ?13 WHERE id = ?1",
     [W_LOT_TASKS] = "SELECT " TASK_COLS " FROM tasks WHERE lot_id = ?1 ORDER BY item_id",
+    [W_LOT_LIST] = "SELECT " LOT_COLS " FROM lots WHERE project_id = ?1 ORDER BY id DESC"
+                   " LIMIT ?2",
     [W_LEASE_DRAFT] = "SELECT draft_json FROM leases WHERE item_id = ?1 AND user_id = ?2"
                       " AND draft_json IS NOT NULL ORDER BY draft_ms DESC LIMIT 1",
     [W_ANN_SCAN] = "SELECT a.id, a.item_id, a.user_id, a.annotator, a.value_json, a.created_ms,"
@@ -1526,6 +1529,29 @@ static int w_lot_tasks(struct lo_store *st, int64_t lot_id, struct lo_arena *are
     return scan_tasks(st, s, arena, cb, ctx, err);
 }
 
+static int w_lot_list(struct lo_store *st, int64_t project_id, int limit, struct lo_arena *arena,
+                      int (*cb)(void *ctx, const struct lo_lot_row *l), void *ctx,
+                      struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = stmt(st, W_LOT_LIST, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, project_id);
+    sqlite3_bind_int(s, 2, limit);
+    while ((rc = step(st, s, "listing lots", err)) == 1) {
+        struct lo_lot_row l;
+        if (read_lot(s, arena, &l))
+            return nomem(s, "lots", err);
+        rc = cb(ctx, &l);
+        if (rc) {
+            sqlite3_reset(s);
+            return rc;
+        }
+    }
+    return rc;
+}
+
 /* ---- savepoints --------------------------------------------------------------------------- */
 
 static int w_savepoint(struct lo_store *st, struct lo_error *err)
@@ -1605,6 +1631,7 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .lot_create = w_lot_create,
     .lot_put = w_lot_put,
     .lot_tasks = w_lot_tasks,
+    .lot_list = w_lot_list,
     .savepoint = w_savepoint,
     .savepoint_release = w_savepoint_release,
     .savepoint_rollback = w_savepoint_rollback,

@@ -275,6 +275,10 @@ struct lo_wf_store_ops {
     int (*lot_put)(struct lo_store *st, const struct lo_lot_row *l, struct lo_error *err);
     int (*lot_tasks)(struct lo_store *st, int64_t lot_id, struct lo_arena *arena,
                      lo_task_row_cb cb, void *ctx, struct lo_error *err);
+    /* The project's lots, newest first, at most limit. */
+    int (*lot_list)(struct lo_store *st, int64_t project_id, int limit, struct lo_arena *arena,
+                    int (*cb)(void *ctx, const struct lo_lot_row *l), void *ctx,
+                    struct lo_error *err);
 
     /* A project's name by id. */
     int (*project_name)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,

@@ -191,6 +191,7 @@ expect_eq "a closed lot offers only its sample to reviewers" "$(review_all lotok
 expect_eq "the sample is smaller than the lot" "$([ "$sample" -lt 8 ] && echo yes)" "yes"
 run workflow queue lotok
 expect_eq "an accepted lot completes all its items" "$(jget "$out" 'j["counts"]["complete"]')" "8"
+expect_eq "the queue shows the lot's verdict" "$(jget "$out" '[(l["state"], l["items"], l["defects"]) for l in j["lots"]]')" '[["accepted", 8, 0]]'
 lot_project lotbad
 expect_eq "a defect in the sample rejects the lot" "$(review_all lotbad reject accept accept accept accept accept accept accept accept accept)" "8"
 run workflow history lotbad "$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select t.item_id from tasks t join projects p on p.id=t.project_id where p.name='lotbad' and t.state='complete' limit 1\").fetchone()[0])")"
