@@ -173,6 +173,20 @@ async function labelSpans(page) {
   await page.waitForSelector('.span-list li');
   const list = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
   t.check('spans_by_keyboard_and_mouse', list.length === 2 && list[0].includes('16–25') && list[1].includes('Acme Corp'), JSON.stringify(list));
+  // Edit: choose the LOC span ([), widen it to "København in" and press E; relabel it with 4
+  // (MISC); then undo both.
+  await page.focus('.span-text');
+  await page.keyboard.press('[');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('e');
+  await page.keyboard.press('4');
+  const edited = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
+  t.check('span_range_and_class_edited', edited[0].startsWith('16–28') && edited[0].endsWith('MISC'), JSON.stringify(edited));
+  await page.keyboard.press('Control+z');
+  await page.keyboard.press('Control+z');
+  await page.waitForSelector('.span-list li');
+  const undone = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
+  t.check('span_edits_undone', JSON.stringify(undone) === JSON.stringify(list), JSON.stringify(undone));
   await shot(page, '03-label-spans');
   await page.click('.actions button:has-text("Submit")');
   await page.waitForSelector('[data-view=empty]');

@@ -7,7 +7,8 @@
 // its start and drawn with its class's colour *and* line style (colour is never the only
 // signal). Keyboard: arrows move a caret by character (Ctrl: by word), Shift extends the
 // selection, 1-9 label the selection (or relabel the chosen span), [ and ] choose the previous
-// or next span, Alt+arrows move the chosen span's end (Alt+Shift its start), Delete removes it.
+// or next span, Alt+arrows move the chosen span's end (Alt+Shift its start), E gives it the
+// selected range (select with the mouse or the keyboard first), Delete removes it.
 
 import { h, clear, cpLength, utf16Index, uid, announce } from '../dom.js';
 
@@ -169,7 +170,7 @@ export function spansWidget(field, ctx) {
     role: 'textbox',
     'aria-readonly': 'true',
     'aria-multiline': 'true',
-    'aria-label': `${field.name}: text to label. Arrows move, Shift+arrows select, 1 to ${Math.min(9, classes.length)} label the selection, [ and ] choose a span, Delete removes it.`,
+    'aria-label': `${field.name}: text to label. Arrows move, Shift+arrows select, 1 to ${Math.min(9, classes.length)} label the selection, [ and ] choose a span, E gives it the selected range, Delete removes it.`,
   });
   const caretEl = h('div', { class: 'caret', 'aria-hidden': 'true' });
   const wrap = h('div', { class: 'span-wrap' }, textEl, caretEl);
@@ -260,6 +261,7 @@ export function spansWidget(field, ctx) {
       panel.append(
         h('span', { class: 'bx-which' }, `Chosen: ${s.start}–${s.end} “${excerpt(s)}”`),
         h('label', null, 'class ', sel),
+        h('button', { type: 'button', class: 'small', title: 'E', onclick: () => useSelection() }, 'Set to the selection'),
         h('button', { type: 'button', class: 'small danger', onclick: () => remove(selected) }, 'Delete span'),
       );
     }
@@ -403,6 +405,20 @@ export function spansWidget(field, ctx) {
   }
 
   // Marks the chosen span in the text without rebuilding it.
+  // True when the selection is exactly the chosen span (as choosing it leaves it).
+  function selectionIsChosen() {
+    return selected >= 0 && Math.min(caret, anchor) === spans[selected].start && Math.max(caret, anchor) === spans[selected].end;
+  }
+
+  function useSelection() {
+    if (selected < 0) return;
+    if (caret === anchor) {
+      announce('Select the new range in the text first, then press E.', 'error');
+      return;
+    }
+    setRange(selected, Math.min(caret, anchor), Math.max(caret, anchor));
+  }
+
   function markChosen(prev, next) {
     if (prev >= 0) for (const m of textEl.querySelectorAll(`mark[data-i="${idOf(prev)}"]`)) m.classList.remove('sel');
     if (next >= 0) for (const m of textEl.querySelectorAll(`mark[data-i="${idOf(next)}"]`)) m.classList.add('sel');
@@ -429,6 +445,12 @@ export function spansWidget(field, ctx) {
   function moveEdge(i, which, delta) {
     const s = { ...spans[i] };
     s[which] = Math.max(0, Math.min(n, s[which] + delta));
+    setRange(i, s.start, s.end);
+  }
+
+  // The chosen span takes a new range (edge keys, or E / the panel's button with a selection).
+  function setRange(i, start, end) {
+    const s = { ...spans[i], start, end };
     if (s.end <= s.start) return;
     const why = conflict(s, i);
     if (why) {
@@ -480,7 +502,8 @@ export function spansWidget(field, ctx) {
       const i = Number(k) - 1;
       if (i < classes.length) {
         setCurrent(i);
-        if (caret !== anchor) addFromSelection(i);
+        if (selectionIsChosen()) relabel(selected, i);
+        else if (caret !== anchor) addFromSelection(i);
         else if (selected >= 0) relabel(selected, i);
         else announce(`Class ${classes[i]} chosen; select text to label it.`);
       }
@@ -498,6 +521,11 @@ export function spansWidget(field, ctx) {
       remove(selected);
       e.preventDefault();
       e.stopPropagation();
+      return;
+    }
+    if ((k === 'e' || k === 'E') && !e.ctrlKey && !e.metaKey && !e.altKey && selected >= 0) {
+      useSelection();
+      e.preventDefault();
       return;
     }
     if (k === '[' || k === ']') {
