@@ -26,6 +26,8 @@
 #include "workflow/workflow.h"
 
 #define DAY_MS 86400000LL
+/* Added to the priority of an item past the turnaround goal: above any priority an item sets. */
+#define LO_WF_OVERDUE_PRIORITY 1000000000
 #define WEEK_MS (7 * DAY_MS)
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -84,6 +86,7 @@ struct wf_cache_entry {
     int64_t project_id;
     int cfg_version, schema_version;
     int64_t expired_ms;           /* when this thread last reclaimed the project's leases */
+    int64_t escalated_ms;         /* when it last raised the project's overdue items */
     struct lo_wf_config cfg;
     struct lo_schema *schema;
 };
@@ -710,6 +713,21 @@ static int job_next(struct lo_app *app, void *ctx, struct lo_error *err)
             goto out;
         if (w.entry)
             w.entry->expired_ms = now;
+    }
+    /* Items older than the turnaround goal rise above every priority, once a minute. */
+    if (!isnan(w.p.goal_turnaround_hours) && (!w.entry || now - w.entry->escalated_ms >= 60000)) {
+        int64_t raised = 0;
+        rc = wf->task_escalate(st, w.p.id, now - (int64_t)(w.p.goal_turnaround_hours * 3600000.0),
+                               LO_WF_OVERDUE_PRIORITY, &raised, err);
+        if (!rc && raised)
+            rc = lo__app_event(app, w.p.id, "items_overdue", "project", w.p.id,
+                               json_pack("{s:I, s:f}", "raised", (json_int_t)raised,
+                                         "turnaround_hours", w.p.goal_turnaround_hours),
+                               err);
+        if (rc)
+            goto out;
+        if (w.entry)
+            w.entry->escalated_ms = now;
     }
 
     /* A live lease of the same kind comes back: a reload loses nothing. */

@@ -68,6 +68,7 @@ enum wf_stmt {
     W_LOT_PUT,
     W_LOT_TASKS,
     W_LOT_LIST,
+    W_TASK_ESCALATE,
     W_LEASE_DRAFT,
     W_SAVEPOINT,
     W_RELEASE,
@@ -117,7 +118,8 @@ static const char *const wf_sql[W_COUNT] = {
         "   WHERE json_type(i.payload_json, '$.language') = 'text')), ''),"
         " (SELECT min(p.score) FROM predictions p WHERE p.item_id = i.id),"
         " CASE WHEN json_type(i.payload_json, '$.priority') = 'integer'"
-        "   THEN json_extract(i.payload_json, '$.priority') ELSE 0 END"
+        "   THEN max(-1000000, min(1000000, json_extract(i.payload_json, '$.priority')))"
+        "   ELSE 0 END"
         " FROM items i WHERE i.project_id = ?1"
         " AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.item_id = i.id) ORDER BY i.id",
     [W_TASK_INSERT] = "INSERT INTO tasks (item_id, project_id, state, wanted, is_gold, skills,"
@@ -230,6 +232,9 @@ static const char *const wf_sql[W_COUNT] = {
     [W_LOT_PUT] = "UPDATE lots SET state = ?4, items = ?6, sample = ?7, ac = ?8, re = ?9,"
                   " reviewed = ?10, defects = ?11, decided_ms = ?13 WHERE id = ?1",
     [W_LOT_TASKS] = "SELECT " TASK_COLS " FROM tasks WHERE lot_id = ?1 ORDER BY item_id",
+    [W_TASK_ESCALATE] = "UPDATE tasks SET priority = priority + ?3 WHERE project_id = ?1"
+                        " AND state = 'queued' AND is_gold = 0 AND created_ms < ?2"
+                        " AND priority < ?3",
     [W_LOT_LIST] = "SELECT " LOT_COLS " FROM lots WHERE project_id = ?1 ORDER BY id DESC"
                    " LIMIT ?2",
     [W_LEASE_DRAFT] = "SELECT draft_json FROM leases WHERE item_id = ?1 AND user_id = ?2"
@@ -1552,6 +1557,21 @@ static int w_lot_list(struct lo_store *st, int64_t project_id, int limit, struct
     return rc;
 }
 
+static int w_task_escalate(struct lo_store *st, int64_t project_id, int64_t cutoff_ms, int bump,
+                           int64_t *raised, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    int rc = write_stmt(st, W_TASK_ESCALATE, "task_escalate", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, project_id);
+    sqlite3_bind_int64(s, 2, cutoff_ms);
+    sqlite3_bind_int(s, 3, bump);
+    rc = run(st, s, "raising overdue tasks", err);
+    *raised = rc ? 0 : sqlite3_changes(lo__sq_db(st));
+    return rc;
+}
+
 /* ---- savepoints --------------------------------------------------------------------------- */
 
 static int w_savepoint(struct lo_store *st, struct lo_error *err)
@@ -1632,6 +1652,7 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .lot_put = w_lot_put,
     .lot_tasks = w_lot_tasks,
     .lot_list = w_lot_list,
+    .task_escalate = w_task_escalate,
     .savepoint = w_savepoint,
     .savepoint_release = w_savepoint_release,
     .savepoint_rollback = w_savepoint_rollback,

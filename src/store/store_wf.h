@@ -249,6 +249,10 @@ struct lo_wf_store_ops {
                                      const char *state, bool is_gold),
                            void *ctx, struct lo_error *err);
 
+    /* Raises by bump the priority of the project's queued tasks created before cutoff_ms that
+     * were not raised yet (priority < bump); *raised receives their count. */
+    int (*task_escalate)(struct lo_store *st, int64_t project_id, int64_t cutoff_ms, int bump,
+                         int64_t *raised, struct lo_error *err);
     /* Recomputes every task's least prediction score (after predictions are imported). */
     int (*task_rescore)(struct lo_store *st, int64_t project_id, struct lo_error *err);
     /* Tasks of the project not labeled yet (queued, nothing done or leased, not gold): calls

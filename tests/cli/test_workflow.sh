@@ -197,6 +197,20 @@ expect_eq "a defect in the sample rejects the lot" "$(review_all lotbad reject a
 run workflow history lotbad "$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select t.item_id from tasks t join projects p on p.id=t.project_id where p.name='lotbad' and t.state='complete' limit 1\").fetchone()[0])")"
 expect_contains "a rejected lot sends every item to review" "$(jget "$out" '[e["kind"] for e in j["events"]]')" "item_accepted"
 
+# --- items past the turnaround goal rise above every priority ---------------------------------
+run project create late --schema "$T/schema.json" --turnaround 0.001
+echo '{"id":"old","text":"waiting"}' >"$T/old.jsonl"
+echo '{"id":"urgent","text":"new","priority":5}' >"$T/new.jsonl"
+"$LO" member add late ann1 --role annotator >/dev/null
+run import items late "$T/old.jsonl"
+run workflow set late "$T/wf0.json"
+sleep 4
+run import items late "$T/new.jsonl"
+run workflow next late --as ann1
+expect_eq "the overdue item comes before a higher priority" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "old"
+run workflow queue late
+expect_eq "and is reported" "$(jget "$out" '[o["item"] for o in j["overdue"]] != []')" "true"
+
 # --- boxes with overlap 2: the final label is the consensus of both -----------------------
 cat >"$T/boxes.json" <<'JSON'
 {"fields":[{"name":"objects","type":"boxes","classes":["car","tree"]}]}
