@@ -41,7 +41,7 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     long port, threads, rate, burst;
     int rc = lo_args_long(args, "port", 8080, &port, &err);
     if (!rc)
-        rc = lo_args_long(args, "threads", 8, &threads, &err);
+        rc = lo_args_long(args, "threads", 32, &threads, &err);
     if (!rc)
         rc = lo_args_long(args, "rate", LO_LIMIT_HTTP_RATE_PER_MINUTE, &rate, &err);
     if (!rc)
@@ -115,7 +115,7 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
 static const struct lo_optspec serve_opts[] = {
     { "host", true, "address to listen on (default 127.0.0.1)" },
     { "port", true, "port (default 8080; 0 picks a free one, printed on stderr)" },
-    { "threads", true, "worker threads, each with its own store connection (default 8)" },
+    { "threads", true, "worker threads, each with its own store connection (default 32)" },
     { "in-memory", false, "serve a copy of the database in memory; writes are lost at exit "
                           "(for benchmarks)" },
     { "rate", true, "requests per minute per user or address (default 600; 0: no limit)" },

@@ -139,7 +139,8 @@ void lo_http_config_init(struct lo_http_config *c)
     c->host = "127.0.0.1";
     c->port = 8080;
     c->db_path = "labelops.db";
-    c->threads = 8; /* handlers wait for group commits: more threads than cores pays */
+    c->threads = 32; /* a request holds its thread while it waits for its group commit:
+                      * more threads, more requests share one commit (decision 0006) */
     c->rate_per_minute = LO_LIMIT_HTTP_RATE_PER_MINUTE;
     c->rate_burst = LO_LIMIT_HTTP_RATE_BURST;
     c->log = stderr;
