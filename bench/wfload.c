@@ -530,7 +530,8 @@ int main(int argc, char **argv)
             float *v = realloc(all[c].v, (all[c].n + l->n + 1) * sizeof(float));
             if (!v)
                 return 1;
-            memcpy(v + all[c].n, l->v, l->n * sizeof(float));
+            if (l->n) /* l->v is NULL when the annotator made no call of this kind */
+                memcpy(v + all[c].n, l->v, l->n * sizeof(float));
             all[c].v = v;
             all[c].n += l->n;
             free(l->v);
