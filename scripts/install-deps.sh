@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential meson ninja-build pkg-config
   libjansson-dev libsqlite3-dev libsodium-dev libmicrohttpd-dev
-  sqlite3 python3 python3-numpy time
+  sqlite3 python3 python3-numpy python3-yaml time
   clang libclang-rt-14-dev wrk
   chromium
 )

@@ -436,6 +436,13 @@ def test_openapi():
     check("openapi_describes_every_route", not missing, f"missing: {missing}")
     first = open(spec, encoding="utf-8").readline()
     check("openapi_is_version_3", first.startswith("openapi: 3"), first)
+    import yaml  # python3-yaml (scripts/install-deps.sh): any OpenAPI tool parses it as YAML
+    try:
+        doc = yaml.safe_load(open(spec, encoding="utf-8"))
+        bad = None if isinstance(doc, dict) and isinstance(doc.get("paths"), dict) else "no paths"
+    except yaml.YAMLError as ex:
+        bad = str(ex).replace("\n", " ")
+    check("openapi_is_valid_yaml", bad is None, bad)
 
 
 def test_connection_limit(tmp):
