@@ -855,10 +855,12 @@ out:
     return rc;
 }
 
-int lo_app_task_next(struct lo_app *app, const char *project, const char *kind, json_t **out,
-                     struct lo_error *err)
+/* What next-task checks before its job: the kind, the caller, the project and the policy, and
+ * the caller's vendor (for vendor shares, into vendor). */
+static int next_prepare(struct lo_app *app, const char *project, const char *kind,
+                        struct next_job *j, char *vendor, size_t vendor_cap,
+                        struct lo_error *err)
 {
-    *out = NULL;
     if (!kind)
         kind = "label";
     bool label = !strcmp(kind, "label");
@@ -868,11 +870,12 @@ int lo_app_task_next(struct lo_app *app, const char *project, const char *kind, 
     int rc = lo__wf_need_user(app, err);
     if (rc)
         return rc;
-    struct next_job j = { .project = project, .kind = kind };
-    rc = lo__wf_precheck(app, project, label ? LO_ACT_ANNOTATE : LO_ACT_REVIEW, &j.project_id, err);
+    *j = (struct next_job){ .project = project, .kind = label ? "label" : kind };
+    rc = lo__wf_precheck(app, project, label ? LO_ACT_ANNOTATE : LO_ACT_REVIEW, &j->project_id,
+                         err);
     if (rc)
         return rc;
-    char vendor[LO_LIMIT_NAME + 1] = "";
+    vendor[0] = '\0';
     if (app->who.vendor_id) {
         struct lo_store *st = app->store;
         struct lo_arena arena;
@@ -880,15 +883,65 @@ int lo_app_task_next(struct lo_app *app, const char *project, const char *kind, 
         lo_arena_init(&arena, 512);
         if (!st->ops->begin(st, false, err)) {
             if (!st->ops->user_get(st, NULL, app->who.user_id, &arena, &u, err) && u.vendor_name)
-                snprintf(vendor, sizeof(vendor), "%s", u.vendor_name);
+                snprintf(vendor, vendor_cap, "%s", u.vendor_name);
             st->ops->rollback(st);
         }
         lo_error_clear(err);
         lo_arena_free(&arena);
-        j.vendor_name = vendor[0] ? vendor : NULL;
+        j->vendor_name = vendor[0] ? vendor : NULL;
     }
-    rc = lo_app_write(app, job_next, &j, err);
+    return 0;
+}
+
+int lo_app_task_next(struct lo_app *app, const char *project, const char *kind, json_t **out,
+                     struct lo_error *err)
+{
+    struct next_job j;
+    char vendor[LO_LIMIT_NAME + 1];
+    *out = NULL;
+    int rc = next_prepare(app, project, kind, &j, vendor, sizeof(vendor), err);
+    if (!rc)
+        rc = lo_app_write(app, job_next, &j, err);
     return lo__wf_hand_over(rc, &j.out, out);
+}
+
+/* ---- the asynchronous forms (the server) ------------------------------------------------- */
+
+/* A job that outlives the call that queued it: its context, and where its answer goes. */
+struct async_call {
+    struct next_job next;
+    struct lease_job lease;
+    char vendor[LO_LIMIT_NAME + 1];
+    json_t **answer;              /* &next.out or &lease.out */
+    lo_wf_done done;
+    void *arg;
+};
+
+static void async_finished(void *arg, int rc, const struct lo_error *err)
+{
+    struct async_call *a = arg;
+    json_t *out = rc ? NULL : *a->answer;
+    if (rc)
+        json_decref(*a->answer);
+    a->done(a->arg, rc, err, out);
+    free(a);
+}
+
+int lo_app_task_next_async(struct lo_app *app, const char *project, const char *kind,
+                           lo_wf_done done, void *arg, struct lo_error *err)
+{
+    struct async_call *a = calloc(1, sizeof(*a));
+    if (!a)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    a->answer = &a->next.out;
+    a->done = done;
+    a->arg = arg;
+    int rc = next_prepare(app, project, kind, &a->next, a->vendor, sizeof(a->vendor), err);
+    if (!rc)
+        rc = lo_app_write_async(app, job_next, &a->next, async_finished, a, err);
+    if (rc)
+        free(a);
+    return rc;
 }
 
 /* ---- lease operations --------------------------------------------------------------------- */
@@ -1044,16 +1097,45 @@ out:
     return rc;
 }
 
-static int lease_call(struct lo_app *app, const char *lease, const char *op, const json_t *body,
-                      const char *idem_key, lo_write_fn fn, json_t **out, struct lo_error *err)
+static int lease_check(struct lo_app *app, const char *idem_key, struct lo_error *err)
 {
-    *out = NULL;
     int rc = lo__wf_need_user(app, err);
     if (rc)
         return rc;
     if (idem_key && (!idem_key[0] || strlen(idem_key) > LO_LIMIT_IDEMPOTENCY_KEY))
         return lo_error_field(err, LO_EINVAL, "Idempotency-Key",
                               "an Idempotency-Key has 1 to %d bytes", LO_LIMIT_IDEMPOTENCY_KEY);
+    return 0;
+}
+
+int lo_app_task_submit_async(struct lo_app *app, const char *lease, const json_t *body,
+                             const char *idem_key, lo_wf_done done, void *arg,
+                             struct lo_error *err)
+{
+    int rc = lease_check(app, idem_key, err);
+    if (rc)
+        return rc;
+    struct async_call *a = calloc(1, sizeof(*a));
+    if (!a)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    a->lease = (struct lease_job){ .lease = lease, .body = body, .idem_key = idem_key,
+                                   .op = "submit" };
+    a->answer = &a->lease.out;
+    a->done = done;
+    a->arg = arg;
+    rc = lo_app_write_async(app, lo__wf_job_submit, &a->lease, async_finished, a, err);
+    if (rc)
+        free(a);
+    return rc;
+}
+
+static int lease_call(struct lo_app *app, const char *lease, const char *op, const json_t *body,
+                      const char *idem_key, lo_write_fn fn, json_t **out, struct lo_error *err)
+{
+    *out = NULL;
+    int rc = lease_check(app, idem_key, err);
+    if (rc)
+        return rc;
     json_t *empty = body ? NULL : json_object();
     struct lease_job j = { .lease = lease, .body = body ? body : empty, .idem_key = idem_key,
                            .op = op };

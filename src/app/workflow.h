@@ -36,6 +36,17 @@ int lo_app_task_draft(struct lo_app *app, const char *lease, const json_t *body,
 /* idem_key (NULL: none): a repeat with the same key returns the first answer unchanged. */
 int lo_app_task_submit(struct lo_app *app, const char *lease, const json_t *body,
                        const char *idem_key, json_t **out, struct lo_error *err);
+/* The asynchronous forms of next and submit, for the server: the checks that need no write
+ * run now (an error is returned at once and done is not called); the job then joins the
+ * group-commit writer, and done(arg, rc, err, answer) is called on the writer's thread once
+ * it is durable (answer: a new reference, NULL on error). Without a writer, done runs before
+ * the call returns. body must live until done. */
+typedef void (*lo_wf_done)(void *arg, int rc, const struct lo_error *err, json_t *answer);
+int lo_app_task_next_async(struct lo_app *app, const char *project, const char *kind,
+                           lo_wf_done done, void *arg, struct lo_error *err);
+int lo_app_task_submit_async(struct lo_app *app, const char *lease, const json_t *body,
+                             const char *idem_key, lo_wf_done done, void *arg,
+                             struct lo_error *err);
 int lo_app_task_skip(struct lo_app *app, const char *lease, const json_t *body, json_t **out,
                      struct lo_error *err);
 int lo_app_task_flag(struct lo_app *app, const char *lease, const json_t *body, json_t **out,

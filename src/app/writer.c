@@ -20,6 +20,11 @@ struct job {
     struct lo_error err;
     bool done;
     struct job *next;
+    /* asynchronous jobs: the callback, and the copies of the caller's names (the caller's
+     * memory may be reused while the job waits) */
+    lo_write_done on_done;
+    void *arg;
+    char *name_copy, *actor_copy;
 };
 
 struct lo_writer {
@@ -106,8 +111,24 @@ static void *writer_main(void *arg)
         double commit_s = run_batch(w, batch);
         double busy = lo_monotonic_s() - t0;
 
+        /* Waiting callers are woken below; asynchronous ones are answered from here, outside
+         * the lock (their callbacks resume connections). */
+        struct job *async = NULL, *waiting = NULL;
+        for (struct job *j = batch, *next; j; j = next) {
+            next = j->next;
+            struct job **list = j->on_done ? &async : &waiting;
+            j->next = *list;
+            *list = j;
+        }
+        for (struct job *j = async, *next; j; j = next) {
+            next = j->next;
+            j->on_done(j->arg, j->rc, &j->err);
+            free(j->name_copy);
+            free(j->actor_copy);
+            free(j);
+        }
         pthread_mutex_lock(&w->mu);
-        for (struct job *j = batch; j;) {
+        for (struct job *j = waiting; j;) {
             struct job *next = j->next; /* j belongs to its caller once done is set */
             j->done = true;
             j = next;
@@ -189,6 +210,42 @@ int lo_writer_run(struct lo_writer *w, const struct lo_principal *who, const cha
     return j.rc;
 }
 
+int lo_writer_submit(struct lo_writer *w, const struct lo_principal *who, const char *actor,
+                     lo_write_fn fn, void *ctx, lo_write_done done, void *arg,
+                     struct lo_error *err)
+{
+    struct job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    *j = (struct job){ .fn = fn, .ctx = ctx, .who = *who, .on_done = done, .arg = arg };
+    j->name_copy = who->name ? strdup(who->name) : NULL;
+    j->actor_copy = actor ? strdup(actor) : NULL;
+    if ((who->name && !j->name_copy) || (actor && !j->actor_copy)) {
+        free(j->name_copy);
+        free(j->actor_copy);
+        free(j);
+        return lo_error_set(err, LO_ENOMEM, "out of memory");
+    }
+    j->who.name = j->name_copy;
+    j->actor = j->actor_copy;
+    pthread_mutex_lock(&w->mu);
+    if (w->stopping) {
+        pthread_mutex_unlock(&w->mu);
+        free(j->name_copy);
+        free(j->actor_copy);
+        free(j);
+        return lo_error_set(err, LO_EBUSY, "the server is shutting down");
+    }
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    pthread_cond_signal(&w->more);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
 void lo_writer_stats(struct lo_writer *w, struct lo_writer_stats *out)
 {
     pthread_mutex_lock(&w->mu);
@@ -210,4 +267,16 @@ int lo_app_write(struct lo_app *app, lo_write_fn fn, void *ctx, struct lo_error 
     if (rc)
         st->ops->rollback(st);
     return rc;
+}
+
+int lo_app_write_async(struct lo_app *app, lo_write_fn fn, void *ctx, lo_write_done done,
+                       void *arg, struct lo_error *err)
+{
+    if (app->writer)
+        return lo_writer_submit(app->writer, &app->who, app->actor, fn, ctx, done, arg, err);
+    struct lo_error e;
+    lo_error_clear(&e);
+    int rc = lo_app_write(app, fn, ctx, &e);
+    done(arg, rc, &e);
+    return 0;
 }

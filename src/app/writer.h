@@ -32,6 +32,17 @@ void lo_writer_stop(struct lo_writer *w);
 int lo_writer_run(struct lo_writer *w, const struct lo_principal *who, const char *actor,
                   lo_write_fn fn, void *ctx, struct lo_error *err);
 
+/* Called on the writer thread once an asynchronous job ran and its transaction is durable (rc
+ * 0) or failed (rc and err). It must be quick: the next batch waits for it. */
+typedef void (*lo_write_done)(void *arg, int rc, const struct lo_error *err);
+
+/* Queues fn(ctx) and returns at once; done(arg, ...) is called from the writer thread when the
+ * job's commit is durable. who and actor are copied. ctx must live until done. LO_EBUSY when
+ * the writer is stopping (done is not called then). */
+int lo_writer_submit(struct lo_writer *w, const struct lo_principal *who, const char *actor,
+                     lo_write_fn fn, void *ctx, lo_write_done done, void *arg,
+                     struct lo_error *err);
+
 struct lo_writer_stats {
     unsigned long long jobs, commits, max_batch;
     double busy_s;        /* time spent running batches, commits included */
@@ -42,5 +53,10 @@ void lo_writer_stats(struct lo_writer *w, struct lo_writer_stats *out);
 /* Runs fn with app as it is: through app->writer when the app has one (the server), otherwise
  * in a write transaction of its own on app->store (the command line). */
 int lo_app_write(struct lo_app *app, lo_write_fn fn, void *ctx, struct lo_error *err);
+/* The same without waiting: through the writer, done runs on the writer thread after the
+ * commit; without one, the job runs now and done is called before this returns. Returns 0 when
+ * done will be (or was) called, an error otherwise. */
+int lo_app_write_async(struct lo_app *app, lo_write_fn fn, void *ctx, lo_write_done done,
+                       void *arg, struct lo_error *err);
 
 #endif

@@ -52,6 +52,44 @@ static int answer(struct lo_http_req *r, int status, int rc, json_t *out,
     return lo_http_json(&r->resp, status, out);
 }
 
+/* A write answered later: next-task and submit wait for their group commit without holding a
+ * server thread (app/writer.h, http/server_int.h), so one commit can carry every annotator
+ * waiting, whatever the thread count. */
+struct later {
+    struct lo_http_req *r;
+    int status;
+    double t0;
+    json_t *body;
+};
+
+static struct later *later_new(struct lo_http_req *r, int status, json_t *body)
+{
+    struct later *l = lo_arena_alloc(&r->arena, sizeof(*l));
+    if (l)
+        *l = (struct later){ .r = r, .status = status, .t0 = lo_monotonic_s(), .body = body };
+    return l;
+}
+
+/* On the writer's thread, once the work is durable (or failed). */
+static void later_done(void *arg, int rc, const struct lo_error *err, json_t *out)
+{
+    struct later *l = arg;
+    lo__http_async_lock(l->r);
+    answer(l->r, l->status, rc, out, err, l->t0, l->body);
+    lo__http_async_answer(l->r);
+}
+
+/* After queuing: park the connection until later_done, or answer the error now. */
+static int later_queued(struct later *l, int rc, const struct lo_error *err)
+{
+    if (rc) {
+        lo__http_async_cancel(l->r);
+        return answer(l->r, l->status, rc, NULL, err, l->t0, l->body);
+    }
+    lo__http_async_park(l->r);
+    return 0;
+}
+
 /* The JSON body, or an empty object when the request had none. NULL (answered) when bad. */
 static json_t *body_or_empty(struct lo_http_req *r)
 {
@@ -105,12 +143,15 @@ int lo__h_task_next(struct lo_http_req *r)
         return LO_EINVAL;
     }
     const char *kind = k ? json_string_value(k) : lo_http_query(r, "kind");
-    json_t *out = NULL;
+    struct later *l = later_new(r, 200, body);
+    if (!l)
+        return lo_http_fail(r, LO_ENOMEM, NULL);
     struct lo_error err;
     lo_error_clear(&err);
-    double t0 = lo_monotonic_s();
-    int rc = lo_app_task_next(lo_http_app(r), lo_http_param(r, "name"), kind, &out, &err);
-    return answer(r, 200, rc, out, &err, t0, body);
+    lo__http_async_begin(r);
+    int rc = lo_app_task_next_async(lo_http_app(r), lo_http_param(r, "name"), kind, later_done,
+                                    l, &err);
+    return later_queued(l, rc, &err);
 }
 
 /* The lease routes share one shape: body, call, answer. */
@@ -162,13 +203,17 @@ int lo__h_task_submit(struct lo_http_req *r)
     json_t *body = lo_http_body_object(r);
     if (!body)
         return LO_EINVAL;
-    json_t *out = NULL;
+    struct later *l = later_new(r, 201, body);
+    if (!l) {
+        json_decref(body);
+        return lo_http_fail(r, LO_ENOMEM, NULL);
+    }
     struct lo_error err;
     lo_error_clear(&err);
-    double t0 = lo_monotonic_s();
-    int rc = lo_app_task_submit(lo_http_app(r), lo_http_param(r, "lease"), body,
-                                lo_http_header(r, "Idempotency-Key"), &out, &err);
-    return answer(r, 201, rc, out, &err, t0, body);
+    lo__http_async_begin(r);
+    int rc = lo_app_task_submit_async(lo_http_app(r), lo_http_param(r, "lease"), body,
+                                      lo_http_header(r, "Idempotency-Key"), later_done, l, &err);
+    return later_queued(l, rc, &err);
 }
 
 int lo__h_wf_queue(struct lo_http_req *r)

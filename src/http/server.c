@@ -460,6 +460,8 @@ static struct lo_http_worker *thread_worker(struct lo_http_server *s)
 
 static void req_free(struct lo_http_req *r)
 {
+    if (r->async_used)
+        pthread_mutex_destroy(&r->async_mu);
     lo_arena_free(&r->arena);
     lo_buf_free(&r->body);
     if (r->upload_fd >= 0)
@@ -799,7 +801,61 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (!r->resp.status)
         req_dispatch(r);
+    if (r->parked) { /* the answer comes later: lo__http_async_answer resumes us */
+        r->parked = false;
+        return MHD_YES;
+    }
     return req_send(r);
+}
+
+/* ---- answers that come later --------------------------------------------------------------- */
+
+void lo__http_async_begin(struct lo_http_req *r)
+{
+    if (!r->async_used) {
+        /* recursive: without a writer the work finishes (and answers) inside the call */
+        pthread_mutexattr_t at;
+        pthread_mutexattr_init(&at);
+        pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&r->async_mu, &at);
+        pthread_mutexattr_destroy(&at);
+        r->async_used = true;
+    }
+    pthread_mutex_lock(&r->async_mu);
+}
+
+void lo__http_async_park(struct lo_http_req *r)
+{
+    if (!r->async_done) { /* else the answer came already: send it in this call */
+        MHD_suspend_connection(r->conn);
+        r->async_suspended = true;
+        r->parked = true;
+    }
+    pthread_mutex_unlock(&r->async_mu);
+}
+
+void lo__http_async_cancel(struct lo_http_req *r)
+{
+    pthread_mutex_unlock(&r->async_mu);
+}
+
+void lo__http_async_lock(struct lo_http_req *r)
+{
+    pthread_mutex_lock(&r->async_mu);
+}
+
+void lo__http_async_answer(struct lo_http_req *r)
+{
+    r->async_done = true;
+    bool resume = r->async_suspended;
+    r->async_suspended = false;
+    struct MHD_Connection *conn = r->conn;
+    /* Unlock first: once resumed, the request may be answered and freed at once. A suspended
+     * request is not touched by libmicrohttpd until it is resumed, so r stays valid until
+     * then; an unsuspended one was answered by the handler's own call. */
+    pthread_mutex_unlock(&r->async_mu);
+    if (resume)
+        MHD_resume_connection(conn);
 }
 
 static void json_log_string(char *out, size_t cap, const char *s)
@@ -998,6 +1054,7 @@ int lo_http_server_start(const struct lo_http_config *cfg, struct lo_http_server
     first->app.writer = s->writer;
 
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                         MHD_ALLOW_SUSPEND_RESUME |
                          ipv6_flag;
     struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL } };
     if (cfg->tls_cert || cfg->tls_key) {

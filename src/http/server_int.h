@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,6 +55,12 @@ struct lo_http_req {
     struct lo_http_resp resp;
     int status;                    /* what was sent */
     bool counted;                  /* in the in-flight count */
+    /* an answer that comes later, from the group-commit writer (lo__http_async_*) */
+    pthread_mutex_t async_mu;
+    bool async_used;               /* async_mu initialised */
+    bool async_done;               /* the answer is in resp */
+    bool async_suspended;          /* the connection waits for it */
+    bool parked;                   /* suspended by this call of the handler: do not send */
 };
 
 /* Server internals the handlers need. */
@@ -98,6 +105,19 @@ enum lo_format lo_http_upload_format(struct lo_http_req *r);
 /* A boolean query argument: absent is false; "true", "1" or "" (a bare ?name) true; "false" or
  * "0" false; anything else LO_EINVAL with a 422 naming it. */
 int lo_http_query_bool(struct lo_http_req *r, const char *name, bool *out);
+
+/* Answers that come later (the workflow's writes wait for a group commit without holding a
+ * server thread). The handler calls lo__http_async_begin, queues its work, then
+ * lo__http_async_park (or lo__http_async_cancel when queuing failed, and answers as usual);
+ * the work's completion, on any thread, sets r->resp and calls lo__http_async_answer, which
+ * resumes the connection. */
+void lo__http_async_begin(struct lo_http_req *r);
+void lo__http_async_park(struct lo_http_req *r);
+void lo__http_async_cancel(struct lo_http_req *r);
+/* Takes the lock the handler may still hold; call resp-setting code between _lock and
+ * _answer. */
+void lo__http_async_lock(struct lo_http_req *r);
+void lo__http_async_answer(struct lo_http_req *r);
 
 /* Authentication (auth.c): fills r->who from the cookie or bearer token. 0 when signed in,
  * LO_EUNAUTH otherwise (with err). */
