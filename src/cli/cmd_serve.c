@@ -25,6 +25,19 @@ static int print_routes(struct lo_cli *cli)
     return 0;
 }
 
+/* The in-memory copy and its WAL files. */
+static void remove_copy(const char *path)
+{
+    if (!path[0])
+        return;
+    char p[300];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+}
+
 static int run_serve(struct lo_cli *cli, const struct lo_args *args)
 {
     if (args->npos)
@@ -80,19 +93,19 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    /* --in-memory: serve a copy of the database held in memory (benchmarks: what durability
-     * costs). The copy lives while `memory` is open; nothing written reaches the file. */
-    struct lo_store *memory = NULL;
+    /* --in-memory: serve a copy of the database in memory without syncs (benchmarks: what
+     * durability costs). Nothing written reaches the file; the copy is removed at exit. */
+    char memory[256] = "";
     if (lo_args_has(args, "in-memory")) {
-        rc = lo_store_sqlite_memory_copy(cfg.db_path, &memory, &err);
+        rc = lo_store_sqlite_memory_copy(cfg.db_path, memory, sizeof(memory), &err);
         if (rc)
             return lo_cli_fail(cli, &err);
-        cfg.db_path = ":memory:";
+        cfg.db_path = memory;
     }
     struct lo_http_server *srv;
     rc = lo_http_server_start(&cfg, &srv, &err);
     if (rc) {
-        lo_store_close(memory);
+        remove_copy(memory);
         return lo_cli_fail(cli, &err);
     }
     fprintf(cli->errf,
@@ -108,7 +121,7 @@ static int run_serve(struct lo_cli *cli, const struct lo_args *args)
     fflush(cli->errf);
     int left = lo_http_server_stop(srv);
     fprintf(cli->errf, "{\"event\":\"stopped\",\"unfinished\":%d}\n", left);
-    lo_store_close(memory);
+    remove_copy(memory);
     return left ? 1 : 0;
 }
 
@@ -116,8 +129,8 @@ static const struct lo_optspec serve_opts[] = {
     { "host", true, "address to listen on (default 127.0.0.1)" },
     { "port", true, "port (default 8080; 0 picks a free one, printed on stderr)" },
     { "threads", true, "worker threads, each with its own store connection (default 32)" },
-    { "in-memory", false, "serve a copy of the database in memory; writes are lost at exit "
-                          "(for benchmarks)" },
+    { "in-memory", false, "serve a copy of the database in memory (/dev/shm) without syncs; "
+                          "writes are lost at exit (for benchmarks)" },
     { "rate", true, "requests per minute per user or address (default 600; 0: no limit)" },
     { "burst", true, "requests a user may make at once before the rate applies (default 120)" },
     { "tls-cert", true, "PEM certificate (chain) file: serve HTTPS, Secure cookies, HSTS" },

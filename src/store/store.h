@@ -334,10 +334,12 @@ struct lo_store {
 /* Opens (creating if needed) an SQLite database at path and applies pending migrations. */
 int lo_store_open_sqlite(const char *path, struct lo_store **out, struct lo_error *err);
 
-/* Copies the database at path into the process's in-memory database (":memory:", shared by
- * every connection of the process) and returns a connection to it, which keeps it alive until
- * closed. For benchmarks: nothing written there reaches a disk. */
-int lo_store_sqlite_memory_copy(const char *path, struct lo_store **out, struct lo_error *err);
+/* For benchmarks: copies the database at path to a file in memory (/dev/shm, else /tmp), whose
+ * path goes to copy_path, and makes every connection the process opens from then on commit
+ * without syncs (WAL kept, so readers and the writer still do not block each other): the
+ * reference for what durable commits cost. The caller serves the copy and removes it. */
+int lo_store_sqlite_memory_copy(const char *path, char *copy_path, size_t cap,
+                                struct lo_error *err);
 
 /* The schema version the migrations of this binary bring a database to. */
 int lo_store_schema_version(void);

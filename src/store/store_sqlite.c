@@ -12,10 +12,13 @@
  * transactions by accident.
  */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/limits.h"
@@ -29,6 +32,10 @@
 #define SQ_CACHE_SQL "PRAGMA cache_size = -16384" /* KiB: 16 MiB per connection */
 #define SQ_BUSY_TIMEOUT_MS 5000
 /* After a checkpoint the WAL file is cut back to this size rather than left at its peak. */
+/* False once the process serves a copy of its database in memory (no syncs: a benchmark's
+ * reference for what durability costs). */
+static atomic_bool sq_durable = true;
+
 /* The process's in-memory database (":memory:"), shared by its connections. */
 #define SQ_MEMORY_URI "file:/labelops-memory?vfs=memdb"
 #define SQ_JOURNAL_LIMIT_SQL "PRAGMA journal_size_limit = 67108864"
@@ -2180,8 +2187,11 @@ static int sq_configure(struct sq_store *s, struct lo_error *err)
         return sq_fail(s, sqlite3_extended_errcode(s->db), "switching to WAL mode", err);
     /* Durable commits: under WAL, FULL syncs the WAL at every commit, so an acknowledged write
      * survives a crash of the process and a power loss. The server's workflow writes share
-     * commits (app/writer.c), which keeps the cost of the sync per request small. */
-    rc = sq_exec(s, "PRAGMA synchronous = FULL", "setting synchronous", err);
+     * commits (app/writer.c), which keeps the cost of the sync per request small. Only the
+     * benchmark's copy in memory (lo_store_sqlite_memory_copy) runs without syncs. */
+    rc = sq_exec(s, atomic_load(&sq_durable) ? "PRAGMA synchronous = FULL"
+                                             : "PRAGMA synchronous = OFF",
+                 "setting synchronous", err);
     if (!rc)
         rc = sq_exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err);
     if (!rc)
@@ -2245,7 +2255,8 @@ int lo_store_open_sqlite(const char *path, struct lo_store **out, struct lo_erro
     return lo__store_open_sqlite_with(path, lo__migrations, lo__migrations_count, out, err);
 }
 
-int lo_store_sqlite_memory_copy(const char *path, struct lo_store **out, struct lo_error *err)
+int lo_store_sqlite_memory_copy(const char *path, char *copy_path, size_t cap,
+                                struct lo_error *err)
 {
     /* Migrate the file first, so the copy needs none. */
     struct lo_store *from = NULL;
@@ -2253,25 +2264,28 @@ int lo_store_sqlite_memory_copy(const char *path, struct lo_store **out, struct 
     if (rc)
         return rc;
     lo_store_close(from);
-    /* VACUUM INTO writes a compact copy in rollback-journal mode (the memory VFS has no WAL)
-     * into the shared in-memory database, which `keep` holds open meanwhile. */
-    sqlite3 *keep = NULL, *src = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
-    int src_rc = SQLITE_OK;
-    int step = sqlite3_open_v2(SQ_MEMORY_URI, &keep, flags, NULL);
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    int n = snprintf(copy_path, cap, "%s/labelops-memory-%ld.db", dir, (long)getpid());
+    if (n < 0 || (size_t)n >= cap)
+        return lo_error_set(err, LO_EUSAGE, "no room for the copy's path");
+    unlink(copy_path);
+    /* VACUUM INTO writes a compact copy (a fresh file, so nothing of an earlier one is kept). */
+    sqlite3 *src = NULL;
+    int step = sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL);
+    sqlite3_stmt *stmt = NULL;
     if (step == SQLITE_OK)
-        step = src_rc = sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-    if (step == SQLITE_OK)
-        step = sqlite3_exec(src, "VACUUM INTO '" SQ_MEMORY_URI "'", NULL, NULL, NULL);
-    if (step != SQLITE_OK) {
-        rc = lo_error_set(err, LO_ESTORE, "copying %s into memory: %s", path,
-                          src_rc == SQLITE_OK && src ? sqlite3_errmsg(src)
-                                                     : sqlite3_errstr(step));
-    } else {
-        rc = lo_store_open_sqlite(":memory:", out, err);
+        step = sqlite3_prepare_v2(src, "VACUUM INTO ?1", -1, &stmt, NULL);
+    if (step == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, copy_path, -1, SQLITE_STATIC);
+        step = sqlite3_step(stmt) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(src);
     }
+    if (step != SQLITE_OK)
+        rc = lo_error_set(err, LO_ESTORE, "copying %s into memory: %s", path,
+                          src ? sqlite3_errmsg(src) : sqlite3_errstr(step));
+    sqlite3_finalize(stmt);
     sqlite3_close(src);
-    sqlite3_close(keep);
+    if (!rc)
+        atomic_store(&sq_durable, false);
     return rc;
 }
 
