@@ -145,6 +145,73 @@ static void test_group_commit(void)
     free(c);
 }
 
+/* Asynchronous jobs (the server's next-task and submit): done is called once per job, after
+ * the commit, with the job's result, from the writer's thread; they share commits with the
+ * waiting callers'. */
+struct async_tally {
+    pthread_mutex_t mu;
+    int called, ok, failed, wrong;
+    pthread_t submitter;       /* the thread that queued the jobs */
+    bool on_submitter;         /* done ran on it (it must not) */
+};
+
+struct async_arg {
+    struct async_tally *t;
+    struct job_ctx job;
+};
+
+static void async_done(void *arg, int rc, const struct lo_error *err)
+{
+    struct async_arg *a = arg;
+    pthread_mutex_lock(&a->t->mu);
+    a->t->called++;
+    if (!rc && !a->job.fail)
+        a->t->ok++;
+    else if (rc == LO_ECONFLICT && a->job.fail && strstr(err->msg, "on purpose"))
+        a->t->failed++;
+    else
+        a->t->wrong++;
+    if (pthread_equal(pthread_self(), a->t->submitter))
+        a->t->on_submitter = true;
+    pthread_mutex_unlock(&a->t->mu);
+}
+
+static void test_async_jobs(void)
+{
+    char db[512];
+    snprintf(db, sizeof(db), "%s/async.db", lo_test_tmpdir());
+    struct lo_writer *w = NULL;
+    struct lo_error err;
+    lo_error_clear(&err);
+    CHECK_INT(lo_writer_start(db, &w, &err), 0);
+    struct async_tally t = { .submitter = pthread_self() };
+    pthread_mutex_init(&t.mu, NULL);
+    enum { N = 300 };
+    struct async_arg *args = calloc(N, sizeof(*args));
+    CHECK(args);
+    struct lo_principal who = { .kind = LO_PRINCIPAL_LOCAL, .name = "tester" };
+    for (int i = 0; i < N; i++) {
+        args[i] = (struct async_arg){ .t = &t, .job = { .n = i, .fail = i % 10 == 3 } };
+        CHECK_INT(lo_writer_submit(w, &who, "tester", append_job, &args[i].job, async_done,
+                                   &args[i], &err),
+                  0);
+    }
+    lo_writer_stop(w); /* runs what is queued, then stops */
+    CHECK_INT(t.called, N);
+    CHECK_INT(t.wrong, 0);
+    CHECK_INT(t.failed, N / 10);
+    CHECK_INT(t.ok, N - N / 10);
+    CHECK_MSG(!t.on_submitter, "done ran on the submitting thread");
+    struct count_ctx *c = calloc(1, sizeof(*c));
+    CHECK(c);
+    CHECK_INT(count_events(db, c), 0);
+    CHECK_INT(c->test, N - N / 10);
+    CHECK_INT(c->failed, 0);
+    free(c);
+    free(args);
+    pthread_mutex_destroy(&t.mu);
+}
+
 static void test_without_writer(void)
 {
     char db[512];
@@ -182,6 +249,7 @@ int main(int argc, char **argv)
 {
     static const struct lo_test tests[] = {
         LO_T(test_group_commit),
+        LO_T(test_async_jobs),
         LO_T(test_without_writer),
         LO_T(test_stopped_writer_refuses),
     };
