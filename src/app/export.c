@@ -29,6 +29,9 @@ struct export_ctx {
     struct lo_buf line;
     struct lo_export_report *rep;
     const struct lo_schema_field *label_field;  /* one-field projects: a plain label column */
+    struct lo_store *workflow;    /* the project has a workflow: each item's state and final
+                                   * label are exported (read through this store) */
+    struct lo_arena task_arena;
     struct lo_error *err;
 };
 
@@ -115,7 +118,31 @@ static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
         rc |= put_time(c, b, p->created_ms);
         rc |= lo_buf_putc(b, '}');
     }
-    rc |= PUT(b, "]}\n");
+    rc |= lo_buf_putc(b, ']');
+    if (c->workflow) {
+        /* The workflow's outcome: the item's state and, once complete, its final label with
+         * confidence and method (docs/workflow.md). Items never in the workflow have none. */
+        struct lo_task_row t;
+        lo_arena_free(&c->task_arena); /* one item's task at a time */
+        lo_arena_init(&c->task_arena, 4096);
+        int trc = c->workflow->ops->wf->task_get(c->workflow, row->item.id, &c->task_arena, &t,
+                                                 c->err);
+        if (trc == 0) {
+            rc |= PUT(b, ",\"workflow\":{\"state\":");
+            rc |= put_str(b, t.state);
+            rc |= PUT(b, ",\"final\":");
+            rc |= t.final_json ? lo_buf_puts(b, t.final_json) : PUT(b, "null");
+            rc |= PUT(b, ",\"confidence\":");
+            rc |= lo_json_put_double(b, t.confidence);
+            rc |= PUT(b, ",\"method\":");
+            rc |= put_str(b, t.method);
+            rc |= lo_buf_putc(b, '}');
+        } else if (trc != LO_ENOTFOUND) {
+            return trc;
+        }
+        lo_error_clear(c->err);
+    }
+    rc |= PUT(b, "}\n");
     if (rc)
         return lo_error_set(c->err, LO_ELIMIT,
                             "item '%s' is too large to export on one line (%d bytes)",
@@ -281,6 +308,14 @@ int lo_app_export(struct lo_app *app, const char *project, enum lo_format format
             c.label_field = f;
     }
     lo_error_clear(err);
+    lo_arena_init(&c.task_arena, 4096);
+    if (format == LO_FMT_JSONL) {
+        const char *cfg = NULL;
+        int version;
+        if (st->ops->wf->config_get(st, p.id, &arena, &cfg, &version, err) == 0)
+            c.workflow = st;
+        lo_error_clear(err);
+    }
     rc = lo_bgwriter_start(&c.w, out, err);
     if (rc)
         goto done;
@@ -320,6 +355,7 @@ out:
     rep->seconds = (double)(lo_clock_now_ms(&app->clock) - t0) / 1000.0;
     lo_schema_free(schema);
     lo_buf_free(&c.line);
+    lo_arena_free(&c.task_arena);
     lo_arena_free(&arena);
     return rc;
 }

@@ -93,6 +93,15 @@ expect_eq "every transition recorded" "$(jget "$out" '[e["kind"] for e in j["eve
   '["item_to_review", "item_rejected", "item_rework_submitted", "item_accepted", "item_to_review", "item_accepted", "item_complete"]'
 expect_eq "with who did it" "$(jget "$out" '[e["actor"] for e in j["events"] if e["kind"]=="item_rejected"]')" '["rev1"]'
 
+# --- the export carries the workflow's outcome ----------------------------------------------
+run export p --out "$T/p.jsonl"
+expect_rc "export of a workflow project" 0
+expect_eq "each item's state and final label in the export" \
+  "$(python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; i=[x for x in r if x['id']=='i1'][0]; print(i['workflow']['state'], i['workflow']['final']['label'], i['workflow']['method'])" "$T/p.jsonl")" "complete b majority"
+run project create p-copy --schema "$T/schema.json"
+run import items p-copy "$T/p.jsonl"
+expect_rc "the export reads back as items" 0
+
 # --- flags, the manager's queue, pause ------------------------------------------------------
 run workflow next p --as ann2; t4=$out
 run workflow flag "$(lease_of "$t4")" --as ann2 --reason broken_data --comment "empty text"
