@@ -101,6 +101,10 @@ static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
         rc |= lo_json_put_double(b, a->working_seconds);
         rc |= PUT(b, ",\"source\":");
         rc |= put_str(b, a->source);
+        if (a->status && strcmp(a->status, "active")) { /* a workflow label that no longer counts */
+            rc |= PUT(b, ",\"status\":");
+            rc |= put_str(b, a->status);
+        }
         rc |= lo_buf_putc(b, '}');
     }
     rc |= PUT(b, "],\"predictions\":[");

@@ -76,6 +76,9 @@ struct lo_annotation {
     const char *lease_id;
     double working_seconds;       /* server-measured; NAN when unknown */
     const char *source;           /* "import" or "human" */
+    const char *status;           /* read by export_scan: "active", or "rejected", "superseded",
+                                   * "invalidated" for workflow labels that no longer count;
+                                   * written as "active" by the inserts */
 };
 
 struct lo_prediction {

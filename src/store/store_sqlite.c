@@ -216,7 +216,7 @@ static const char *const sq_sql[S_COUNT] = {
                        " WHERE +project_id = ?1 ORDER BY id",
     [S_EXPORT_ANNOTATIONS] =
         "SELECT item_id, id, annotator, value_json, created_ms, guideline_version,"
-        " schema_version, workflow_stage, lease_id, working_seconds, source"
+        " schema_version, workflow_stage, lease_id, working_seconds, source, status"
         " FROM annotations WHERE item_id >= ?1 ORDER BY item_id, id",
     [S_EXPORT_PREDICTIONS] =
         "SELECT item_id, id, model_name, model_version, value_json, score, created_ms"
@@ -1243,6 +1243,8 @@ static int group_add_annotation(struct export_group *g, sqlite3_stmt *a, int64_t
         rc = group_copy(g, a, 8, &x->lease_id);
     if (!rc)
         rc = group_copy(g, a, 10, &x->source);
+    if (!rc)
+        rc = group_copy(g, a, 11, &x->status);
     if (rc)
         return rc;
     g->n_ann++;
@@ -1280,6 +1282,7 @@ static void group_fix_pointers(struct export_group *g)
         x->workflow_stage = group_ptr(g, x->workflow_stage);
         x->lease_id = group_ptr(g, x->lease_id);
         x->source = group_ptr(g, x->source);
+        x->status = group_ptr(g, x->status);
     }
     for (size_t i = 0; i < g->n_pred; i++) {
         struct lo_prediction *x = &g->pred[i];

@@ -98,6 +98,8 @@ run export p --out "$T/p.jsonl"
 expect_rc "export of a workflow project" 0
 expect_eq "each item's state and final label in the export" \
   "$(python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; i=[x for x in r if x['id']=='i1'][0]; print(i['workflow']['state'], i['workflow']['final']['label'], i['workflow']['method'])" "$T/p.jsonl")" "complete b majority"
+expect_eq "a rejected label is marked in the export" \
+  "$(python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; i=[x for x in r if x['id']=='i1'][0]; print([a.get('status','active') for a in i['annotations']])" "$T/p.jsonl")" "['rejected', 'active', 'active']"
 run project create p-copy --schema "$T/schema.json"
 run import items p-copy "$T/p.jsonl"
 expect_rc "the export reads back as items" 0
