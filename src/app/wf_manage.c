@@ -655,8 +655,17 @@ static int annotation_access(struct lo_app *app, int64_t id, bool edit, struct l
     int pol = lo_policy_check(&app->who, edit ? LO_ACT_UPDATE : LO_ACT_REVIEW, &obj);
     if (pol == 0 || (author && lo_policy_check(&app->who, LO_ACT_ANNOTATE, &obj) == 0))
         return 0;
-    if (pol == LO_EFORBIDDEN && lo_policy_check(&app->who, LO_ACT_READ, &obj) == 0 && !edit)
+    if (!edit && lo_policy_check(&app->who, LO_ACT_READ, &obj) == 0) {
+        /* whoever reads the project's items with their labels reads this one (a vendor
+         * manager); an annotator reads only their own */
+        bool restricted = true;
+        rc = lo__app_annotator_view(app, item.project_id, &restricted, err);
+        if (rc)
+            return rc;
+        if (!restricted)
+            return 0;
         return lo_error_field(err, LO_ENOTFOUND, "id", "no annotation %lld", (long long)id);
+    }
     if (pol == LO_EFORBIDDEN && edit && lo_policy_check(&app->who, LO_ACT_REVIEW, &obj) == 0)
         return lo_error_set(err, LO_EFORBIDDEN, "only the author or a manager may edit it");
     return lo_error_field(err, LO_ENOTFOUND, "id", "no annotation %lld", (long long)id);

@@ -487,6 +487,8 @@ static int task_json(struct lo_app *app, const struct wf_project *w, const struc
                           w->p.guideline_version);
     if (!t)
         return lo_error_set(err, LO_ENOMEM, "out of memory");
+    /* the server's clock beside expires_ms, so a client counts the lease down exactly */
+    json_object_set_new(t, "now_ms", json_integer(lo_clock_now_ms(&app->clock)));
     json_object_set_new(t, "draft", lo__wf_parse_or_null(l->draft_json));
     json_object_set_new(t, "prelabel", json_null());
     json_object_set_new(t, "previous", json_null());
@@ -802,9 +804,11 @@ static int job_next(struct lo_app *app, void *ctx, struct lo_error *err)
     cc->worker_skills = wk.skills;
     bool gold = w.cfg.gold_share > 0 && lo_rng_uniform(&app->rng) < w.cfg.gold_share;
     long pick = -1;
+    /* The draw decides which queue is tried first; when it is empty the other is tried, so
+     * the answer "empty" depends on the queue only (a project with gold left keeps serving it). */
     for (int pass = 0; pass < 2 && pick < 0; pass++) {
-        bool want_gold = pass == 0 ? gold : false;
-        if (pass == 1 && !gold)
+        bool want_gold = pass == 0 ? gold : !gold;
+        if (pass == 1 && !gold && w.cfg.gold_share <= 0)
             break;
         struct lo_wf_worker ww = {
             .skill_mask = skill_mask(NULL, wk.skills, true),

@@ -396,13 +396,13 @@ OTHER_ROUTES = [
     ("(POST|PUT)", r"/api/v1/tasks/\{[a-z_]+\}/(heartbeat|draft|skip|flag)",
      by_caller({c: [200] for c in TASK_TAKERS}, [404])),
     # an annotation ({id} is the annotator's, made through a task, its item in review): read
-    # by its author and by whoever may review the project; edited by its author (the item is
-    # not complete) and by whoever may update the project; a reviewer sees it but may not edit
-    # it; for the other members and non-members it does not exist (app/workflow.c,
-    # annotation_access)
+    # by its author and by every member who reads the project's labels (all but other
+    # annotators: the vendor manager too, as through GET .../items/{id}); edited by its author
+    # (the item is not complete) and by whoever may update the project; a reviewer sees it but
+    # may not edit it; for non-members it does not exist (app/wf_manage.c, annotation_access)
     ("GET", r"/api/v1/annotations/\{[a-z_]+\}",
-     by_caller({"admin": [200], "manager": [200], "reviewer": [200], "annotator": [200]},
-               [404])),
+     by_caller({"admin": [200], "manager": [200], "reviewer": [200], "annotator": [200],
+                "vendor_manager": [200]}, [404])),
     ("PATCH", r"/api/v1/annotations/\{[a-z_]+\}",
      by_caller({"admin": [200], "manager": [200], "annotator": [200], "reviewer": [403]},
                [404])),
