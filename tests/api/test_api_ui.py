@@ -20,12 +20,12 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_api as t  # noqa: E402
+from checks import check, ko, ok  # noqa: E402  (tests/api/checks.py)
+import checks  # noqa: E402
 
 LO = sys.argv[1]
 t.LO = LO
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-passed = 0
-failed = 0
 
 # A 1x1 PNG (the smallest valid image): the bytes the route must send back unchanged.
 PNG = bytes.fromhex(
@@ -34,23 +34,7 @@ PNG = bytes.fromhex(
     "0000000049454e44ae426082")
 
 
-def ok(name):
-    global passed
-    passed += 1
-    print(f"ok   {name}", flush=True)
 
-
-def ko(name, why):
-    global failed
-    failed += 1
-    print(f"FAIL {name}: {why}", flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        ko(name, why)
 
 
 def raw_get(port, target):
@@ -331,8 +315,8 @@ def main():
         test_session_csrf(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    print(checks.summary())
+    return 0 if checks.failed == 0 else 1
 
 
 if __name__ == "__main__":

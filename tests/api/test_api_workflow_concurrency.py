@@ -26,32 +26,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_api as t  # noqa: E402
 import workflow_fixture as wf  # noqa: E402
+from checks import check, ko, ok  # noqa: E402  (tests/api/checks.py)
+import checks  # noqa: E402
 
 LO = sys.argv[1]
 CLIENTS = 200
 ITEMS_K1 = 150  # fewer items than clients
 ITEMS_K2 = 80   # 2 x 80 = 160 tasks for 200 clients
-passed = 0
-failed = 0
 
 
-def ok(name):
-    global passed
-    passed += 1
-    print(f"ok   {name}", flush=True)
 
-
-def ko(name, why):
-    global failed
-    failed += 1
-    print(f"FAIL {name}: {why}", flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        ko(name, why)
 
 
 def expect_error(name, got, status, code=None):
@@ -307,8 +291,8 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(checks.summary())
+    sys.exit(1 if checks.failed else 0)
 
 
 if __name__ == "__main__":

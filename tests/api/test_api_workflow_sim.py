@@ -32,29 +32,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import test_api as t  # noqa: E402
 import workflow_fixture as wf  # noqa: E402
+from checks import check, ko, ok  # noqa: E402  (tests/api/checks.py)
+import checks  # noqa: E402
 
 CLASSES = ["a", "b", "c"]
-passed = 0
-failed = 0
 
 
-def ok(name):
-    global passed
-    passed += 1
-    print(f"ok   {name}", flush=True)
 
-
-def ko(name, why):
-    global failed
-    failed += 1
-    print(f"FAIL {name}: {why}", flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        ko(name, why)
 
 
 class World:
@@ -299,8 +283,8 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(checks.summary())
+    sys.exit(1 if checks.failed else 0)
 
 
 if __name__ == "__main__":
