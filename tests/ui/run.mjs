@@ -40,6 +40,12 @@ The reviewer would *not* recommend it. Raw HTML is text: <img src=x onerror="win
 - two
 `;
 
+// A text laid out in blocks (web/js/widgets/spans.js): a short paragraph, a blank line, a
+// paragraph of about 2,600 characters without newlines (cut into blocks after sentence ends),
+// a last line. The sentences carry non-BMP characters so that code points and UTF-16 differ.
+const LONG_SENTENCES = Array.from({ length: 40 }, (_, i) => `Sentence ${i} tells of Ada Lovelace 🙂 and Charles Babbage in London, Zürich and 東京 on day ${i}.`);
+const LONG_TEXT = `A short first paragraph.\n\n${LONG_SENTENCES.join(' ')}\nThe last line.`;
+
 function setup(fx) {
   for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer'], ['pm', 'manager']]) fx.user(u, role, PW(u));
   const write = (name, rows) => {
@@ -57,6 +63,7 @@ function setup(fx) {
   project('ui-cls', 'sentiment.json', [{ id: 'cls-1', text: XSS_TEXT }], review);
   fx.cli('guideline', 'set', 'ui-cls', '-', { input: GUIDE });
   project('ui-spans', 'ner.json', [{ id: 'sp-1', text: 'Zoë K. moved to København in 2020 and joined Acme Corp.' }], review);
+  project('ui-long', 'ner.json', [{ id: 'long-1', text: LONG_TEXT }], { review: { mode: 'none' } });
   const images = fx.images(1);
   fx.cli('project', 'create', 'ui-boxes', '--schema', join(ROOT, 'examples', 'schemas', 'detection.json'));
   for (const [u, role] of [['ann', 'annotator'], ['rev', 'reviewer']]) fx.cli('member', 'add', 'ui-boxes', u, '--role', role);
@@ -139,7 +146,8 @@ async function labelClassification(page, srv) {
   await page.keyboard.press('Enter');
   await page.waitForFunction((l) => !document.querySelector(`[data-lease="${l}"]`), leaseBefore);
   await page.waitForSelector('[data-view=empty]');
-  t.check('submit_with_enter_then_nothing_left', true);
+  const left = await page.textContent('[data-view=empty] [role=status]');
+  t.check('submit_with_enter_then_nothing_left', /Nothing to do/.test(left), left);
 }
 
 async function labelSpans(page) {
@@ -190,6 +198,70 @@ async function labelSpans(page) {
   await shot(page, '03-label-spans');
   await page.click('.actions button:has-text("Submit")');
   await page.waitForSelector('[data-view=empty]');
+}
+
+// A long text is shown in blocks that together are the text, each cut after a newline or a
+// sentence end; a span dragged with the mouse across a block boundary gets the right code
+// point offsets, shows in both blocks and is stored as such.
+async function labelLongText(page, srv) {
+  await page.goto(page.url().replace(/\/p\/.*$/, '/p/ui-long/label'));
+  await page.waitForSelector('[data-view=label] .span-text .blk');
+  const blocks = await page.$$eval('.span-text .blk', (bs) => bs.map((b) => Array.from(b.querySelectorAll('.seg'), (s) => s.textContent).join('')));
+  t.check('long_text_blocks_are_the_text', blocks.join('') === LONG_TEXT && blocks.length >= 5, `${blocks.length} blocks`);
+  const cps = (x) => Array.from(x).length;
+  const soft = blocks.filter((b, i) => i + 1 < blocks.length && !b.endsWith('\n'));
+  t.check(
+    'long_text_cut_after_newlines_and_sentence_ends',
+    blocks.every((b) => cps(b) <= 1201) && soft.length >= 2 && soft.every((b) => /\. $/.test(b)),
+    JSON.stringify(blocks.map((b) => [cps(b), b.slice(-12)])),
+  );
+  const heights = await page.$$eval('.span-text .blk', (bs) => bs.map((b) => b.getBoundingClientRect().height));
+  t.check('long_text_blank_line_kept', blocks[1] === '\n' && heights[1] > heights[0] * 0.5, JSON.stringify(heights.slice(0, 3)));
+  // Drag from "Babbage" at the end of the first soft block to "Sentence" at the start of the next.
+  const k = blocks.indexOf(soft[0]);
+  const from = blocks[k].lastIndexOf('Charles Babbage') + 'Charles '.length;
+  const to = 'Sentence'.length;
+  const pts = await page.evaluate(
+    ([k, from, to]) => {
+      const bs = document.querySelectorAll('.span-text .blk');
+      bs[k + 1].scrollIntoView({ block: 'start' });
+      document.querySelector('.span-text').scrollTop -= 80; // the end of block k in view too
+      const at = (blk, off, end) => {
+        const w = document.createTreeWalker(blk, NodeFilter.SHOW_TEXT, { acceptNode: (n) => (n.parentElement.closest('.seg') ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT) });
+        let n;
+        while ((n = w.nextNode())) {
+          if (off <= n.data.length - (end ? 0 : 1)) {
+            const r = document.createRange();
+            r.setStart(n, end ? off - 1 : off);
+            r.setEnd(n, end ? off : off + 1);
+            const q = r.getBoundingClientRect();
+            return { x: end ? q.right - 1 : q.left + 1, y: (q.top + q.bottom) / 2 };
+          }
+          off -= n.data.length;
+        }
+        return null;
+      };
+      return [at(bs[k], from, false), at(bs[k + 1], to, true)];
+    },
+    [k, from, to],
+  );
+  await page.mouse.move(pts[0].x, pts[0].y);
+  await page.mouse.down();
+  await page.mouse.move(pts[1].x, pts[1].y, { steps: 6 });
+  await page.mouse.up();
+  await page.focus('.span-text');
+  await page.keyboard.press('1');
+  const start = cps(blocks.slice(0, k).join('')) + cps(blocks[k].slice(0, from));
+  const end = cps(blocks.slice(0, k + 1).join('')) + to;
+  const marked = await page.$$eval('.span-text .blk', (bs) => bs.map((b) => b.querySelectorAll('mark.sp').length));
+  t.check('span_across_blocks_shown_in_both', marked[k] >= 1 && marked[k + 1] >= 1 && marked.filter((m) => m > 0).length === 2, JSON.stringify(marked));
+  await shot(page, '03b-label-long-text');
+  await page.click('.actions button:has-text("Submit")');
+  await page.waitForSelector('[data-view=empty]');
+  const items = (await srv.api('ann', 'GET', '/api/v1/projects/ui-long/items?limit=1')).data.items;
+  const item = (await srv.api('ann', 'GET', `/api/v1/projects/ui-long/items/${items[0].id}`)).data;
+  const got = JSON.stringify(((item.annotations || [])[0] || { value: {} }).value.entities);
+  t.check('span_across_blocks_stored_with_code_point_offsets', got === JSON.stringify([{ start, end, label: 'PER' }]), `${got} want ${start}-${end}`);
 }
 
 async function labelBoxes(page) {
@@ -464,6 +536,7 @@ async function main() {
     t.check('home_lists_my_projects', ['ui-cls', 'ui-spans', 'ui-boxes'].every((p) => home.includes(p)), home.slice(0, 200));
     await labelClassification(ann, srv);
     await labelSpans(ann);
+    await labelLongText(ann, srv);
     await labelBoxes(ann);
 
     const revCtx = await b.newContext({ viewport: { width: 1366, height: 768 } });

@@ -1,7 +1,8 @@
 // spans.js - labeling spans of a text: select with the mouse or the keyboard, pick a class,
 // edit, delete. Offsets are Unicode code points into the item's text (docs/schema.md).
 //
-// The text is cut at every span boundary into segments; each segment sits inside one <mark>
+// The text is laid out in blocks (paragraphs; long ones cut after a sentence end), each cut at
+// every span boundary into segments; each segment sits inside one <mark>
 // per span that covers it, nested by the span's level (overlapping spans get different levels),
 // so overlapping spans show as stacked underlines, each with its class named in a small tag at
 // its start and drawn with its class's colour *and* line style (colour is never the only
@@ -30,10 +31,48 @@ function levels(spans) {
   return lv;
 }
 
-// The top-level nodes for the text between code points L and H: one per segment (a stretch
-// that no span boundary cuts), inside one <mark> per covering span, lowest level innermost.
-// Each top-level node carries its segment's range (data-a, data-b) so that a later change can
-// replace just the nodes it touches. ids[i] names span i in data-i (stable across deletions).
+// The text is laid out in blocks (div.blk), each its own layout and paint boundary (app.css:
+// contain), so that an edit re-lays out and repaints one block, not a 5,000-word paragraph
+// (bench/README.md, UI section; docs/decisions/0007-span-text-blocks.md). A block ends after
+// every newline (pre-wrap shows the text's own line breaks either way); a stretch without
+// newlines longer than BLOCK_MAX code points is cut after the last sentence end before the
+// limit, else after the last space, else at the limit. Returns the blocks' starts, ascending,
+// with n as a sentinel at the end.
+const BLOCK_MAX = 1200;
+
+export function blockStarts(cps) {
+  const n = cps.length;
+  const out = [0];
+  let from = 0;
+  const space = (c) => c === ' ' || c === '\t' || c === '\u00a0';
+  for (let i = 0; i < n; i++) {
+    if (cps[i] === '\n') {
+      if (i + 1 < n) out.push(i + 1);
+      from = i + 1;
+    } else if (i - from >= BLOCK_MAX) {
+      let cut = -1;
+      let spaceCut = -1;
+      for (let j = i; j > from + BLOCK_MAX / 4; j--) {
+        if (space(cps[j - 1]) && !space(cps[j])) {
+          if (spaceCut < 0) spaceCut = j;
+          if (j >= 2 && /[.!?;:\u3002]/.test(cps[j - 2])) {
+            cut = j;
+            break;
+          }
+        }
+      }
+      if (cut < 0) cut = spaceCut >= 0 ? spaceCut : i;
+      out.push(cut);
+      from = cut;
+    }
+  }
+  out.push(n);
+  return out;
+}
+
+// The nodes for the text between code points L and H (inside one block): one per segment (a
+// stretch that no span boundary cuts), inside one <mark> per covering span, lowest level
+// innermost. ids[i] names span i in data-i (stable across deletions).
 function buildRange(cps, spans, ids, lv, classes, selected, L, H) {
   const inRange = [];
   const cuts = new Set([L, H]);
@@ -61,8 +100,6 @@ function buildRange(cps, spans, ids, lv, classes, selected, L, H) {
       mark.append(node);
       node = mark;
     }
-    node.dataset.a = a;
-    node.dataset.b = e;
     frag.append(node);
   }
   return frag;
@@ -73,47 +110,33 @@ function segMap(container) {
   return { starts: segs.map((x) => Number(x.dataset.s)), segs };
 }
 
-// Fills container with the text and its spans. Returns the segment starts (ascending) and the
-// segment elements, for mapping between code points and DOM positions.
-export function renderSpanText(container, cps, spans, classes, selected, ids) {
+// Fills container with the text and its spans, block by block. Returns the segment starts
+// (ascending) and the segment elements, for mapping between code points and DOM positions.
+export function renderSpanText(container, cps, spans, classes, selected, ids, blocks) {
   clear(container);
-  const n = cps.length;
-  container.append(buildRange(cps, spans, ids, levels(spans), classes, selected, 0, n));
-  if (n === 0) container.append(h('span', { class: 'seg', 'data-s': 0, 'data-a': 0, 'data-b': 0 }, ''));
+  const bs = blocks || blockStarts(cps);
+  const lv = levels(spans);
+  const frag = document.createDocumentFragment();
+  for (let k = 0; k + 1 < bs.length && cps.length; k++) {
+    const blk = h('div', { class: 'blk', 'data-a': bs[k], 'data-b': bs[k + 1] });
+    blk.append(buildRange(cps, spans, ids, lv, classes, selected, bs[k], bs[k + 1]));
+    frag.append(blk);
+  }
+  if (cps.length === 0) frag.append(h('div', { class: 'blk', 'data-a': 0, 'data-b': 0 }, h('span', { class: 'seg', 'data-s': 0 }, '')));
+  container.append(frag);
   return segMap(container);
 }
 
-// Rebuilds only the part of the text between code points lo and hi (widened to the segments
-// it cuts). The caller passes the whole stretch whose spans' levels may have changed: the
-// connected group of overlapping spans around an edit (levels() treats such groups
-// independently), so nodes outside it stay as they are.
-function patchSpanText(container, cps, spans, ids, classes, selected, lo, hi) {
-  const doomed = [];
-  let L = lo;
-  let H = hi;
-  for (const node of container.children) {
-    const a = Number(node.dataset.a);
-    const b = Number(node.dataset.b);
-    if (b > lo && a < hi) {
-      doomed.push(node);
-      L = Math.min(L, a);
-      H = Math.max(H, b);
-    } else if (a >= hi) {
-      break;
-    }
-  }
-  const after = doomed.length ? doomed[doomed.length - 1].nextSibling : null;
-  const frag = buildRange(cps, spans, ids, levels(spans), classes, selected, L, H);
-  for (const d of doomed) d.remove();
-  if (after) container.insertBefore(frag, after);
-  else {
-    // No node after the stretch: it ends the text, or it was empty; find the insertion point.
-    let next = null;
-    for (const node of container.children) if (Number(node.dataset.a) >= H) {
-      next = node;
-      break;
-    }
-    container.insertBefore(frag, next);
+// Rebuilds only the blocks that hold code points lo to hi. The caller passes the whole
+// stretch whose spans' levels may have changed: the connected group of overlapping spans
+// around an edit (levels() treats such groups independently), so other blocks stay as they are.
+function patchSpanText(container, cps, spans, ids, classes, selected, bs, lo, hi) {
+  const lv = levels(spans);
+  const blks = container.children;
+  for (let k = Math.max(0, segIndex(bs, lo)); k + 1 < bs.length && bs[k] < Math.max(hi, lo + 1); k++) {
+    const blk = blks[k];
+    clear(blk);
+    blk.append(buildRange(cps, spans, ids, lv, classes, selected, bs[k], bs[k + 1]));
   }
   return segMap(container);
 }
@@ -161,6 +184,7 @@ export function spansWidget(field, ctx) {
   let anchor = 0;
   let current = 0;
   let map = { starts: [0], segs: [] };
+  const blocks = blockStarts(cps);
 
   const textId = uid('spt');
   const textEl = h('div', {
@@ -275,7 +299,7 @@ export function spansWidget(field, ctx) {
   const idOf = (i) => (i >= 0 ? ids[i] : -1);
 
   function render() {
-    map = renderSpanText(textEl, cps, spans, classes, selected, ids);
+    map = renderSpanText(textEl, cps, spans, classes, selected, ids, blocks);
     renderList();
     showSelection();
   }
@@ -283,7 +307,7 @@ export function spansWidget(field, ctx) {
   // After an edit: rebuild the stretches [lo, hi) (the groups of overlapping spans before and
   // after the edit), then the list.
   function patch(ranges) {
-    for (const [lo, hi] of ranges) map = patchSpanText(textEl, cps, spans, ids, classes, selected, lo, hi);
+    for (const [lo, hi] of ranges) map = patchSpanText(textEl, cps, spans, ids, classes, selected, blocks, lo, hi);
     renderList();
     showSelection();
   }
