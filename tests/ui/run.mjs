@@ -195,6 +195,31 @@ async function labelSpans(page) {
   await page.waitForSelector('.span-list li');
   const undone = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
   t.check('span_edits_undone', JSON.stringify(undone) === JSON.stringify(list), JSON.stringify(undone));
+  // The mouse: choose the LOC span (]), drag its end handle from "København" to the end of
+  // "København in"; one undo step puts it back.
+  await page.focus('.span-text');
+  await page.keyboard.press(']');
+  const handle = await page.locator('fieldset[data-field=entities] .sp-end').boundingBox();
+  t.check('chosen_span_shows_drag_handles', (await page.locator('fieldset[data-field=entities] .sp-handle:not([hidden])').count()) === 2 && handle !== null);
+  const target = await page.evaluate(() => {
+    const seg = Array.from(document.querySelectorAll('.span-text .seg')).find((x) => x.textContent.startsWith(' in 2020'));
+    const r = document.createRange();
+    r.setStart(seg.firstChild, 3);
+    r.setEnd(seg.firstChild, 4);
+    const q = r.getBoundingClientRect();
+    return { x: q.left + 1, y: (q.top + q.bottom) / 2 };
+  });
+  await page.mouse.move(handle.x + handle.width / 2, handle.y + handle.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(target.x, target.y, { steps: 5 });
+  await page.mouse.up();
+  const dragged = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
+  t.check('span_end_dragged_with_the_mouse', dragged.length === 2 && dragged[0].startsWith('16–28') && dragged[0].endsWith('LOC'), JSON.stringify(dragged));
+  await page.keyboard.press('Control+z');
+  await page.waitForSelector('.span-list li');
+  const back = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
+  t.check('span_drag_is_one_undo_step', JSON.stringify(back) === JSON.stringify(list), JSON.stringify(back));
+  await page.keyboard.press(']'); // the chosen span with its handles, for the screenshot
   await shot(page, '03-label-spans');
   await page.click('.actions button:has-text("Submit")');
   await page.waitForSelector('[data-view=empty]');

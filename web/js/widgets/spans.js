@@ -9,7 +9,9 @@
 // signal). Keyboard: arrows move a caret by character (Ctrl: by word), Shift extends the
 // selection, 1-9 label the selection (or relabel the chosen span), [ and ] choose the previous
 // or next span, Alt+arrows move the chosen span's end (Alt+Shift its start), E gives it the
-// selected range (select with the mouse or the keyboard first), Delete removes it.
+// selected range (select with the mouse or the keyboard first), Delete removes it. The mouse:
+// select and press a number or a class button; click a span to choose it; drag the handles at
+// the chosen span's ends.
 
 import { h, clear, cpLength, utf16Index, uid, announce } from '../dom.js';
 
@@ -197,7 +199,11 @@ export function spansWidget(field, ctx) {
     'aria-label': `${field.name}: text to label. Arrows move, Shift+arrows select, 1 to ${Math.min(9, classes.length)} label the selection, [ and ] choose a span, E gives it the selected range, Delete removes it.`,
   });
   const caretEl = h('div', { class: 'caret', 'aria-hidden': 'true' });
-  const wrap = h('div', { class: 'span-wrap' }, textEl, caretEl);
+  // The chosen span's ends, to drag with the mouse (the keyboard has Alt+arrows and E).
+  const handleEl = (which) =>
+    h('div', { class: `sp-handle sp-${which}`, 'aria-hidden': 'true', 'data-end': which, title: `Drag to move the chosen span's ${which}`, hidden: true });
+  const handles = { start: handleEl('start'), end: handleEl('end') };
+  const wrap = h('div', { class: 'span-wrap' }, textEl, caretEl, handles.start, handles.end);
   const classBtns = classes.map((c, i) =>
     h(
       'button',
@@ -342,25 +348,55 @@ export function spansWidget(field, ctx) {
     return n;
   }
 
+  // The box of code point cp's character (its left edge), or of the character before it (its
+  // right edge: the end of a span), relative to the wrap; null when scrolled out of view.
+  function charBox(cp, after) {
+    if (!map.segs.length || n === 0) return null;
+    const at = after ? Math.max(0, cp - 1) : Math.min(cp, n - 1);
+    const [node, off] = domPoint(at);
+    const r = document.createRange();
+    if (node.nodeType === Node.TEXT_NODE && off < node.data.length) {
+      r.setStart(node, off);
+      r.setEnd(node, off + (node.data.codePointAt(off) > 0xffff ? 2 : 1));
+    } else {
+      r.setStart(node, off);
+      r.collapse(true);
+    }
+    const rects = r.getClientRects();
+    const rect = rects.length ? rects[after ? rects.length - 1 : 0] : r.getBoundingClientRect();
+    const base = wrap.getBoundingClientRect();
+    const view = textEl.getBoundingClientRect();
+    if (rect.bottom < view.top || rect.top > view.bottom) return null;
+    return { x: (after ? rect.right : rect.left) - base.left, y: rect.top - base.top, h: Math.max(rect.height, 16) };
+  }
+
+  function place(el, box) {
+    el.hidden = !box;
+    if (!box) return;
+    el.style.left = `${box.x}px`;
+    el.style.top = `${box.y}px`;
+    el.style.height = `${box.h}px`;
+  }
+
+  // The drag handles at the chosen span's ends (kept where they are while one is dragged).
+  function placeHandles() {
+    if (drag) return;
+    const s = selected >= 0 ? spans[selected] : null;
+    place(handles.start, s ? charBox(s.start, false) : null);
+    place(handles.end, s ? charBox(s.end, true) : null);
+  }
+
   function showSelection() {
     const sel = window.getSelection();
+    placeHandles();
     if (document.activeElement !== textEl && !textEl.contains(document.activeElement)) {
       caretEl.hidden = true;
       return;
     }
     if (caret === anchor) {
       if (sel && sel.rangeCount && textEl.contains(sel.anchorNode)) sel.removeAllRanges();
-      const [node, off] = domPoint(Math.min(caret, n));
-      const r = document.createRange();
-      r.setStart(node, off);
-      r.collapse(true);
-      const rects = r.getClientRects();
-      const rect = rects.length ? rects[0] : r.getBoundingClientRect();
-      const base = wrap.getBoundingClientRect();
-      caretEl.hidden = false;
-      caretEl.style.left = `${rect.left - base.left}px`;
-      caretEl.style.top = `${rect.top - base.top}px`;
-      caretEl.style.height = `${Math.max(rect.height, 16)}px`;
+      const box = caret < n ? charBox(caret, false) : charBox(caret, true);
+      place(caretEl, box);
     } else {
       caretEl.hidden = true;
       const [an, ao] = domPoint(anchor);
@@ -589,6 +625,67 @@ export function spansWidget(field, ctx) {
     }
     showSelection();
   });
+  // Dragging a handle: the pointer's character becomes the span's start or end (the ends swap
+  // if the pointer crosses the other one); the text shows the new range as a selection while
+  // dragging, and the span takes it when the button is released (one edit, one undo step).
+  let drag = null;
+  function cpAtPoint(x, y) {
+    let node = null;
+    let off = 0;
+    if (document.caretPositionFromPoint) {
+      const p = document.caretPositionFromPoint(x, y);
+      if (p) [node, off] = [p.offsetNode, p.offset];
+    } else if (document.caretRangeFromPoint) {
+      const r = document.caretRangeFromPoint(x, y);
+      if (r) [node, off] = [r.startContainer, r.startOffset];
+    }
+    return node ? cpOf(node, off) : null;
+  }
+  for (const which of ['start', 'end']) {
+    const el = handles[which];
+    el.addEventListener('pointerdown', (e) => {
+      if (selected < 0 || e.button !== 0) return;
+      e.preventDefault();
+      el.setPointerCapture(e.pointerId);
+      const s = spans[selected];
+      drag = { i: selected, fixed: which === 'start' ? s.end : s.start, moved: which === 'start' ? s.start : s.end, el };
+      el.classList.add('dragging');
+      textEl.focus({ preventScroll: true });
+    });
+    el.addEventListener('pointermove', (e) => {
+      if (!drag || drag.el !== el) return;
+      const cp = cpAtPoint(e.clientX, e.clientY);
+      if (cp === null || cp === drag.fixed || cp === drag.moved) return;
+      drag.moved = cp;
+      anchor = Math.min(cp, drag.fixed);
+      caret = Math.max(cp, drag.fixed);
+      place(el, charBox(cp, cp > drag.fixed));
+      showSelection();
+    });
+    const finish = () => {
+      if (!drag || drag.el !== el) return;
+      const d = drag;
+      drag = null;
+      el.classList.remove('dragging');
+      const s = spans[d.i];
+      const start = Math.min(d.moved, d.fixed);
+      const end = Math.max(d.moved, d.fixed);
+      if (s && (start !== s.start || end !== s.end)) setRange(d.i, start, end);
+      if (spans[d.i]) {
+        anchor = spans[d.i].start;
+        caret = spans[d.i].end;
+      }
+      renderList();
+      showSelection();
+    };
+    el.addEventListener('pointerup', finish);
+    el.addEventListener('lostpointercapture', finish);
+  }
+  textEl.addEventListener('scroll', () => {
+    placeHandles();
+    if (caret === anchor && !caretEl.hidden) place(caretEl, caret < n ? charBox(caret, false) : charBox(caret, true));
+  });
+  if (window.ResizeObserver) new ResizeObserver(() => placeHandles()).observe(textEl);
   textEl.addEventListener('focus', () => showSelection());
   textEl.addEventListener('blur', () => {
     caretEl.hidden = true;
