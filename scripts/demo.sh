@@ -5,16 +5,22 @@
 # (each with a random password printed once), and then the server on 127.0.0.1:8080
 # (Ctrl-C stops it). `scripts/demo.sh --no-serve` stops before the server.
 #   PORT=9090 scripts/demo.sh   serves on another port
+# For tests (tests/api/test_demo.py): DEMO_SKIP_SETUP=1 skips the install and the build,
+# LABELOPS_BIN names the binary, DEMO_DIR the directory for the database, images and outputs.
 set -euo pipefail
 SERVE=1
 [ "${1:-}" = "--no-serve" ] && SERVE=0
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
-scripts/build.sh
+if [ -z "${DEMO_SKIP_SETUP:-}" ]; then
+  scripts/install-deps.sh
+  scripts/build.sh
+fi
 
-LO=build/labelops
-DB=build/demo.db
+LO=${LABELOPS_BIN:-build/labelops}
+OUT=${DEMO_DIR:-build}
+mkdir -p "$OUT"
+DB=$OUT/demo.db
 RTE=tests/fixtures/reference/crowd/snow2008/rte.standardized.tsv
 rm -f "$DB" "$DB-wal" "$DB-shm"
 export LABELOPS_DB="$DB"
@@ -39,14 +45,14 @@ if $LO help 2>/dev/null | grep -q '^  aggregate '; then
   echo
   echo "== truth inference against the gold answers"
   for m in mv ds; do
-    $LO aggregate "$RTE" --method "$m" --out "build/demo_$m.csv"
+    $LO aggregate "$RTE" --method "$m" --out "$OUT/demo_$m.csv"
   done
 fi
 
 echo
 echo "== projects for the browser UI: text classification, named entities, boxes on images"
-# demo/README.md says where the data comes from; the images are drawn now, into build/.
-MEDIA=build/demo-media
+# demo/README.md says where the data comes from; the images are drawn now, into $OUT.
+MEDIA=$OUT/demo-media
 python3 scripts/gen_demo_images.py "$MEDIA" 12
 UI_PROJECTS=(reviews news-entities street-objects)
 $LO project create reviews --schema examples/schemas/sentiment.json \
@@ -63,11 +69,11 @@ $LO import items street-objects "$MEDIA/items.jsonl" >/dev/null
 $LO import predictions street-objects "$MEDIA/predictions.jsonl" >/dev/null
 $LO guideline set street-objects demo/streets.md >/dev/null
 # Every label goes to a reviewer (docs/workflow.md); the boxes start from the model's.
-printf '{"review": {"mode": "all"}}\n' >build/demo-wf-review.json
-printf '{"review": {"mode": "all"}, "prelabels": true}\n' >build/demo-wf-boxes.json
-$LO workflow set reviews build/demo-wf-review.json >/dev/null
-$LO workflow set news-entities build/demo-wf-review.json >/dev/null
-$LO workflow set street-objects build/demo-wf-boxes.json >/dev/null
+printf '{"review": {"mode": "all"}}\n' >"$OUT/demo-wf-review.json"
+printf '{"review": {"mode": "all"}, "prelabels": true}\n' >"$OUT/demo-wf-boxes.json"
+$LO workflow set reviews "$OUT/demo-wf-review.json" >/dev/null
+$LO workflow set news-entities "$OUT/demo-wf-review.json" >/dev/null
+$LO workflow set street-objects "$OUT/demo-wf-boxes.json" >/dev/null
 for p in "${UI_PROJECTS[@]}"; do printf '   %-16s %s\n' "$p" "$($LO project show "$p" --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["description"])')"; done
 
@@ -82,13 +88,16 @@ for spec in admin:admin pm:manager reviewer:reviewer annotator:annotator vendor-
   vendor=()
   [ "$role" = vendor_manager ] && vendor=(--vendor acme-labeling)
   printf '%s\n' "$pw" | $LO user add --role "$role" "${vendor[@]}" "$name" >/dev/null
-  case $role in manager|reviewer|annotator)
-    for p in rte "${UI_PROJECTS[@]}"; do $LO member add "$p" "$name" --role "$role" >/dev/null; done ;;
+  # rte holds crowd labels without their texts (for agreement and truth inference): the
+  # manager's, not a project to label in the browser.
+  case $role in
+    manager) for p in rte "${UI_PROJECTS[@]}"; do $LO member add "$p" "$name" --role "$role" >/dev/null; done ;;
+    reviewer|annotator) for p in "${UI_PROJECTS[@]}"; do $LO member add "$p" "$name" --role "$role" >/dev/null; done ;;
   esac
   printf '   %-18s %-16s %s\n' "$name" "$role" "$pw"
 done
 echo
-echo "labelops is built at build/labelops; this demo's database is $DB (labelops --db $DB help)"
+echo "labelops is built at $LO; this demo's database is $DB (labelops --db $DB help)"
 if [ "$SERVE" = 1 ]; then
   PORT=${PORT:-8080}
   echo
