@@ -82,11 +82,12 @@ echo "== accounts: one user per role, random passwords (shown once, never stored
 $LO vendor add acme-labeling >/dev/null
 rand_password() { head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20; }
 printf '   %-18s %-16s %s\n' user role password
-for spec in admin:admin pm:manager reviewer:reviewer annotator:annotator vendor-lead:vendor_manager; do
+for spec in admin:admin pm:manager reviewer:reviewer annotator:annotator vendor-lead:vendor_manager \
+    vendor-annotator:annotator; do
   name=${spec%%:*}; role=${spec#*:}
   pw=$(rand_password)
   vendor=()
-  [ "$role" = vendor_manager ] && vendor=(--vendor acme-labeling)
+  case $name in vendor-*) vendor=(--vendor acme-labeling) ;; esac
   printf '%s\n' "$pw" | $LO user add --role "$role" "${vendor[@]}" "$name" >/dev/null
   # rte holds crowd labels without their texts (for agreement and truth inference): the
   # manager's, not a project to label in the browser.
@@ -96,6 +97,10 @@ for spec in admin:admin pm:manager reviewer:reviewer annotator:annotator vendor-
   esac
   printf '   %-18s %-16s %s\n' "$name" "$role" "$pw"
 done
+# A few labels by the vendor's annotator, some wrong on purpose, so that the reviewer has work
+# from the first minute (demo/seed.jsonl).
+python3 scripts/demo_seed.py "$LO" vendor-annotator demo/seed.jsonl
+echo "   vendor-annotator labeled $(grep -c . demo/seed.jsonl) items: the reviewer can start reviewing"
 echo
 echo "labelops is built at $LO; this demo's database is $DB (labelops --db $DB help)"
 if [ "$SERVE" = 1 ]; then

@@ -3,7 +3,8 @@
 end on a fresh directory, prints one password per role, and with those passwords the annotator
 signs in and finds something to label in each browser project (a text to classify, a text with
 spans, an image with the model's boxes, whose picture the media route serves), the reviewer
-signs in too, and the RTE project (crowd labels without texts) is the manager's only.
+signs in and finds the seeded labels to review (demo/seed.jsonl), and the RTE project (crowd
+labels without texts) is the manager's only.
 
 Runs scripts/demo.sh with DEMO_SKIP_SETUP=1 (no install, no build: the binary under test).
 Standard library only. Prints "ok NAME" / "FAIL NAME: why" and ends with "N passed, N failed".
@@ -48,7 +49,7 @@ def main():
         pw = dict(re.findall(r"^\s+(\S+)\s+(?:admin|manager|reviewer|annotator|vendor_manager)\s+(\S+)$",
                              r.stdout, re.M))
         check("demo_prints_one_password_per_role",
-              set(pw) == {"admin", "pm", "reviewer", "annotator", "vendor-lead"}
+              set(pw) == {"admin", "pm", "reviewer", "annotator", "vendor-lead", "vendor-annotator"}
               and all(len(p) >= 12 for p in pw.values()), r.stdout[-800:])
         db = os.path.join(tmp, "demo.db")
         media = os.path.join(tmp, "demo-media")
@@ -72,6 +73,26 @@ def main():
                                       headers=ann)
                 tasks[p] = json.loads(data).get("task") if st == 200 else None
                 check(f"annotator_has_a_task_in_{p}", st == 200 and bool((tasks[p] or {}).get("lease")),
+                      f"{st} {data[:300]!r}")
+            seeded = {}
+            with open(os.path.join(ROOT, "demo", "seed.jsonl"), encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        x = json.loads(line)
+                        seeded.setdefault(x["project"], set()).add(x["item"])
+            fresh = all(tasks[p] and tasks[p]["item"]["external_id"] not in seeded.get(p, ())
+                        for p in UI_PROJECTS)
+            check("annotator_gets_items_nobody_labeled_yet", fresh,
+                  str({p: (tasks[p] or {}).get("item", {}).get("external_id") for p in UI_PROJECTS}))
+            for p in UI_PROJECTS:
+                st, _, data = srv.req("POST", f"/api/v1/projects/{p}/tasks/next",
+                                      {"kind": "review"}, headers=rev or {})
+                task = json.loads(data).get("task") if st == 200 else None
+                labels = (task or {}).get("labels") or []
+                check(f"reviewer_has_a_seeded_label_to_review_in_{p}",
+                      task is not None and task["kind"] == "review"
+                      and task["item"]["external_id"] in seeded.get(p, ())
+                      and [l.get("annotator") for l in labels] == ["vendor-annotator"],
                       f"{st} {data[:300]!r}")
             spans = tasks.get("news-entities") or {}
             check("entities_task_has_a_text",
