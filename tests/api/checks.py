@@ -27,3 +27,9 @@ def check(name, cond, why=""):
 def summary():
     """The closing line."""
     return f"{passed} passed, {failed} failed"
+
+
+def done():
+    """Prints the closing line; the program's exit status (0 when nothing failed)."""
+    print(summary(), flush=True)
+    return 0 if failed == 0 else 1

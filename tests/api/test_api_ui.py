@@ -315,8 +315,7 @@ def main():
         test_session_csrf(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(checks.summary())
-    return 0 if checks.failed == 0 else 1
+    return checks.done()
 
 
 if __name__ == "__main__":

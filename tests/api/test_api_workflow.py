@@ -1292,8 +1292,7 @@ def main():
         if env and env.srv:
             env.srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(checks.summary())
-    sys.exit(1 if checks.failed else 0)
+    sys.exit(checks.done())
 
 
 if __name__ == "__main__":

@@ -283,8 +283,7 @@ def main():
         if srv:
             srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(checks.summary())
-    sys.exit(1 if checks.failed else 0)
+    sys.exit(checks.done())
 
 
 if __name__ == "__main__":

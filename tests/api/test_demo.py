@@ -111,8 +111,7 @@ def main():
             srv.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(checks.summary())
-    return 0 if checks.failed == 0 else 1
+    return checks.done()
 
 
 if __name__ == "__main__":
