@@ -85,6 +85,9 @@ function setup(fx) {
 }
 
 async function shot(page, name) {
+  // From the top: a full-page capture of a scrolled page draws the sticky task header where
+  // the scroll left it, over the content.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
 }
 
