@@ -222,6 +222,8 @@ async function labelSpans(page) {
   await page.waitForSelector('.span-list li');
   const back = await page.$$eval('.span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
   t.check('span_drag_is_one_undo_step', JSON.stringify(back) === JSON.stringify(list), JSON.stringify(back));
+  const keysBox = await page.textContent('.keys-box');
+  t.check('keys_panel_lists_the_span_keys', keysBox.includes('In the text') && keysBox.includes('label the selection') && !keysBox.includes('On the image'), keysBox);
   await page.keyboard.press(']'); // the chosen span with its handles, for the screenshot
   await shot(page, '03-label-spans');
   await page.click('.actions button:has-text("Submit")');

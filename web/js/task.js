@@ -285,18 +285,46 @@ export class TaskView {
     const body = h('div', { class: 'guide-body' });
     if (g && g.body) body.append(renderMarkdown(g.body));
     else body.append(h('p', { class: 'hint' }, 'This project has no guidelines yet.'));
-    const keys = h(
-      'dl',
-      { class: 'keys' },
-      [
+    const types = new Set(((this.schema || {}).fields || []).map((f) => f.type));
+    const list = (rows) => h('dl', { class: 'keys' }, rows.map(([k, v]) => [h('dt', null, h('kbd', null, k)), h('dd', null, v)]));
+    const keys = [
+      list([
         ['1–9', 'choose a class'],
         ['Enter', this.kind === 'review' ? 'accept (or fix and accept)' : 'submit'],
         ['Ctrl+Z', 'undo'],
         ['Alt+S', 'skip'],
         ['Alt+F', 'flag'],
         ['Alt+G', 'guidelines'],
-      ].map(([k, v]) => [h('dt', null, h('kbd', null, k)), h('dd', null, v)]),
-    );
+      ]),
+    ];
+    // The keys of the widgets on this screen (docs/ui.md has them all).
+    if (types.has('spans'))
+      keys.push(
+        h('h3', null, 'In the text'),
+        list([
+          ['← →', 'move (Ctrl: by word)'],
+          ['Shift+← →', 'select'],
+          ['1–9', 'label the selection'],
+          ['[ ]', 'choose a span'],
+          ['Alt+← →', "move the chosen span's end (Shift: its start)"],
+          ['E', 'chosen span takes the selection'],
+          ['Delete', 'remove the chosen span'],
+          ['mouse', "drag the chosen span's handles"],
+        ]),
+      );
+    if (types.has('boxes'))
+      keys.push(
+        h('h3', null, 'On the image'),
+        list([
+          ['N', 'new box'],
+          ['[ ]', 'choose a box'],
+          ['arrows', 'move it (Shift: 10 px)'],
+          ['Alt+arrows', 'resize (Shift: left/top edge)'],
+          ['1–9', 'its class'],
+          ['Delete', 'remove it'],
+          ['+ − 0', 'zoom, fit'],
+        ]),
+      );
     this.guideEl = h(
       'details',
       { class: 'guide', open: this.guideOpen, ontoggle: () => (this.guideOpen = this.guideEl.open) },
