@@ -7,11 +7,13 @@
  * per handle, on first use, and then reset and rebound: SQL text is a constant of this file and
  * values only ever travel as bound parameters, never pasted into SQL.
  *
+ * The workflow operations (store_wf.h) live in store_sqlite_wf.c and store_sqlite_review.c;
+ * the helpers that prepare, bind, step and read, shared with them, in sqlite_util.c.
+ *
  * It must never commit on behalf of a caller: write operations refuse to run outside a write
  * transaction opened with begin(write = true), so an import can never turn into a million tiny
  * transactions by accident.
  */
-#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <pthread.h>
@@ -284,7 +286,7 @@ struct sq_store {
     sqlite3 *db;
     enum sq_tx tx;
     sqlite3_stmt *stmts[S_COUNT];
-    struct lo_sq_wf *wf; /* the workflow statements (store_sqlite_wf.c) */
+    struct lo_sq_stmts *parts[LO_SQ_PARTS]; /* the other files' statements (sqlite_int.h) */
 };
 
 static struct sq_store *sq(struct lo_store *st)
@@ -305,7 +307,7 @@ static int sq_fail(struct sq_store *s, int rc, const char *what, struct lo_error
     return lo_error_set(err, code, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "");
 }
 
-/* ---- for store_sqlite_wf.c (sqlite_int.h) ---- */
+/* ---- for the other files of the store (sqlite_int.h) ---- */
 
 sqlite3 *lo__sq_db(struct lo_store *st)
 {
@@ -317,9 +319,9 @@ bool lo__sq_writing(struct lo_store *st)
     return sq(st)->tx == TX_WRITE;
 }
 
-struct lo_sq_wf **lo__sq_wf_slot(struct lo_store *st)
+struct lo_sq_stmts **lo__sq_part_slot(struct lo_store *st, enum lo_sq_part part)
 {
-    return &sq(st)->wf;
+    return &sq(st)->parts[part];
 }
 
 int lo__sq_fail(struct lo_store *st, int rc, const char *what, struct lo_error *err)
@@ -331,50 +333,10 @@ int lo__sq_fail(struct lo_store *st, int rc, const char *what, struct lo_error *
 static int sq_stmt(struct sq_store *s, enum sq_stmt_id id, sqlite3_stmt **out,
                    struct lo_error *err)
 {
-    if (!s->stmts[id]) {
-        int rc = sqlite3_prepare_v3(s->db, sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                    &s->stmts[id], NULL);
-        if (rc != SQLITE_OK)
-            return sq_fail(s, rc, "preparing a statement", err);
-    }
+    int rc = lo__sq_prepare(&s->base, sq_sql[id], "preparing a statement", &s->stmts[id], err);
+    if (rc)
+        return rc;
     *out = s->stmts[id];
-    return 0;
-}
-
-static int bind_text(sqlite3_stmt *stmt, int i, const char *v)
-{
-    if (!v)
-        return sqlite3_bind_null(stmt, i);
-    return sqlite3_bind_text(stmt, i, v, -1, SQLITE_STATIC);
-}
-
-/* NAN (unset) is stored as NULL. */
-static int bind_double(sqlite3_stmt *stmt, int i, double v)
-{
-    if (isnan(v))
-        return sqlite3_bind_null(stmt, i);
-    return sqlite3_bind_double(stmt, i, v);
-}
-
-static double col_double(sqlite3_stmt *stmt, int i)
-{
-    if (sqlite3_column_type(stmt, i) == SQLITE_NULL)
-        return NAN;
-    return sqlite3_column_double(stmt, i);
-}
-
-/* Copies a text column into the arena; NULL stays NULL. */
-static int col_text(sqlite3_stmt *stmt, int i, struct lo_arena *arena, const char **out)
-{
-    const unsigned char *t = sqlite3_column_text(stmt, i);
-    if (!t) {
-        *out = NULL;
-        return sqlite3_errcode(sqlite3_db_handle(stmt)) == SQLITE_NOMEM ? LO_ENOMEM : 0;
-    }
-    char *copy = lo_arena_strndup(arena, (const char *)t, (size_t)sqlite3_column_bytes(stmt, i));
-    if (!copy)
-        return LO_ENOMEM;
-    *out = copy;
     return 0;
 }
 
@@ -384,20 +346,6 @@ static int need_write(struct sq_store *s, const char *op, struct lo_error *err)
         return 0;
     return lo_error_set(err, LO_EUSAGE, "%s needs a write transaction (begin with write = true)",
                         op);
-}
-
-/* Runs a statement that returns no rows (bindings done) and resets it. */
-static int sq_exec_stmt(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
-                        struct lo_error *err)
-{
-    int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        rc = sq_fail(s, sqlite3_extended_errcode(s->db), what, err);
-        sqlite3_reset(stmt);
-        return rc;
-    }
-    sqlite3_reset(stmt);
-    return 0;
 }
 
 /* ---- transactions ---------------------------------------------------------------------- */
@@ -411,7 +359,7 @@ static int sq_begin(struct lo_store *st, bool write, struct lo_error *err)
     int rc = sq_stmt(s, write ? S_BEGIN_IMMEDIATE : S_BEGIN, &stmt, err);
     if (rc)
         return rc;
-    rc = sq_exec_stmt(s, stmt, "beginning a transaction", err);
+    rc = lo__sq_run(st, stmt, "beginning a transaction", err);
     if (rc)
         return rc;
     s->tx = write ? TX_WRITE : TX_READ;
@@ -427,7 +375,7 @@ static int sq_commit(struct lo_store *st, struct lo_error *err)
     int rc = sq_stmt(s, S_COMMIT, &stmt, err);
     if (rc)
         return rc;
-    rc = sq_exec_stmt(s, stmt, "committing", err);
+    rc = lo__sq_run(st, stmt, "committing", err);
     if (rc)
         return rc; /* still open: the caller rolls back */
     s->tx = TX_NONE;
@@ -447,7 +395,7 @@ static int sq_rollback(struct lo_store *st)
     /* SQLite may have rolled back by itself (e.g. after SQLITE_FULL): nothing left to do. */
     if (sqlite3_get_autocommit(s->db))
         return 0;
-    return sq_exec_stmt(s, stmt, "rolling back", NULL);
+    return lo__sq_run(st, stmt, "rolling back", NULL);
 }
 
 /* ---- projects ---------------------------------------------------------------------------- */
@@ -462,15 +410,15 @@ static int sq_project_create(struct lo_store *st, struct lo_project *p, struct l
     rc = sq_stmt(s, S_PROJECT_INSERT, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, p->name);
-    bind_text(stmt, 2, p->description ? p->description : "");
-    bind_double(stmt, 3, p->goal_accuracy);
-    bind_double(stmt, 4, p->goal_turnaround_hours);
-    bind_double(stmt, 5, p->goal_cost_per_label);
-    bind_double(stmt, 6, p->goal_budget);
-    bind_text(stmt, 7, p->goal_deadline);
+    lo__sq_bind_text(stmt, 1, p->name);
+    lo__sq_bind_text(stmt, 2, p->description ? p->description : "");
+    lo__sq_bind_double(stmt, 3, p->goal_accuracy);
+    lo__sq_bind_double(stmt, 4, p->goal_turnaround_hours);
+    lo__sq_bind_double(stmt, 5, p->goal_cost_per_label);
+    lo__sq_bind_double(stmt, 6, p->goal_budget);
+    lo__sq_bind_text(stmt, 7, p->goal_deadline);
     sqlite3_bind_int64(stmt, 8, p->created_ms);
-    rc = sq_exec_stmt(s, stmt, "creating a project", err);
+    rc = lo__sq_run(st, stmt, "creating a project", err);
     if (rc == LO_ECONFLICT)
         return lo_error_field(err, LO_ECONFLICT, "name", "a project named '%s' exists already",
                               p->name);
@@ -492,22 +440,22 @@ static int read_project(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_pr
     int rc;
     memset(p, 0, sizeof(*p));
     p->id = sqlite3_column_int64(stmt, 0);
-    rc = col_text(stmt, 1, arena, &p->name);
+    rc = lo__sq_col_text(stmt, 1, arena, &p->name);
     if (rc)
         return rc;
-    rc = col_text(stmt, 2, arena, &p->description);
+    rc = lo__sq_col_text(stmt, 2, arena, &p->description);
     if (rc)
         return rc;
-    rc = col_text(stmt, 3, arena, &p->schema_json);
+    rc = lo__sq_col_text(stmt, 3, arena, &p->schema_json);
     if (rc)
         return rc;
     p->schema_version = sqlite3_column_int(stmt, 4);
     p->guideline_version = sqlite3_column_int(stmt, 5);
-    p->goal_accuracy = col_double(stmt, 6);
-    p->goal_turnaround_hours = col_double(stmt, 7);
-    p->goal_cost_per_label = col_double(stmt, 8);
-    p->goal_budget = col_double(stmt, 9);
-    rc = col_text(stmt, 10, arena, &p->goal_deadline);
+    p->goal_accuracy = lo__sq_col_double(stmt, 6);
+    p->goal_turnaround_hours = lo__sq_col_double(stmt, 7);
+    p->goal_cost_per_label = lo__sq_col_double(stmt, 8);
+    p->goal_budget = lo__sq_col_double(stmt, 9);
+    rc = lo__sq_col_text(stmt, 10, arena, &p->goal_deadline);
     if (rc)
         return rc;
     p->created_ms = sqlite3_column_int64(stmt, 11);
@@ -524,7 +472,7 @@ static int sq_project_get(struct lo_store *st, const char *name, struct lo_arena
     int rc = sq_stmt(s, S_PROJECT_GET, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, name);
+    lo__sq_bind_text(stmt, 1, name);
     int step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         rc = read_project(stmt, arena, out);
@@ -580,7 +528,7 @@ static int sq_project_delete(struct lo_store *st, int64_t project_id, struct lo_
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, project_id);
-    rc = sq_exec_stmt(s, stmt, "deleting a project", err);
+    rc = lo__sq_run(st, stmt, "deleting a project", err);
     if (rc)
         return rc;
     if (sqlite3_changes(s->db) == 0)
@@ -618,7 +566,7 @@ static int sq_project_set_schema(struct lo_store *st, int64_t project_id,
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, project_id);
-    bind_text(stmt, 2, schema_json);
+    lo__sq_bind_text(stmt, 2, schema_json);
     sqlite3_bind_int64(stmt, 3, now_ms);
     rc = insert_returning_version(s, stmt, "storing a schema version", &version, err);
     if (rc == LO_ENOTFOUND)
@@ -630,7 +578,7 @@ static int sq_project_set_schema(struct lo_store *st, int64_t project_id,
         return rc;
     sqlite3_bind_int64(stmt, 1, project_id);
     sqlite3_bind_int(stmt, 2, version);
-    rc = sq_exec_stmt(s, stmt, "setting the current schema", err);
+    rc = lo__sq_run(st, stmt, "setting the current schema", err);
     if (rc)
         return rc;
     if (version_out)
@@ -679,8 +627,8 @@ static int sq_guideline_add(struct lo_store *st, int64_t project_id, const char 
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, project_id);
-    bind_text(stmt, 2, body ? body : "");
-    bind_text(stmt, 3, author ? author : "");
+    lo__sq_bind_text(stmt, 2, body ? body : "");
+    lo__sq_bind_text(stmt, 3, author ? author : "");
     sqlite3_bind_int64(stmt, 4, now_ms);
     rc = insert_returning_version(s, stmt, "storing a guideline version", &version, err);
     if (rc == LO_ENOTFOUND)
@@ -710,9 +658,9 @@ static int sq_guideline_get(struct lo_store *st, int64_t project_id, int version
         out->project_id = project_id;
         out->version = sqlite3_column_int(stmt, 0);
         out->created_ms = sqlite3_column_int64(stmt, 3);
-        rc = col_text(stmt, 1, arena, &out->body);
+        rc = lo__sq_col_text(stmt, 1, arena, &out->body);
         if (!rc)
-            rc = col_text(stmt, 2, arena, &out->author);
+            rc = lo__sq_col_text(stmt, 2, arena, &out->author);
         if (rc)
             lo_error_set(err, rc, "out of memory reading a guideline");
     } else if (step == SQLITE_DONE) {
@@ -747,7 +695,7 @@ static int sq_guideline_list(struct lo_store *st, int64_t project_id, struct lo_
         struct lo_guideline g = { .project_id = project_id };
         g.version = sqlite3_column_int(stmt, 0);
         g.created_ms = sqlite3_column_int64(stmt, 2);
-        rc = col_text(stmt, 1, arena, &g.author);
+        rc = lo__sq_col_text(stmt, 1, arena, &g.author);
         if (rc) {
             lo_error_set(err, rc, "out of memory listing guidelines");
             break;
@@ -774,9 +722,9 @@ static bool same_text(const unsigned char *stored, const char *given)
 static void bind_item(sqlite3_stmt *stmt, int first, const struct lo_item *item)
 {
     sqlite3_bind_int64(stmt, first, item->project_id);
-    bind_text(stmt, first + 1, item->external_id);
-    bind_text(stmt, first + 2, item->payload_json ? item->payload_json : "{}");
-    bind_text(stmt, first + 3, item->gold_json);
+    lo__sq_bind_text(stmt, first + 1, item->external_id);
+    lo__sq_bind_text(stmt, first + 2, item->payload_json ? item->payload_json : "{}");
+    lo__sq_bind_text(stmt, first + 3, item->gold_json);
     sqlite3_bind_int64(stmt, first + 4, item->created_ms);
 }
 
@@ -794,7 +742,7 @@ static int item_settle(struct sq_store *s, const struct lo_item *item,
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, item->project_id);
-    bind_text(stmt, 2, item->external_id);
+    lo__sq_bind_text(stmt, 2, item->external_id);
     if (sqlite3_step(stmt) != SQLITE_ROW) {
         rc = sq_fail(s, sqlite3_extended_errcode(s->db), "looking up an item", err);
         sqlite3_reset(stmt);
@@ -827,9 +775,9 @@ static int item_settle(struct sq_store *s, const struct lo_item *item,
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, id);
-    bind_text(stmt, 2, item->payload_json ? item->payload_json : "{}");
-    bind_text(stmt, 3, item->gold_json);
-    rc = sq_exec_stmt(s, stmt, "updating an item", err);
+    lo__sq_bind_text(stmt, 2, item->payload_json ? item->payload_json : "{}");
+    lo__sq_bind_text(stmt, 3, item->gold_json);
+    rc = lo__sq_run(&s->base, stmt, "updating an item", err);
     if (rc)
         return rc;
     *outcome = LO_ITEM_UPDATED;
@@ -840,7 +788,7 @@ static int item_settle(struct sq_store *s, const struct lo_item *item,
 static int item_exec(struct sq_store *s, sqlite3_stmt *stmt, int64_t project_id, int *stored,
                      struct lo_error *err)
 {
-    int rc = sq_exec_stmt(s, stmt, "inserting items", err);
+    int rc = lo__sq_run(&s->base, stmt, "inserting items", err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no project with id %lld", (long long)project_id);
     if (rc)
@@ -933,7 +881,7 @@ static int sq_item_find(struct lo_store *st, int64_t project_id, const char *ext
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, project_id);
-    bind_text(stmt, 2, external_id);
+    lo__sq_bind_text(stmt, 2, external_id);
     int step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         *id_out = sqlite3_column_int64(stmt, 0);
@@ -957,8 +905,8 @@ static int sq_item_set_gold(struct lo_store *st, int64_t item_id, const char *go
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, item_id);
-    bind_text(stmt, 2, gold_json);
-    rc = sq_exec_stmt(s, stmt, "setting gold", err);
+    lo__sq_bind_text(stmt, 2, gold_json);
+    rc = lo__sq_run(st, stmt, "setting gold", err);
     if (rc)
         return rc;
     if (sqlite3_changes(s->db) == 0)
@@ -970,15 +918,15 @@ static int sq_item_set_gold(struct lo_store *st, int64_t item_id, const char *go
 static void bind_annotation(sqlite3_stmt *stmt, int first, const struct lo_annotation *a)
 {
     sqlite3_bind_int64(stmt, first, a->item_id);
-    bind_text(stmt, first + 1, a->annotator ? a->annotator : "");
-    bind_text(stmt, first + 2, a->value_json ? a->value_json : "{}");
+    lo__sq_bind_text(stmt, first + 1, a->annotator ? a->annotator : "");
+    lo__sq_bind_text(stmt, first + 2, a->value_json ? a->value_json : "{}");
     sqlite3_bind_int64(stmt, first + 3, a->created_ms);
     sqlite3_bind_int(stmt, first + 4, a->guideline_version);
     sqlite3_bind_int(stmt, first + 5, a->schema_version);
-    bind_text(stmt, first + 6, a->workflow_stage);
-    bind_text(stmt, first + 7, a->lease_id);
-    bind_double(stmt, first + 8, a->working_seconds);
-    bind_text(stmt, first + 9, a->source);
+    lo__sq_bind_text(stmt, first + 6, a->workflow_stage);
+    lo__sq_bind_text(stmt, first + 7, a->lease_id);
+    lo__sq_bind_double(stmt, first + 8, a->working_seconds);
+    lo__sq_bind_text(stmt, first + 9, a->source);
 }
 
 static int sq_annotation_insert(struct lo_store *st, const struct lo_annotation *a,
@@ -993,7 +941,7 @@ static int sq_annotation_insert(struct lo_store *st, const struct lo_annotation 
     if (rc)
         return rc;
     bind_annotation(stmt, 1, a);
-    rc = sq_exec_stmt(s, stmt, "inserting an annotation", err);
+    rc = lo__sq_run(st, stmt, "inserting an annotation", err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no item with id %lld", (long long)a->item_id);
     if (rc)
@@ -1018,7 +966,7 @@ static int sq_annotation_insert_many(struct lo_store *st, const struct lo_annota
             return rc;
         for (int i = 0; i < SQ_ANN_BATCH; i++)
             bind_annotation(stmt, 1 + 10 * i, &a[done + (size_t)i]);
-        rc = sq_exec_stmt(s, stmt, "inserting annotations", err);
+        rc = lo__sq_run(st, stmt, "inserting annotations", err);
         if (rc == LO_ENOTFOUND)
             break; /* the statement stored nothing: redo its rows one by one to name the item */
         if (rc)
@@ -1049,12 +997,12 @@ static int sq_prediction_insert(struct lo_store *st, const struct lo_prediction 
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, p->item_id);
-    bind_text(stmt, 2, p->model_name ? p->model_name : "");
-    bind_text(stmt, 3, p->model_version ? p->model_version : "");
-    bind_text(stmt, 4, p->value_json ? p->value_json : "{}");
-    bind_double(stmt, 5, p->score);
+    lo__sq_bind_text(stmt, 2, p->model_name ? p->model_name : "");
+    lo__sq_bind_text(stmt, 3, p->model_version ? p->model_version : "");
+    lo__sq_bind_text(stmt, 4, p->value_json ? p->value_json : "{}");
+    lo__sq_bind_double(stmt, 5, p->score);
     sqlite3_bind_int64(stmt, 6, p->created_ms);
-    rc = sq_exec_stmt(s, stmt, "inserting a prediction", err);
+    rc = lo__sq_run(st, stmt, "inserting a prediction", err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no item with id %lld", (long long)p->item_id);
     if (rc)
@@ -1075,26 +1023,23 @@ static int sq_event_append(struct lo_store *st, const struct lo_event *e, int64_
     rc = sq_stmt(s, S_EVENT_INSERT, &stmt, err);
     if (rc)
         return rc;
-    if (e->project_id)
-        sqlite3_bind_int64(stmt, 1, e->project_id);
-    else
-        sqlite3_bind_null(stmt, 1);
-    bind_text(stmt, 2, e->kind ? e->kind : "");
-    bind_text(stmt, 3, e->actor ? e->actor : "");
-    bind_text(stmt, 4, e->object_type ? e->object_type : "");
+    lo__sq_bind_id(stmt, 1, e->project_id);
+    lo__sq_bind_text(stmt, 2, e->kind ? e->kind : "");
+    lo__sq_bind_text(stmt, 3, e->actor ? e->actor : "");
+    lo__sq_bind_text(stmt, 4, e->object_type ? e->object_type : "");
     sqlite3_bind_int64(stmt, 5, e->object_id);
-    bind_text(stmt, 6, e->payload_json ? e->payload_json : "{}");
+    lo__sq_bind_text(stmt, 6, e->payload_json ? e->payload_json : "{}");
     sqlite3_bind_int64(stmt, 7, e->created_ms);
     if (e->audit_seq) {
         sqlite3_bind_int64(stmt, 8, e->audit_seq);
-        bind_text(stmt, 9, e->prev_hash);
-        bind_text(stmt, 10, e->hash);
+        lo__sq_bind_text(stmt, 9, e->prev_hash);
+        lo__sq_bind_text(stmt, 10, e->hash);
     } else {
         sqlite3_bind_null(stmt, 8);
         sqlite3_bind_null(stmt, 9);
         sqlite3_bind_null(stmt, 10);
     }
-    rc = sq_exec_stmt(s, stmt, "appending an event", err);
+    rc = lo__sq_run(st, stmt, "appending an event", err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no project with id %lld", (long long)e->project_id);
     if (rc)
@@ -1113,17 +1058,17 @@ static int read_event(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_even
     e->object_id = sqlite3_column_int64(stmt, 5);
     e->created_ms = sqlite3_column_int64(stmt, 7);
     e->audit_seq = sqlite3_column_int64(stmt, 8);
-    int rc = col_text(stmt, 2, arena, &e->kind);
+    int rc = lo__sq_col_text(stmt, 2, arena, &e->kind);
     if (!rc)
-        rc = col_text(stmt, 3, arena, &e->actor);
+        rc = lo__sq_col_text(stmt, 3, arena, &e->actor);
     if (!rc)
-        rc = col_text(stmt, 4, arena, &e->object_type);
+        rc = lo__sq_col_text(stmt, 4, arena, &e->object_type);
     if (!rc)
-        rc = col_text(stmt, 6, arena, &e->payload_json);
+        rc = lo__sq_col_text(stmt, 6, arena, &e->payload_json);
     if (!rc)
-        rc = col_text(stmt, 9, arena, &e->prev_hash);
+        rc = lo__sq_col_text(stmt, 9, arena, &e->prev_hash);
     if (!rc)
-        rc = col_text(stmt, 10, arena, &e->hash);
+        rc = lo__sq_col_text(stmt, 10, arena, &e->hash);
     return rc;
 }
 
@@ -1233,7 +1178,7 @@ static int group_add_annotation(struct export_group *g, sqlite3_stmt *a, int64_t
     x->created_ms = sqlite3_column_int64(a, 4);
     x->guideline_version = sqlite3_column_int(a, 5);
     x->schema_version = sqlite3_column_int(a, 6);
-    x->working_seconds = col_double(a, 9);
+    x->working_seconds = lo__sq_col_double(a, 9);
     rc = group_copy(g, a, 2, &x->annotator);
     if (!rc)
         rc = group_copy(g, a, 3, &x->value_json);
@@ -1260,7 +1205,7 @@ static int group_add_prediction(struct export_group *g, sqlite3_stmt *r, int64_t
     x->item_id = sqlite3_column_int64(r, 0);
     x->id = sqlite3_column_int64(r, 1);
     x->project_id = project_id;
-    x->score = col_double(r, 5);
+    x->score = lo__sq_col_double(r, 5);
     x->created_ms = sqlite3_column_int64(r, 6);
     rc = group_copy(g, r, 2, &x->model_name);
     if (!rc)
@@ -1435,35 +1380,6 @@ static int sq_item_page(struct lo_store *st, int64_t project_id, int64_t after_i
 
 /* ---- accounts ---------------------------------------------------------------------------- */
 
-/* Steps a statement that returns at most one row: 1 with a row (the caller reads and resets),
- * 0 without (reset), or a negative error (reset). */
-static int sq_one(struct sq_store *s, sqlite3_stmt *stmt, const char *what, struct lo_error *err)
-{
-    int step = sqlite3_step(stmt);
-    if (step == SQLITE_ROW)
-        return 1;
-    int rc = 0;
-    if (step != SQLITE_DONE)
-        rc = sq_fail(s, sqlite3_extended_errcode(s->db), what, err);
-    sqlite3_reset(stmt);
-    return rc;
-}
-
-/* Runs an insert and returns the new rowid in *id_out. */
-static int sq_insert(struct sq_store *s, sqlite3_stmt *stmt, const char *what, int64_t *id_out,
-                     struct lo_error *err)
-{
-    int rc = sq_exec_stmt(s, stmt, what, err);
-    if (!rc && id_out)
-        *id_out = sqlite3_last_insert_rowid(s->db);
-    return rc;
-}
-
-static int oom(struct lo_error *err, const char *what)
-{
-    return lo_error_set(err, LO_ENOMEM, "out of memory reading %s", what);
-}
-
 static int sq_vendor_create(struct lo_store *st, struct lo_vendor_row *v, struct lo_error *err)
 {
     struct sq_store *s = sq(st);
@@ -1473,16 +1389,16 @@ static int sq_vendor_create(struct lo_store *st, struct lo_vendor_row *v, struct
         rc = sq_stmt(s, S_VENDOR_INSERT, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, v->name);
+    lo__sq_bind_text(stmt, 1, v->name);
     sqlite3_bind_int64(stmt, 2, v->created_ms);
-    return sq_insert(s, stmt, "creating a vendor", &v->id, err);
+    return lo__sq_insert(st, stmt, "creating a vendor", &v->id, err);
 }
 
 static int read_vendor(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_vendor_row *v)
 {
     v->id = sqlite3_column_int64(stmt, 0);
     v->created_ms = sqlite3_column_int64(stmt, 2);
-    return col_text(stmt, 1, arena, &v->name);
+    return lo__sq_col_text(stmt, 1, arena, &v->name);
 }
 
 static int sq_vendor_get(struct lo_store *st, const char *name, struct lo_arena *arena,
@@ -1493,13 +1409,13 @@ static int sq_vendor_get(struct lo_store *st, const char *name, struct lo_arena 
     int rc = sq_stmt(s, S_VENDOR_GET, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, name);
-    rc = sq_one(s, stmt, "reading a vendor", err);
+    lo__sq_bind_text(stmt, 1, name);
+    rc = lo__sq_step(st, stmt, "reading a vendor", err);
     if (rc <= 0)
         return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "no vendor named '%s'", name);
     rc = read_vendor(stmt, arena, out);
     sqlite3_reset(stmt);
-    return rc ? oom(err, "a vendor") : 0;
+    return rc ? lo__sq_nomem(stmt, "a vendor", err) : 0;
 }
 
 static int sq_vendor_list(struct lo_store *st, struct lo_arena *arena, lo_vendor_row_cb cb,
@@ -1519,7 +1435,7 @@ static int sq_vendor_list(struct lo_store *st, struct lo_arena *arena, lo_vendor
         struct lo_vendor_row v;
         rc = read_vendor(stmt, arena, &v);
         if (rc)
-            rc = oom(err, "vendors");
+            rc = lo__sq_nomem(stmt, "vendors", err);
         else
             rc = cb(ctx, &v);
     }
@@ -1537,16 +1453,13 @@ static int sq_user_create(struct lo_store *st, struct lo_user_row *u, struct lo_
         rc = sq_stmt(s, S_USER_INSERT, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, u->name);
-    if (u->vendor_id)
-        sqlite3_bind_int64(stmt, 2, u->vendor_id);
-    else
-        sqlite3_bind_null(stmt, 2);
-    bind_text(stmt, 3, u->role);
-    bind_text(stmt, 4, u->password_hash);
+    lo__sq_bind_text(stmt, 1, u->name);
+    lo__sq_bind_id(stmt, 2, u->vendor_id);
+    lo__sq_bind_text(stmt, 3, u->role);
+    lo__sq_bind_text(stmt, 4, u->password_hash);
     sqlite3_bind_int(stmt, 5, u->disabled ? 1 : 0);
     sqlite3_bind_int64(stmt, 6, u->created_ms);
-    return sq_insert(s, stmt, "creating a user", &u->id, err);
+    return lo__sq_insert(st, stmt, "creating a user", &u->id, err);
 }
 
 static int read_user(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_user_row *u)
@@ -1556,13 +1469,13 @@ static int read_user(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_user_
     u->vendor_id = sqlite3_column_int64(stmt, 3);
     u->disabled = sqlite3_column_int(stmt, 6) != 0;
     u->created_ms = sqlite3_column_int64(stmt, 7);
-    int rc = col_text(stmt, 1, arena, &u->name);
+    int rc = lo__sq_col_text(stmt, 1, arena, &u->name);
     if (!rc)
-        rc = col_text(stmt, 2, arena, &u->role);
+        rc = lo__sq_col_text(stmt, 2, arena, &u->role);
     if (!rc)
-        rc = col_text(stmt, 4, arena, &u->vendor_name);
+        rc = lo__sq_col_text(stmt, 4, arena, &u->vendor_name);
     if (!rc)
-        rc = col_text(stmt, 5, arena, &u->password_hash);
+        rc = lo__sq_col_text(stmt, 5, arena, &u->password_hash);
     return rc;
 }
 
@@ -1575,10 +1488,10 @@ static int sq_user_get(struct lo_store *st, const char *name, int64_t id, struct
     if (rc)
         return rc;
     if (name)
-        bind_text(stmt, 1, name);
+        lo__sq_bind_text(stmt, 1, name);
     else
         sqlite3_bind_int64(stmt, 1, id);
-    rc = sq_one(s, stmt, "reading a user", err);
+    rc = lo__sq_step(st, stmt, "reading a user", err);
     if (rc < 0)
         return rc;
     if (rc == 0 && name)
@@ -1587,7 +1500,7 @@ static int sq_user_get(struct lo_store *st, const char *name, int64_t id, struct
         return lo_error_set(err, LO_ENOTFOUND, "no user with id %lld", (long long)id);
     rc = read_user(stmt, arena, out);
     sqlite3_reset(stmt);
-    return rc ? oom(err, "a user") : 0;
+    return rc ? lo__sq_nomem(stmt, "a user", err) : 0;
 }
 
 static int sq_user_list(struct lo_store *st, int64_t vendor_id, struct lo_arena *arena,
@@ -1611,7 +1524,7 @@ static int sq_user_list(struct lo_store *st, int64_t vendor_id, struct lo_arena 
         struct lo_user_row u;
         rc = read_user(stmt, arena, &u);
         if (rc)
-            rc = oom(err, "users");
+            rc = lo__sq_nomem(stmt, "users", err);
         else
             rc = cb(ctx, &u);
     }
@@ -1622,7 +1535,7 @@ static int sq_user_list(struct lo_store *st, int64_t vendor_id, struct lo_arena 
 static int sq_changed_one(struct sq_store *s, sqlite3_stmt *stmt, const char *what,
                           const char *missing, struct lo_error *err)
 {
-    int rc = sq_exec_stmt(s, stmt, what, err);
+    int rc = lo__sq_run(&s->base, stmt, what, err);
     if (rc)
         return rc;
     if (sqlite3_changes(s->db) == 0)
@@ -1641,9 +1554,9 @@ static int sq_user_update(struct lo_store *st, int64_t id, const char *role, boo
     if (rc)
         return rc;
     sqlite3_bind_int64(stmt, 1, id);
-    bind_text(stmt, 2, role);
+    lo__sq_bind_text(stmt, 2, role);
     sqlite3_bind_int(stmt, 3, disabled ? 1 : 0);
-    bind_text(stmt, 4, password_hash);
+    lo__sq_bind_text(stmt, 4, password_hash);
     return sq_changed_one(s, stmt, "updating a user", "no such user", err);
 }
 
@@ -1659,9 +1572,9 @@ static int sq_member_set(struct lo_store *st, const struct lo_member_row *m,
         return rc;
     sqlite3_bind_int64(stmt, 1, m->project_id);
     sqlite3_bind_int64(stmt, 2, m->user_id);
-    bind_text(stmt, 3, m->role);
+    lo__sq_bind_text(stmt, 3, m->role);
     sqlite3_bind_int64(stmt, 4, m->created_ms);
-    rc = sq_exec_stmt(s, stmt, "adding a member", err);
+    rc = lo__sq_run(st, stmt, "adding a member", err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no such project or user");
     return rc;
@@ -1688,9 +1601,9 @@ static int read_member(sqlite3_stmt *stmt, struct lo_arena *arena, struct lo_mem
     m->project_id = sqlite3_column_int64(stmt, 0);
     m->user_id = sqlite3_column_int64(stmt, 1);
     m->created_ms = sqlite3_column_int64(stmt, 4);
-    int rc = col_text(stmt, 2, arena, &m->user_name);
+    int rc = lo__sq_col_text(stmt, 2, arena, &m->user_name);
     if (!rc)
-        rc = col_text(stmt, 3, arena, &m->role);
+        rc = lo__sq_col_text(stmt, 3, arena, &m->role);
     return rc;
 }
 
@@ -1704,12 +1617,12 @@ static int sq_member_get(struct lo_store *st, int64_t project_id, int64_t user_i
         return rc;
     sqlite3_bind_int64(stmt, 1, project_id);
     sqlite3_bind_int64(stmt, 2, user_id);
-    rc = sq_one(s, stmt, "reading a membership", err);
+    rc = lo__sq_step(st, stmt, "reading a membership", err);
     if (rc <= 0)
         return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "not a member");
     rc = read_member(stmt, arena, out);
     sqlite3_reset(stmt);
-    return rc ? oom(err, "a membership") : 0;
+    return rc ? lo__sq_nomem(stmt, "a membership", err) : 0;
 }
 
 static int sq_member_list(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
@@ -1732,7 +1645,7 @@ static int sq_member_list(struct lo_store *st, int64_t project_id, struct lo_are
         struct lo_member_row m;
         rc = read_member(stmt, arena, &m);
         if (rc)
-            rc = oom(err, "members");
+            rc = lo__sq_nomem(stmt, "members", err);
         else
             rc = cb(ctx, &m);
     }
@@ -1750,12 +1663,12 @@ static int sq_session_create(struct lo_store *st, struct lo_session_row *r,
         rc = sq_stmt(s, S_SESSION_INSERT, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, r->token_hash);
+    lo__sq_bind_text(stmt, 1, r->token_hash);
     sqlite3_bind_int64(stmt, 2, r->user_id);
-    bind_text(stmt, 3, r->csrf_token);
+    lo__sq_bind_text(stmt, 3, r->csrf_token);
     sqlite3_bind_int64(stmt, 4, r->created_ms);
     sqlite3_bind_int64(stmt, 5, r->expires_ms);
-    return sq_insert(s, stmt, "creating a session", &r->id, err);
+    return lo__sq_insert(st, stmt, "creating a session", &r->id, err);
 }
 
 static int sq_session_get(struct lo_store *st, const char *token_hash, struct lo_arena *arena,
@@ -1766,8 +1679,8 @@ static int sq_session_get(struct lo_store *st, const char *token_hash, struct lo
     int rc = sq_stmt(s, S_SESSION_GET, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, token_hash);
-    rc = sq_one(s, stmt, "reading a session", err);
+    lo__sq_bind_text(stmt, 1, token_hash);
+    rc = lo__sq_step(st, stmt, "reading a session", err);
     if (rc <= 0)
         return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "no such session");
     memset(out, 0, sizeof(*out));
@@ -1776,11 +1689,11 @@ static int sq_session_get(struct lo_store *st, const char *token_hash, struct lo
     out->created_ms = sqlite3_column_int64(stmt, 4);
     out->expires_ms = sqlite3_column_int64(stmt, 5);
     out->revoked_ms = sqlite3_column_int64(stmt, 6);
-    rc = col_text(stmt, 1, arena, &out->token_hash);
+    rc = lo__sq_col_text(stmt, 1, arena, &out->token_hash);
     if (!rc)
-        rc = col_text(stmt, 3, arena, &out->csrf_token);
+        rc = lo__sq_col_text(stmt, 3, arena, &out->csrf_token);
     sqlite3_reset(stmt);
-    return rc ? oom(err, "a session") : 0;
+    return rc ? lo__sq_nomem(stmt, "a session", err) : 0;
 }
 
 static int sq_session_revoke(struct lo_store *st, const char *token_hash, int64_t user_id,
@@ -1794,13 +1707,13 @@ static int sq_session_revoke(struct lo_store *st, const char *token_hash, int64_
     if (rc)
         return rc;
     if (token_hash)
-        bind_text(stmt, 1, token_hash);
+        lo__sq_bind_text(stmt, 1, token_hash);
     else
         sqlite3_bind_int64(stmt, 1, user_id);
     sqlite3_bind_int64(stmt, 2, now_ms);
     if (token_hash)
         return sq_changed_one(s, stmt, "revoking a session", "no such session", err);
-    return sq_exec_stmt(s, stmt, "revoking sessions", err);
+    return lo__sq_run(st, stmt, "revoking sessions", err);
 }
 
 static int sq_token_create(struct lo_store *st, struct lo_token_row *t, struct lo_error *err)
@@ -1812,11 +1725,11 @@ static int sq_token_create(struct lo_store *st, struct lo_token_row *t, struct l
         rc = sq_stmt(s, S_TOKEN_INSERT, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, t->token_hash);
+    lo__sq_bind_text(stmt, 1, t->token_hash);
     sqlite3_bind_int64(stmt, 2, t->user_id);
-    bind_text(stmt, 3, t->name);
+    lo__sq_bind_text(stmt, 3, t->name);
     sqlite3_bind_int64(stmt, 4, t->created_ms);
-    rc = sq_insert(s, stmt, "creating a token", &t->id, err);
+    rc = lo__sq_insert(st, stmt, "creating a token", &t->id, err);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no user with id %lld", (long long)t->user_id);
     return rc;
@@ -1831,10 +1744,10 @@ static int sq_token_get(struct lo_store *st, const char *token_hash, int64_t id,
     if (rc)
         return rc;
     if (token_hash)
-        bind_text(stmt, 1, token_hash);
+        lo__sq_bind_text(stmt, 1, token_hash);
     else
         sqlite3_bind_int64(stmt, 1, id);
-    rc = sq_one(s, stmt, "reading a token", err);
+    rc = lo__sq_step(st, stmt, "reading a token", err);
     if (rc <= 0)
         return rc ? rc : lo_error_set(err, LO_ENOTFOUND, "no such token");
     memset(out, 0, sizeof(*out));
@@ -1843,11 +1756,11 @@ static int sq_token_get(struct lo_store *st, const char *token_hash, int64_t id,
     out->created_ms = sqlite3_column_int64(stmt, 4);
     out->last_used_ms = sqlite3_column_int64(stmt, 5);
     out->revoked_ms = sqlite3_column_int64(stmt, 6);
-    rc = col_text(stmt, 1, arena, &out->token_hash);
+    rc = lo__sq_col_text(stmt, 1, arena, &out->token_hash);
     if (!rc)
-        rc = col_text(stmt, 3, arena, &out->name);
+        rc = lo__sq_col_text(stmt, 3, arena, &out->name);
     sqlite3_reset(stmt);
-    return rc ? oom(err, "a token") : 0;
+    return rc ? lo__sq_nomem(stmt, "a token", err) : 0;
 }
 
 static int sq_token_list(struct lo_store *st, int64_t user_id, struct lo_arena *arena,
@@ -1874,8 +1787,8 @@ static int sq_token_list(struct lo_store *st, int64_t user_id, struct lo_arena *
         t.created_ms = sqlite3_column_int64(stmt, 4);
         t.last_used_ms = sqlite3_column_int64(stmt, 5);
         t.revoked_ms = sqlite3_column_int64(stmt, 6);
-        if (col_text(stmt, 3, arena, &t.name))
-            rc = oom(err, "tokens");
+        if (lo__sq_col_text(stmt, 3, arena, &t.name))
+            rc = lo__sq_nomem(stmt, "tokens", err);
         else
             rc = cb(ctx, &t);
     }
@@ -1912,7 +1825,7 @@ static int sq_token_revoke(struct lo_store *st, int64_t id, int64_t user_id, int
     if (id)
         return sq_changed_one(s, stmt, "revoking a token", "no such token (or revoked already)",
                               err);
-    return sq_exec_stmt(s, stmt, "revoking tokens", err);
+    return lo__sq_run(st, stmt, "revoking tokens", err);
 }
 
 static int sq_throttle_get(struct lo_store *st, const char *key, struct lo_throttle_row *out,
@@ -1923,9 +1836,9 @@ static int sq_throttle_get(struct lo_store *st, const char *key, struct lo_throt
     int rc = sq_stmt(s, S_THROTTLE_GET, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, key);
+    lo__sq_bind_text(stmt, 1, key);
     memset(out, 0, sizeof(*out));
-    rc = sq_one(s, stmt, "reading the sign-in throttle", err);
+    rc = lo__sq_step(st, stmt, "reading the sign-in throttle", err);
     if (rc <= 0)
         return rc;
     out->failures = sqlite3_column_int64(stmt, 0);
@@ -1944,10 +1857,10 @@ static int sq_throttle_put(struct lo_store *st, const char *key, const struct lo
         rc = sq_stmt(s, S_THROTTLE_PUT, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, key);
+    lo__sq_bind_text(stmt, 1, key);
     sqlite3_bind_int64(stmt, 2, t->failures);
     sqlite3_bind_int64(stmt, 3, t->window_start_ms);
-    return sq_exec_stmt(s, stmt, "recording a failed sign-in", err);
+    return lo__sq_run(st, stmt, "recording a failed sign-in", err);
 }
 
 static int sq_throttle_clear(struct lo_store *st, const char *key, struct lo_error *err)
@@ -1959,8 +1872,8 @@ static int sq_throttle_clear(struct lo_store *st, const char *key, struct lo_err
         rc = sq_stmt(s, S_THROTTLE_CLEAR, &stmt, err);
     if (rc)
         return rc;
-    bind_text(stmt, 1, key);
-    return sq_exec_stmt(s, stmt, "clearing the sign-in throttle", err);
+    lo__sq_bind_text(stmt, 1, key);
+    return lo__sq_run(st, stmt, "clearing the sign-in throttle", err);
 }
 
 static int sq_audit_last(struct lo_store *st, struct lo_arena *arena, int64_t *seq_out,
@@ -1973,13 +1886,13 @@ static int sq_audit_last(struct lo_store *st, struct lo_arena *arena, int64_t *s
         return rc;
     *seq_out = 0;
     *hash_out = NULL;
-    rc = sq_one(s, stmt, "reading the audit chain", err);
+    rc = lo__sq_step(st, stmt, "reading the audit chain", err);
     if (rc <= 0)
         return rc;
     *seq_out = sqlite3_column_int64(stmt, 0);
-    rc = col_text(stmt, 1, arena, hash_out);
+    rc = lo__sq_col_text(stmt, 1, arena, hash_out);
     sqlite3_reset(stmt);
-    return rc ? oom(err, "the audit chain") : 0;
+    return rc ? lo__sq_nomem(stmt, "the audit chain", err) : 0;
 }
 
 static int sq_audit_list(struct lo_store *st, struct lo_arena *arena, lo_event_cb cb, void *ctx,
@@ -1998,9 +1911,9 @@ static void sq_close(struct lo_store *st)
     struct sq_store *s = sq(st);
     if (s->tx != TX_NONE)
         sq_rollback(st);
-    for (int i = 0; i < S_COUNT; i++)
-        sqlite3_finalize(s->stmts[i]);
-    lo__sq_wf_free(s->wf);
+    lo__sq_finalize(s->stmts, S_COUNT);
+    for (int i = 0; i < LO_SQ_PARTS; i++)
+        lo__sq_stmts_free(s->parts[i]);
     sqlite3_close(s->db);
     free(s);
 }
@@ -2152,7 +2065,7 @@ static int sq_migrate(struct sq_store *s, const char *path, const struct lo_migr
         }
         sqlite3_bind_int(record, 1, m->version);
         sqlite3_bind_text(record, 2, m->name, -1, SQLITE_STATIC);
-        rc = sq_exec_stmt(s, record, "recording a migration", err);
+        rc = lo__sq_run(&s->base, record, "recording a migration", err);
     }
     sqlite3_finalize(record);
     if (!rc)
