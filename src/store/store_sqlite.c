@@ -2,8 +2,8 @@
  * store_sqlite.c - the SQLite backend of the store interface (store.h).
  *
  * One handle is one connection, used by one thread at a time. On open it sets the connection
- * up (WAL, synchronous=FULL (decision 0006), foreign_keys=ON, busy timeout, cache size) and applies the
- * pending migrations of migrations.c in one write transaction. Every statement is prepared once
+ * up (WAL, synchronous=FULL as decision 0006 says, foreign_keys=ON, busy timeout, cache size)
+ * and applies the pending migrations of migrations.c in one write transaction. Every statement is prepared once
  * per handle, on first use, and then reset and rebound: SQL text is a constant of this file and
  * values only ever travel as bound parameters, never pasted into SQL.
  *
