@@ -3,9 +3,9 @@
  *
  * One handle is one connection, used by one thread at a time. On open it sets the connection
  * up (WAL, synchronous=FULL as decision 0006 says, foreign_keys=ON, busy timeout, cache size)
- * and applies the pending migrations of migrations.c in one write transaction. Every statement is prepared once
- * per handle, on first use, and then reset and rebound: SQL text is a constant of this file and
- * values only ever travel as bound parameters, never pasted into SQL.
+ * and applies the pending migrations of migrations.c in one write transaction. Every statement
+ * is prepared once per handle, on first use, and then reset and rebound: SQL text is a constant
+ * of this file and values only ever travel as bound parameters, never pasted into SQL.
  *
  * The workflow operations (store_wf.h) live in store_sqlite_wf.c and store_sqlite_review.c;
  * the helpers that prepare, bind, step and read, shared with them, in sqlite_util.c.
