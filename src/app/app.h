@@ -172,9 +172,14 @@ int lo_app_project_ratings(struct lo_app *app, const char *project, const char *
 int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, int limit,
                      lo_export_cb cb, void *ctx, struct lo_error *err);
 /* Calls cb once with item item_id of the project; LO_ENOTFOUND when the project has no such
- * item. Policy: LO_ACT_READ on the project. */
+ * item. *workflow_out receives the item's workflow outcome as the JSON text of the export's
+ * "workflow" object ({"state", "final", "confidence", "method"}; out_arena owns it), NULL when
+ * the item is in no workflow; an annotator's has no final label, confidence or method
+ * (docs/decisions/0008-item-workflow-view.md). Policy: LO_ACT_READ on the project; an
+ * annotator sees only an item the workflow gave them, with their own labels. */
 int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo_export_cb cb,
-                    void *ctx, struct lo_error *err);
+                    void *ctx, struct lo_arena *out_arena, const char **workflow_out,
+                    struct lo_error *err);
 /* 0 when the caller may see every label of the project (per-item consensus included);
  * LO_EFORBIDDEN for an annotator, who sees only their own (docs/access.md). Policy: READ. */
 int lo_app_labels_visible(struct lo_app *app, const char *project, struct lo_error *err);

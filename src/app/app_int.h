@@ -55,6 +55,18 @@ int lo__wf_sync(struct lo_app *app, int64_t project_id, int64_t *added, struct l
 int lo__app_annotator_view(struct lo_app *app, int64_t project_id, bool *out,
                            struct lo_error *err);
 
+/* ---- an item's workflow outcome (export.c; the export and the item read share it) ---- */
+
+/* The task of item item_id (its strings in arena), in the open transaction: *found is false,
+ * and 0 returned, when the item is in no workflow; otherwise a store error. */
+int lo__app_item_task(struct lo_store *st, int64_t item_id, struct lo_arena *arena,
+                      struct lo_task_row *out, bool *found, struct lo_error *err);
+/* Appends the item's "workflow" object, {"state", "final", "confidence", "method"}, as JSON
+ * text: the one writer of that object, for the JSONL export and GET .../items/{id}. Without
+ * with_final, final, confidence and method are null (an annotator's view: decisions/0008).
+ * LO_ELIMIT when b's cap is reached (b is then partly written). */
+int lo__app_workflow_json(struct lo_buf *b, const struct lo_task_row *t, bool with_final);
+
 /* Recomputes the least prediction score of the project's tasks (after a predictions import). */
 int lo__wf_rescore(struct lo_app *app, int64_t project_id, struct lo_error *err);
 

@@ -30,8 +30,10 @@ struct export_ctx {
     struct lo_export_report *rep;
     const struct lo_schema_field *label_field;  /* one-field projects: a plain label column */
     struct lo_store *workflow;    /* the project has a workflow: each item's state and final
-                                   * label are exported (read through this store) */
+                                   * label and each label's status are exported (read through
+                                   * this store) */
     struct lo_arena task_arena;
+    struct lo_task_row task;      /* the current item's, in task_arena */
     struct lo_error *err;
 };
 
@@ -65,6 +67,49 @@ static int put_int_or_null(struct lo_buf *b, int v)
     if (v < 0)
         tmp[sizeof(tmp) - 1 - n++] = '-';
     return lo_buf_append(b, tmp + sizeof(tmp) - n, n);
+}
+
+int lo__app_workflow_json(struct lo_buf *b, const struct lo_task_row *t, bool with_final)
+{
+    int rc = 0;
+    rc |= PUT(b, "{\"state\":");
+    rc |= put_str(b, t->state);
+    rc |= PUT(b, ",\"final\":");
+    rc |= with_final && t->final_json ? lo_buf_puts(b, t->final_json) : PUT(b, "null");
+    rc |= PUT(b, ",\"confidence\":");
+    rc |= with_final ? lo_json_put_double(b, t->confidence) : PUT(b, "null");
+    rc |= PUT(b, ",\"method\":");
+    rc |= put_str(b, with_final ? t->method : NULL);
+    rc |= lo_buf_putc(b, '}');
+    return rc ? LO_ELIMIT : 0;
+}
+
+int lo__app_item_task(struct lo_store *st, int64_t item_id, struct lo_arena *arena,
+                      struct lo_task_row *out, bool *found, struct lo_error *err)
+{
+    int rc = st->ops->wf->task_get(st, item_id, arena, out, err);
+    *found = rc == 0;
+    if (rc == LO_ENOTFOUND) {
+        lo_error_clear(err);
+        rc = 0;
+    }
+    return rc;
+}
+
+/* The workflow's outcome of one item (docs/workflow.md): *out is its task, valid until the
+ * next item, or NULL when the project has no workflow or the item was never in it. */
+static int item_task(struct export_ctx *c, int64_t item_id, const struct lo_task_row **out)
+{
+    *out = NULL;
+    if (!c->workflow)
+        return 0;
+    bool found = false;
+    lo_arena_free(&c->task_arena); /* one item's task at a time */
+    lo_arena_init(&c->task_arena, 4096);
+    int rc = lo__app_item_task(c->workflow, item_id, &c->task_arena, &c->task, &found, c->err);
+    if (!rc && found)
+        *out = &c->task;
+    return rc;
 }
 
 static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
@@ -123,28 +168,13 @@ static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
         rc |= lo_buf_putc(b, '}');
     }
     rc |= lo_buf_putc(b, ']');
-    if (c->workflow) {
-        /* The workflow's outcome: the item's state and, once complete, its final label with
-         * confidence and method (docs/workflow.md). Items never in the workflow have none. */
-        struct lo_task_row t;
-        lo_arena_free(&c->task_arena); /* one item's task at a time */
-        lo_arena_init(&c->task_arena, 4096);
-        int trc = c->workflow->ops->wf->task_get(c->workflow, row->item.id, &c->task_arena, &t,
-                                                 c->err);
-        if (trc == 0) {
-            rc |= PUT(b, ",\"workflow\":{\"state\":");
-            rc |= put_str(b, t.state);
-            rc |= PUT(b, ",\"final\":");
-            rc |= t.final_json ? lo_buf_puts(b, t.final_json) : PUT(b, "null");
-            rc |= PUT(b, ",\"confidence\":");
-            rc |= lo_json_put_double(b, t.confidence);
-            rc |= PUT(b, ",\"method\":");
-            rc |= put_str(b, t.method);
-            rc |= lo_buf_putc(b, '}');
-        } else if (trc != LO_ENOTFOUND) {
-            return trc;
-        }
-        lo_error_clear(c->err);
+    const struct lo_task_row *t = NULL;
+    int trc = item_task(c, row->item.id, &t);
+    if (trc)
+        return trc;
+    if (t) {
+        rc |= PUT(b, ",\"workflow\":");
+        rc |= lo__app_workflow_json(b, t, true);
     }
     rc |= PUT(b, "}\n");
     if (rc)
@@ -187,6 +217,36 @@ static void csv_label(struct export_ctx *c, struct lo_buf *b, const char *value_
     json_decref(v);
 }
 
+/* A label's status: what the JSONL export says of it. In a project with a workflow every
+ * label has one ("active" too: a CSV cell cannot be left out the way a JSON member is); without
+ * a workflow only a label that no longer counts has one, which none has today. */
+static void csv_status(const struct export_ctx *c, struct lo_buf *b, const char *status)
+{
+    if (c->workflow)
+        csv_str(b, status ? status : "active");
+    else if (status && strcmp(status, "active"))
+        csv_str(b, status);
+}
+
+/* ",item_state,final,final_confidence,final_method": the JSONL export's "workflow" object of
+ * the item (docs/workflow.md); empty cells for an item outside a workflow, and for a final
+ * label, confidence or method it does not have (yet). */
+static void csv_workflow(struct lo_buf *b, const struct lo_task_row *t)
+{
+    lo_buf_putc(b, ',');
+    if (t)
+        csv_str(b, t->state);
+    lo_buf_putc(b, ',');
+    if (t && t->final_json)
+        csv_str(b, t->final_json);
+    lo_buf_putc(b, ',');
+    if (t && isfinite(t->confidence))
+        lo_json_put_double(b, t->confidence); /* the same digits as in the JSONL */
+    lo_buf_putc(b, ',');
+    if (t && t->method)
+        csv_str(b, t->method);
+}
+
 static int csv_emit(struct export_ctx *c)
 {
     return lo_bgwriter_write(c->w, c->line.data, c->line.len, c->err);
@@ -197,7 +257,12 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
     struct lo_buf *b = &c->line;
     char t[40];
     /* item,kind,annotator,label,value,score,created,guideline_version,schema_version,
-     * workflow_stage,lease_id,working_seconds,source,gold,data */
+     * workflow_stage,lease_id,working_seconds,source,gold,data,
+     * status,item_state,final,final_confidence,final_method */
+    const struct lo_task_row *task = NULL;
+    int trc = item_task(c, row->item.id, &task);
+    if (trc)
+        return trc;
     for (size_t i = 0; i < row->n_annotations; i++) {
         const struct lo_annotation *a = &row->annotations[i];
         lo_buf_reset(b);
@@ -224,6 +289,9 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
         csv_str(b, row->item.gold_json);
         lo_buf_putc(b, ',');
         csv_str(b, row->item.payload_json);
+        lo_buf_putc(b, ',');
+        csv_status(c, b, a->status);
+        csv_workflow(b, task);
         if (lo_buf_putc(b, '\n'))
             return lo_error_set(c->err, LO_ELIMIT, "row of item '%s' too large",
                                 row->item.external_id);
@@ -254,6 +322,8 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
         csv_str(b, row->item.gold_json);
         lo_buf_putc(b, ',');
         csv_str(b, row->item.payload_json);
+        lo_buf_putc(b, ',');
+        csv_workflow(b, task);
         if (lo_buf_putc(b, '\n'))
             return lo_error_set(c->err, LO_ELIMIT, "row of item '%s' too large",
                                 row->item.external_id);
@@ -268,6 +338,8 @@ static int csv_row(struct export_ctx *c, const struct lo_export_row *row)
         csv_str(b, row->item.gold_json);
         lo_buf_putc(b, ',');
         csv_str(b, row->item.payload_json);
+        lo_buf_putc(b, ',');
+        csv_workflow(b, task);
         if (lo_buf_putc(b, '\n'))
             return lo_error_set(c->err, LO_ELIMIT, "row of item '%s' too large",
                                 row->item.external_id);
@@ -313,7 +385,7 @@ int lo_app_export(struct lo_app *app, const char *project, enum lo_format format
     }
     lo_error_clear(err);
     lo_arena_init(&c.task_arena, 4096);
-    if (format == LO_FMT_JSONL) {
+    { /* with a workflow: each item's outcome and each label's status (both formats) */
         const char *cfg = NULL;
         int version;
         if (st->ops->wf->config_get(st, p.id, &arena, &cfg, &version, err) == 0)
@@ -325,7 +397,8 @@ int lo_app_export(struct lo_app *app, const char *project, enum lo_format format
         goto done;
     static const char csv_header[] =
         "item,kind,annotator,label,value,score,created,guideline_version,schema_version,"
-        "workflow_stage,lease_id,working_seconds,source,gold,data\n";
+        "workflow_stage,lease_id,working_seconds,source,gold,data,"
+        "status,item_state,final,final_confidence,final_method\n";
     if (format == LO_FMT_CSV)
         rc = lo_bgwriter_write(c.w, csv_header, sizeof(csv_header) - 1, err);
     if (!rc)

@@ -4,13 +4,15 @@
  * out of the caller's scope reads exactly like one of a project that does not exist.
  *
  * Both are the store's item_page: a seek on the item id that reads the page and the
- * annotations and predictions attached to it, never the items before it.
+ * annotations and predictions attached to it, never the items before it. One item comes with
+ * its workflow outcome, written by the export's writer of that object (export.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/app.h"
 #include "app/app_int.h"
+#include "base/limits.h"
 
 /* What an annotator sees of the items (docs/access.md): only the items the workflow gave them,
  * with their own labels only: no one else's, no gold answer, no model predictions. Reviewers,
@@ -115,12 +117,42 @@ int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, 
     return rc;
 }
 
+/* The item's "workflow" object as JSON text in out_arena (*out: NULL when the item is in no
+ * workflow), in the open transaction. An annotator's has no final label (decisions/0008). */
+static int item_workflow(struct lo_app *app, int64_t item_id, bool restricted,
+                         struct lo_arena *out_arena, const char **out, struct lo_error *err)
+{
+    struct lo_arena arena;
+    struct lo_task_row t;
+    struct lo_buf b;
+    bool found = false;
+    lo_arena_init(&arena, 4096);
+    lo_buf_init(&b, LO_LIMIT_JSONL_LINE * 4); /* the export's cap on an item's line */
+    int rc = lo__app_item_task(app->store, item_id, &arena, &t, &found, err);
+    if (!rc && found) {
+        rc = lo__app_workflow_json(&b, &t, !restricted);
+        if (rc)
+            rc = lo_error_set(err, rc, "the workflow outcome of item %lld is too large",
+                              (long long)item_id);
+    }
+    if (!rc && found) {
+        *out = lo_arena_strndup(out_arena, b.data, b.len);
+        if (!*out)
+            rc = lo_error_set(err, LO_ENOMEM, "out of memory");
+    }
+    lo_buf_free(&b);
+    lo_arena_free(&arena);
+    return rc;
+}
+
 int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo_export_cb cb,
-                    void *ctx, struct lo_error *err)
+                    void *ctx, struct lo_arena *out_arena, const char **workflow_out,
+                    struct lo_error *err)
 {
     struct lo_store *st = app->store;
     struct lo_arena arena;
     struct lo_project p;
+    *workflow_out = NULL;
     if (item_id < 1)
         return lo_error_field(err, LO_ENOTFOUND, "id", "no item %lld in project '%s'",
                               (long long)item_id, project);
@@ -137,6 +169,8 @@ int lo_app_item_get(struct lo_app *app, const char *project, int64_t item_id, lo
         if (!rc && !s.found)
             rc = lo_error_field(err, LO_ENOTFOUND, "id", "no item %lld in project '%s'",
                                 (long long)item_id, project);
+        if (!rc) /* in the same snapshot as the labels */
+            rc = item_workflow(app, item_id, v.restricted, out_arena, workflow_out, err);
         st->ops->rollback(st);
     }
     lo_arena_free(&arena);

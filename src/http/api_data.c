@@ -95,6 +95,8 @@ static json_t *item_json(const struct lo_export_row *row, bool full)
                             a->workflow_stage ? json_string(a->workflow_stage) : json_null());
         json_object_set_new(x, "working_seconds", real_or_null(a->working_seconds));
         json_object_set_new(x, "source", a->source ? json_string(a->source) : json_null());
+        /* active, or why a workflow label no longer counts: rejected, superseded, invalidated */
+        json_object_set_new(x, "status", json_string(a->status ? a->status : "active"));
         json_array_append_new(anns, x);
     }
     json_object_set_new(o, "annotations", anns);
@@ -175,15 +177,18 @@ int lo__h_item_get(struct lo_http_req *r)
         return LO_ENOTFOUND;
     }
     json_t *item = NULL;
+    const char *workflow = NULL;
     struct lo_error err;
     lo_error_clear(&err);
     int rc;
     TIMED(r, lo_app_item_get(lo_http_app(r), lo_http_param(r, "name"), id, item_one_cb, &item,
-                             &err));
+                             &r->arena, &workflow, &err));
     if (rc) {
         json_decref(item);
         return lo_http_fail(r, rc, &err);
     }
+    if (workflow) /* the export's "workflow" object, as app/ wrote it */
+        json_object_set_new(item, "workflow", stored_json(workflow));
     return lo_http_json(&r->resp, 200, item);
 }
 

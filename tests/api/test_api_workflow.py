@@ -15,7 +15,9 @@ server: what a labeling program relies on, one small project per story.
   the pause rule, resume and invalidate; me; the manager's queue (flags, paused, overdue);
 - annotation edits with ETag / If-Match (428, 409 stale), idempotent submits, pre-labels;
 - routing order (least confident prediction first, item priority), overlap coverage, daily
-  caps, configuration changes, consolidate; cookie writes need the CSRF header.
+  caps, configuration changes, consolidate; cookie writes need the CSRF header;
+- the item read and the JSONL and CSV exports carry the item's workflow outcome and each label's
+  status (an annotator: the state and their own labels, never the final label).
 
 A failure here is a place where the server does not do what docs/api-workflow.md or issue 5
 says; the message names the request and what came back.
@@ -1202,6 +1204,136 @@ def test_history_is_no_back_door(env):
           st == 404 or (st == 200 and "final" not in h), f"{st} {h}")
 
 
+def _export_rows(env, project, fmt):
+    """The project's export read by the manager: JSONL items by id, or CSV rows (dicts)."""
+    st, _, data = env.raw("max", "GET", f"/api/v1/projects/{project}/export?format={fmt}")
+    if st != 200:
+        raise RuntimeError(f"export {project} {fmt}: {st} {data[:200]!r}")
+    text = data.decode()
+    if fmt == "csv":
+        import csv
+        import io
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+    return {j["id"]: j for j in map(json.loads, text.splitlines())}
+
+
+def _statuses(j):
+    return [(a.get("annotator"), a.get("value"), a.get("status"))
+            for a in (j.get("annotations") or [] if isinstance(j, dict) else [])]
+
+
+def test_item_read_shows_the_workflow(env):
+    # GET .../items/{id}: the item's state and, once complete, its final label with confidence
+    # and method (the export's "workflow" object), and each label's status; an annotator sees
+    # the state of an item given to them, their own labels with their status, never the final
+    # label (docs/decisions/0008-item-workflow-view.md).
+    ids = env.project("iw", ["w1", "w2"], {"review": {"mode": "all"}, "overlap": {"k": 2}})
+    w1, w2 = ids["w1"], ids["w2"]
+    item = f"/api/v1/projects/iw/items/{w1}"
+    env.label("ann1", "iw", POS, w1)
+    st, j = env.call("max", "GET", item)
+    check("item_read_in_review_shows_the_state_and_no_final_label",
+          st == 200 and j.get("workflow") == {"state": "in_review", "final": None,
+                                              "confidence": None, "method": None}
+          and _statuses(j) == [("ann1", POS, "active")], f"{st} {j}")
+    rv = env.task("rita", "iw", "review")
+    env.submit("rita", rv["lease"], {"verdict": "reject", "reasons": ["wrong_label"]})
+    st, j = env.call("ann1", "GET", item)
+    check("item_read_shows_the_annotator_their_rejected_label_and_the_rework_state",
+          st == 200 and (j.get("workflow") or {}).get("state") == "rework"
+          and _statuses(j) == [("ann1", POS, "rejected")], f"{st} {j}")
+    rw = env.task("ann1", "iw")
+    env.submit("ann1", rw["lease"], {"value": NEG})
+    rv = env.task("rita", "iw", "review")
+    env.submit("rita", rv["lease"], {"verdict": "accept"})
+    env.label("ann2", "iw", NEG, w1)
+    rv = env.task("rita", "iw", "review")
+    st, j = env.submit("rita", rv["lease"], {"verdict": "accept"})
+    if not (st == 201 and j.get("item_state") == "complete"):
+        raise RuntimeError(f"the item did not complete: {st} {j}")
+
+    st, j = env.call("max", "GET", item)
+    check("item_read_of_a_complete_item_shows_the_final_label_confidence_and_method",
+          st == 200 and j.get("workflow") == {"state": "complete", "final": NEG,
+                                              "confidence": 1.0, "method": "majority"},
+          f"{st} {j.get('workflow') if isinstance(j, dict) else j}")
+    check("item_read_shows_each_labels_status",
+          st == 200 and _statuses(j) == [("ann1", POS, "rejected"), ("ann1", NEG, "active"),
+                                         ("ann2", NEG, "active")], f"{_statuses(j)}")
+    jl = _export_rows(env, "iw", "jsonl")
+    check("item_read_and_jsonl_export_give_the_same_workflow_object",
+          st == 200 and j.get("workflow") == jl["w1"].get("workflow")
+          and [a.get("status") for a in j.get("annotations", [])]
+          == [a.get("status", "active") for a in jl["w1"]["annotations"]],
+          f"{j.get('workflow')} / {jl['w1'].get('workflow')}")
+    st, j = env.call("rita", "GET", item)
+    check("a_reviewer_sees_the_final_label_too",
+          st == 200 and (j.get("workflow") or {}).get("final") == NEG, f"{st} {j}")
+
+    st, j = env.call("ann1", "GET", item)
+    check("an_annotator_sees_the_state_but_not_the_final_label_confidence_or_method",
+          st == 200 and j.get("workflow") == {"state": "complete", "final": None,
+                                              "confidence": None, "method": None}, f"{st} {j}")
+    check("an_annotator_sees_their_own_labels_with_their_status_only",
+          st == 200 and _statuses(j) == [("ann1", POS, "rejected"), ("ann1", NEG, "active")],
+          f"{_statuses(j)}")
+    st, j = env.call("ann3", "GET", item)
+    check("an_item_not_given_to_the_annotator_is_still_404", st == 404, f"{st} {j}")
+    st, j = env.call("max", "GET", f"/api/v1/projects/iw/items/{w2}")
+    check("an_item_nobody_labeled_is_queued_without_a_final_label",
+          st == 200 and j.get("workflow") == {"state": "queued", "final": None,
+                                              "confidence": None, "method": None}
+          and j.get("annotations") == [], f"{st} {j}")
+
+    # A fix: the annotator's label superseded, the final label the reviewer's value, which the
+    # annotator's read does not reveal.
+    ids = env.project("iwf", ["f1"], {"review": {"mode": "all"}})
+    env.label("ann2", "iwf", POS, ids["f1"])
+    rv = env.task("rob", "iwf", "review")
+    env.submit("rob", rv["lease"], {"verdict": "fix", "value": NEG})
+    fitem = f"/api/v1/projects/iwf/items/{ids['f1']}"
+    st, j = env.call("max", "GET", fitem)
+    check("item_read_after_a_fix_shows_the_superseded_label_and_the_fixed_final",
+          st == 200 and _statuses(j) == [("ann2", POS, "superseded"), ("rob", NEG, "active")]
+          and (j.get("workflow") or {}).get("final") == NEG
+          and (j.get("workflow") or {}).get("state") == "complete", f"{st} {j}")
+    st, j = env.call("ann2", "GET", fitem)
+    check("the_annotator_of_a_fixed_label_sees_it_superseded_but_not_the_fix",
+          st == 200 and _statuses(j) == [("ann2", POS, "superseded")]
+          and (j.get("workflow") or {}).get("final") is None and '"neg"' not in json.dumps(j),
+          f"{st} {j}")
+
+    # The CSV export: the same values in the columns after the old ones.
+    rows = [r for r in _export_rows(env, "iw", "csv") if r.get("item") == "w1"]
+    check("csv_export_gives_each_labels_status",
+          [(r.get("annotator"), r.get("status")) for r in rows]
+          == [("ann1", "rejected"), ("ann1", "active"), ("ann2", "active")], f"{rows}")
+    check("csv_export_gives_the_items_state_final_confidence_and_method",
+          rows and all(r.get("item_state") == "complete" and r.get("final")
+                       and json.loads(r["final"]) == NEG and r.get("final_confidence")
+                       and float(r["final_confidence"]) == 1.0
+                       and r.get("final_method") == "majority" for r in rows), f"{rows}")
+    rows = [r for r in _export_rows(env, "iw", "csv") if r.get("item") == "w2"]
+    check("csv_export_of_a_queued_item_has_its_state_and_empty_final_cells",
+          [(r.get("kind"), r.get("item_state"), r.get("final"), r.get("final_confidence"),
+            r.get("final_method")) for r in rows] == [("item", "queued", "", "", "")], f"{rows}")
+
+    # Without a workflow: no "workflow" object, every label active, empty CSV cells.
+    env.project("iwplain", [])
+    env.cli("import", "labels", "iwplain",
+            _write(env, "iwplain.csv", "item,annotator,label\nn1,expert,pos\n"))
+    n1 = env.item_ids("iwplain")["n1"]
+    st, j = env.call("max", "GET", f"/api/v1/projects/iwplain/items/{n1}")
+    check("item_read_without_a_workflow_has_no_workflow_object",
+          st == 200 and "workflow" not in j
+          and [a.get("status") for a in j.get("annotations", [])] == ["active"], f"{st} {j}")
+    rows = _export_rows(env, "iwplain", "csv")
+    check("csv_export_without_a_workflow_leaves_the_five_columns_empty",
+          len(rows) == 1 and all(rows[0].get(k) == "" for k in
+                                 ("status", "item_state", "final", "final_confidence",
+                                  "final_method")), f"{rows}")
+
+
 def test_skills_languages_and_caps(env):
     env.project("sl", [], {})
     path = os.path.join(env.tmp, "sl.jsonl")
@@ -1278,7 +1410,7 @@ def main():
                      test_labels_around_a_flag_and_an_edit, test_dynamic_overlap,
                      test_review_share_consolidation_and_field, test_invalidate_since,
                      test_history_is_no_back_door, test_skills_languages_and_caps,
-                     test_late_submit):
+                     test_item_read_shows_the_workflow, test_late_submit):
             try:
                 test(env)
             except Exception as ex:  # one story failing does not hide the others

@@ -2,7 +2,7 @@
 # test_workflow.sh - `labelops workflow`: a project's workflow from the command line, acting
 # as named users: label, review with a reject, rework, accept, overlap 2, completion with the
 # final label, the item's history, idempotent submit, flags and the manager's queue, pause,
-# bad configurations named by field.
+# bad configurations named by field; the JSONL and CSV exports carry the workflow's outcome.
 source "$(dirname "$0")/lib.sh"
 
 lease_of() { jget "$1" 'j["task"]["lease"]'; }
@@ -103,6 +103,39 @@ expect_eq "a rejected label is marked in the export" \
 run project create p-copy --schema "$T/schema.json"
 run import items p-copy "$T/p.jsonl"
 expect_rc "the export reads back as items" 0
+
+# --- the CSV export carries the same outcome, in columns after the old ones ------------------
+# csvq FILE EXPR: a Python expression over rows (csv.DictReader of FILE) and jl (the JSONL
+# export's items by id).
+csvq() {
+  python3 -c "import csv,json,sys
+rows=list(csv.DictReader(open(sys.argv[1], newline='')))
+jl={}
+for l in open(sys.argv[2]):
+    x=json.loads(l); jl[x['id']]=x
+print(eval(sys.argv[3]))" "$1" "$T/p.jsonl" "$2"
+}
+run export p --format csv --out "$T/p.csv"
+expect_rc "CSV export of a workflow project" 0
+expect_eq "the CSV header keeps its columns and ends with the workflow's" "$(head -1 "$T/p.csv")" \
+  "item,kind,annotator,label,value,score,created,guideline_version,schema_version,workflow_stage,lease_id,working_seconds,source,gold,data,status,item_state,final,final_confidence,final_method"
+expect_eq "each label's status in the CSV" \
+  "$(csvq "$T/p.csv" "[(r['annotator'], r['label'], r['status']) for r in rows if r['item']=='i1']")" \
+  "[('ann1', 'a', 'rejected'), ('ann1', 'b', 'active'), ('ann2', 'b', 'active')]"
+expect_eq "the complete item's state, final label, confidence and method on each of its rows" \
+  "$(csvq "$T/p.csv" "sorted({(r['item_state'], json.dumps(json.loads(r['final'])), float(r['final_confidence']), r['final_method']) for r in rows if r['item']=='i1'})")" \
+  "[('complete', '{\"label\": \"b\"}', 1.0, 'majority')]"
+expect_eq "an item still queued: its state, and no final label" \
+  "$(csvq "$T/p.csv" "[(r['kind'], r['item_state'], r['final'], r['final_confidence'], r['final_method']) for r in rows if r['item']=='i2']")" \
+  "[('item', 'queued', '', '', '')]"
+expect_eq "every CSV row says what the JSONL export's workflow object says" \
+  "$(csvq "$T/p.csv" "[r['item'] for r in rows if (r['item_state'], json.loads(r['final']) if r['final'] else None, float(r['final_confidence']) if r['final_confidence'] else None, r['final_method'] or None) != tuple(jl[r['item']]['workflow'][k] for k in ('state','final','confidence','method'))] or 'all agree'")" \
+  "all agree"
+run export p-copy --format csv --out "$T/copy.csv"
+expect_eq "without a workflow the five columns are empty" \
+  "$(csvq "$T/copy.csv" "sorted({(r['status'], r['item_state'], r['final'], r['final_confidence'], r['final_method']) for r in rows})")" \
+  "[('', '', '', '', '')]"
+expect_eq "and the rows are the same rows" "$(csvq "$T/copy.csv" "len(rows)")" "$(csvq "$T/p.csv" "len(rows)")"
 
 # --- flags, the manager's queue, pause ------------------------------------------------------
 run workflow next p --as ann2; t4=$out
