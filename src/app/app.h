@@ -28,6 +28,7 @@
 
 struct lo_writer;
 struct lo_wf_cache;
+struct lo_write_denial;
 
 struct lo_app {
     struct lo_store *store;
@@ -44,6 +45,9 @@ struct lo_app {
      * points every worker's app at one counter so its principal caches see the change at once
      * (http/pcache.h). */
     atomic_uint_fast64_t *auth_generation;
+    /* While a write job runs (app/writer.h): where lo_write_deny notes a refusal, so the writer
+     * can record it after rolling the job back. NULL outside a job. */
+    struct lo_write_denial *denial;
 };
 
 /* Opens the database at db_path (creating it and applying migrations). */

@@ -26,6 +26,17 @@ const char *lo__action_name(enum lo_action a);
 int lo__app_member_role(struct lo_app *app, int64_t project_id, enum lo_role *out,
                         struct lo_error *err);
 
+/* Appends the audited access_denied event of a refusal (who = app->who, payload: the action
+ * and the answer's code name) in the open write transaction: the one shape of every denial,
+ * whether recorded by lo__app_record_denial or after a write job (app/writer.c). */
+int lo__app_denial_event(struct lo_app *app, enum lo_action action, const char *object_type,
+                         int64_t object_id, int code, struct lo_error *err);
+/* Outside a write job: ends the open transaction, records the denial (only a user's) with
+ * lo__app_denial_event in a transaction of its own, and opens a read transaction again for
+ * the caller to roll back. Inside a job use lo_write_deny (app/writer.h) instead. */
+void lo__app_record_denial(struct lo_app *app, enum lo_action action, const char *object_type,
+                           int64_t object_id, int code);
+
 /* Asks lo_policy_check for app->who. On a denial the open transaction is ended, the denial is
  * recorded as an audited access_denied event, a read transaction is open again (the caller
  * rolls it back as on any error) and the error is returned: "no <what>" for an object out of

@@ -173,10 +173,17 @@ int lo__app_member_role(struct lo_app *app, int64_t project_id, enum lo_role *ou
     return rc;
 }
 
-/* Ends the open transaction, records the denial as an audited event in a transaction of its
- * own, and opens a read transaction again for the caller to roll back. */
-static void record_denial(struct lo_app *app, enum lo_action action, const char *object_type,
-                          int64_t object_id, int code)
+int lo__app_denial_event(struct lo_app *app, enum lo_action action, const char *object_type,
+                         int64_t object_id, int code, struct lo_error *err)
+{
+    return lo__app_event(app, 0, "access_denied", object_type, object_id,
+                         json_pack("{s:s, s:s}", "action", lo__action_name(action), "answer",
+                                   lo_err_name(code)),
+                         err);
+}
+
+void lo__app_record_denial(struct lo_app *app, enum lo_action action, const char *object_type,
+                           int64_t object_id, int code)
 {
     struct lo_store *st = app->store;
     struct lo_error e2;
@@ -184,10 +191,7 @@ static void record_denial(struct lo_app *app, enum lo_action action, const char 
         return;
     st->ops->rollback(st);
     if (st->ops->begin(st, true, &e2) == 0) {
-        int rc = lo__app_event(app, 0, "access_denied", object_type, object_id,
-                               json_pack("{s:s, s:s}", "action", lo__action_name(action),
-                                         "answer", lo_err_name(code)),
-                               &e2);
+        int rc = lo__app_denial_event(app, action, object_type, object_id, code, &e2);
         if (!rc)
             rc = st->ops->commit(st, &e2);
         if (rc)
@@ -205,7 +209,7 @@ int lo__app_authorize(struct lo_app *app, enum lo_action action,
         return 0;
     if (rc == LO_EUNAUTH)
         return lo_error_set(err, rc, "sign in first");
-    record_denial(app, action, object_type, obj->id, rc);
+    lo__app_record_denial(app, action, object_type, obj->id, rc);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no %s", what);
     return lo_error_set(err, rc, "your role may not %s %s", lo__action_name(action), what);
@@ -225,7 +229,7 @@ int lo__app_authorize_project(struct lo_app *app, enum lo_action action,
         return 0;
     if (rc == LO_EUNAUTH)
         return lo_error_set(err, rc, "sign in first");
-    record_denial(app, action, "project", p->id, rc);
+    lo__app_record_denial(app, action, "project", p->id, rc);
     if (rc == LO_ENOTFOUND) /* the same answer as for a project that does not exist */
         return lo_error_field(err, LO_ENOTFOUND, "project", "no project named '%s'", p->name);
     return lo_error_set(err, rc, "your role in project '%s' may not %s it", p->name,

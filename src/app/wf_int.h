@@ -55,7 +55,8 @@ int lo__wf_project_load(struct lo_app *app, int64_t project_id, const char *name
                         struct lo_error *err);
 void lo__wf_project_free(struct wf_project *w);
 
-/* The caller's role check inside a job (not audited: the writer's transaction is shared). */
+/* The caller's role check inside a job: a denial is noted with lo_write_deny, and the writer
+ * audits it after rolling the job back (the job must not end the shared transaction). */
 int lo__wf_job_authorize(struct lo_app *app, int64_t project_id, enum lo_action action,
                          struct lo_error *err);
 /* The read step before a write: find the project and ask the policy (audited on denial). */

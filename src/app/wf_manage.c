@@ -666,8 +666,13 @@ static int annotation_access(struct lo_app *app, int64_t id, bool edit, struct l
             return 0;
         return lo_error_field(err, LO_ENOTFOUND, "id", "no annotation %lld", (long long)id);
     }
-    if (pol == LO_EFORBIDDEN && edit && lo_policy_check(&app->who, LO_ACT_REVIEW, &obj) == 0)
+    if (pol == LO_EFORBIDDEN && edit && lo_policy_check(&app->who, LO_ACT_REVIEW, &obj) == 0) {
+        lo_write_deny(app, LO_ACT_UPDATE, "annotation", id, LO_EFORBIDDEN);
         return lo_error_set(err, LO_EFORBIDDEN, "only the author or a manager may edit it");
+    }
+    /* An edit is a job (job_edit): the writer audits the denial after rolling it back. */
+    if (edit && pol != LO_EUNAUTH)
+        lo_write_deny(app, LO_ACT_UPDATE, "annotation", id, LO_ENOTFOUND);
     return lo_error_field(err, LO_ENOTFOUND, "id", "no annotation %lld", (long long)id);
 }
 
@@ -1017,10 +1022,12 @@ int lo_app_wf_annotators(struct lo_app *app, const char *project, json_t **out,
         /* managers and admins; annotators and reviewers do not see each other's figures */
         struct lo_policy_object obj = { .kind = LO_OBJ_PROJECT, .id = p.id };
         rc = lo__app_member_role(app, p.id, &obj.member_role, err);
-        if (!rc && lo_policy_check(&app->who, LO_ACT_UPDATE, &obj))
+        if (!rc && lo_policy_check(&app->who, LO_ACT_UPDATE, &obj)) {
+            lo__app_record_denial(app, LO_ACT_UPDATE, "project", p.id, LO_EFORBIDDEN);
             rc = lo_error_set(err, LO_EFORBIDDEN,
                               "only managers see the annotators' figures of project '%s'",
                               project);
+        }
     }
     if (!rc)
         rc = st->ops->member_list(st, p.id, &arena, annotators_cb, &c, err);

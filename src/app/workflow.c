@@ -198,8 +198,9 @@ int lo__wf_project_load(struct lo_app *app, int64_t project_id, const char *name
     return 0;
 }
 
-/* The caller's role check for a project by id, inside a job (no audit record: the writer's
- * transaction is shared, so a denial here is only answered). */
+/* The caller's role check for a project by id, inside a job. A denial is noted for the writer
+ * (lo_write_deny), which audits it after rolling the job back: the job itself must not end the
+ * shared transaction. */
 int lo__wf_job_authorize(struct lo_app *app, int64_t project_id, enum lo_action action,
                          struct lo_error *err)
 {
@@ -210,6 +211,8 @@ int lo__wf_job_authorize(struct lo_app *app, int64_t project_id, enum lo_action 
     if (rc)
         return rc;
     rc = lo_policy_check(&app->who, action, &obj);
+    if (rc)
+        lo_write_deny(app, action, "project", project_id, rc);
     if (rc == LO_ENOTFOUND)
         return lo_error_set(err, rc, "no such task");
     if (rc)
@@ -950,19 +953,25 @@ int lo_app_task_next_async(struct lo_app *app, const char *project, const char *
 
 /* ---- lease operations --------------------------------------------------------------------- */
 
-/* Reads the caller's lease and its project. Someone else's lease reads as missing. */
+/* Reads the caller's lease and its project. Someone else's lease reads as missing, and is a
+ * denial (on the lease's item) noted for the audit: its id is a secret of its holder. */
 int lo__wf_lease_load(struct lo_app *app, const char *id, struct lo_arena *arena,
                       struct lo_lease_row *l, struct wf_project *w, struct lo_error *err)
 {
     struct lo_store *st = app->store;
     memset(w, 0, sizeof(*w));
     int rc = st->ops->wf->lease_get(st, id, arena, l, err);
-    if (rc == LO_ENOTFOUND || (!rc && l->user_id != app->who.user_id))
+    if (rc == LO_ENOTFOUND)
         return lo_error_field(err, LO_ENOTFOUND, "lease", "no task with lease '%s'", id);
     if (rc)
         return rc;
     bool review = !strcmp(l->kind, "review") || !strcmp(l->kind, "adjudicate");
-    rc = lo__wf_job_authorize(app, l->project_id, review ? LO_ACT_REVIEW : LO_ACT_ANNOTATE, err);
+    enum lo_action action = review ? LO_ACT_REVIEW : LO_ACT_ANNOTATE;
+    if (l->user_id != app->who.user_id) {
+        lo_write_deny(app, action, "item", l->item_id, LO_ENOTFOUND);
+        return lo_error_field(err, LO_ENOTFOUND, "lease", "no task with lease '%s'", id);
+    }
+    rc = lo__wf_job_authorize(app, l->project_id, action, err);
     if (!rc)
         rc = lo__wf_project_load(app, l->project_id, NULL, false, arena, w, err);
     return rc;

@@ -1,13 +1,21 @@
 /*
- * writer.c - the group-commit writer (writer.h).
+ * writer.c - the group-commit writer (writer.h), and lo_app_write, which runs a job through it
+ * or, on the command line, through the same batch code with a batch of one.
+ *
+ * A job never ends the transaction it runs in: it may be one of many sharing a commit. A
+ * refused job notes its denial (lo_write_deny); the batch code writes the audited event after
+ * rolling the job back, never the job itself.
  */
 #include "app/writer.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/app_int.h"
 #include "base/clock.h"
 #include "base/limits.h"
 
@@ -18,6 +26,8 @@ struct job {
     const char *actor;
     int rc;
     struct lo_error err;
+    struct lo_write_denial denial; /* noted by the job when it refused its caller */
+    bool denial_in_batch;          /* its event was appended in the batch's transaction */
     bool done;
     struct job *next;
     /* asynchronous jobs: the callback, and the copies of the caller's names (the caller's
@@ -38,35 +48,105 @@ struct lo_writer {
     struct lo_writer_stats stats;
 };
 
-/* Runs one job in its savepoint inside the open transaction. */
-static void run_job(struct lo_writer *w, struct job *j)
+void lo_write_deny(struct lo_app *wapp, enum lo_action action, const char *object_type,
+                   int64_t object_id, int code)
 {
-    struct lo_store *st = w->app.store;
-    w->app.who = j->who;
-    w->app.actor = j->actor ? j->actor : (j->who.name ? j->who.name : "server");
+    assert(wapp->denial); /* only a job may note a denial: elsewhere, lo__app_record_denial */
+    struct lo_write_denial *d = wapp->denial;
+    if (!d || d->noted || wapp->who.kind != LO_PRINCIPAL_USER)
+        return;
+    if (code != LO_EFORBIDDEN && code != LO_ENOTFOUND)
+        return;
+    *d = (struct lo_write_denial){ .noted = true, .action = action, .object_id = object_id,
+                                   .code = code };
+    snprintf(d->object_type, sizeof(d->object_type), "%s", object_type ? object_type : "");
+}
+
+/* The app acts for the job's caller. */
+static void act_as(struct lo_app *app, const struct job *j)
+{
+    app->who = j->who;
+    app->actor = j->actor ? j->actor : (j->who.name ? j->who.name : "server");
+}
+
+static int denial_event(struct lo_app *app, const struct job *j, struct lo_error *err)
+{
+    return lo__app_denial_event(app, j->denial.action, j->denial.object_type,
+                                j->denial.object_id, j->denial.code, err);
+}
+
+/* Appends the job's denial inside the open transaction, in a savepoint of its own, so a
+ * failure here leaves the other jobs' writes alone. */
+static int append_denial(struct lo_app *app, const struct job *j)
+{
+    struct lo_store *st = app->store;
+    struct lo_error err;
+    lo_error_clear(&err);
+    int rc = st->ops->wf->savepoint(st, &err);
+    if (rc)
+        return rc;
+    rc = denial_event(app, j, &err);
+    if (rc)
+        st->ops->wf->savepoint_rollback(st);
+    else
+        rc = st->ops->wf->savepoint_release(st, &err);
+    return rc;
+}
+
+/* Writes the job's denial in a transaction of its own (its batch did not commit it). There is
+ * nobody left to tell when this fails too: the caller has its answer either way. */
+static void record_denial_alone(struct lo_app *app, const struct job *j)
+{
+    struct lo_store *st = app->store;
+    struct lo_error err;
+    lo_error_clear(&err);
+    act_as(app, j);
+    int rc = st->ops->begin(st, true, &err);
+    if (rc)
+        return;
+    rc = denial_event(app, j, &err);
+    if (!rc)
+        rc = st->ops->commit(st, &err);
+    if (rc)
+        st->ops->rollback(st);
+}
+
+/* Runs one job in its savepoint inside the open transaction; then, when the job noted a
+ * denial, appends it outside that savepoint (after the rollback of a refused job). */
+static void run_job(struct lo_app *app, struct job *j)
+{
+    struct lo_store *st = app->store;
+    act_as(app, j);
     lo_error_clear(&j->err);
+    j->denial = (struct lo_write_denial){ .noted = false };
+    j->denial_in_batch = false;
     j->rc = st->ops->wf->savepoint(st, &j->err);
     if (j->rc)
         return;
-    j->rc = j->fn(&w->app, j->ctx, &j->err);
+    app->denial = &j->denial;
+    j->rc = j->fn(app, j->ctx, &j->err);
+    app->denial = NULL;
     if (j->rc)
         st->ops->wf->savepoint_rollback(st);
     else
         j->rc = st->ops->wf->savepoint_release(st, &j->err);
+    if (j->denial.noted)
+        j->denial_in_batch = append_denial(app, j) == 0;
 }
 
-/* Runs a batch (a list linked through next) in one transaction and commits it; returns the
- * seconds the commit took. */
-static double run_batch(struct lo_writer *w, struct job *batch)
+/* Runs a batch (a list linked through next) in one transaction of app's store and commits it;
+ * a denial that did not commit with it is then written on its own. Returns the seconds the
+ * commit took. The writer thread and lo_app_write (a batch of one) both come here. */
+static double run_batch(struct lo_app *app, struct job *batch)
 {
     double commit_s = 0;
-    struct lo_store *st = w->app.store;
+    struct lo_store *st = app->store;
     struct lo_error err;
     lo_error_clear(&err);
     int rc = st->ops->begin(st, true, &err);
     if (!rc) {
         for (struct job *j = batch; j; j = j->next)
-            run_job(w, j);
+            run_job(app, j);
         double t0 = lo_monotonic_s();
         rc = st->ops->commit(st, &err);
         commit_s = lo_monotonic_s() - t0;
@@ -82,6 +162,9 @@ static double run_batch(struct lo_writer *w, struct job *batch)
             }
         }
     }
+    for (struct job *j = batch; j; j = j->next)
+        if (j->denial.noted && (rc || !j->denial_in_batch))
+            record_denial_alone(app, j);
     return commit_s;
 }
 
@@ -108,7 +191,7 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&w->mu);
 
         double t0 = lo_monotonic_s();
-        double commit_s = run_batch(w, batch);
+        double commit_s = run_batch(&w->app, batch);
         double busy = lo_monotonic_s() - t0;
 
         /* Waiting callers are woken below; asynchronous ones are answered from here, outside
@@ -257,16 +340,15 @@ int lo_app_write(struct lo_app *app, lo_write_fn fn, void *ctx, struct lo_error 
 {
     if (app->writer)
         return lo_writer_run(app->writer, &app->who, app->actor, fn, ctx, err);
-    struct lo_store *st = app->store;
-    int rc = st->ops->begin(st, true, err);
-    if (rc)
-        return rc;
-    rc = fn(app, ctx, err);
-    if (!rc)
-        rc = st->ops->commit(st, err);
-    if (rc)
-        st->ops->rollback(st);
-    return rc;
+    /* The command line: the writer's own batch code with a batch of one, in a transaction of
+     * its own, so a refused job is audited exactly as on the server. */
+    const char *actor = app->actor;
+    struct job j = { .fn = fn, .ctx = ctx, .who = app->who, .actor = actor };
+    run_batch(app, &j);
+    app->actor = actor;
+    if (j.rc && err)
+        *err = j.err;
+    return j.rc;
 }
 
 int lo_app_write_async(struct lo_app *app, lo_write_fn fn, void *ctx, lo_write_done done,

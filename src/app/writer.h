@@ -5,8 +5,9 @@
  * A durable SQLite commit costs an fsync (about 0.25 ms here), so a server that committed each
  * request on its own could not pass about 4,000 writes per second whatever its thread count.
  * The writer takes every job waiting in its queue, runs them one after another inside one
- * BEGIN IMMEDIATE (a failing job is rolled back to its savepoint and leaves the others alone),
- * commits once, and only then wakes each job's caller: every acknowledged write is durable.
+ * BEGIN IMMEDIATE (a failing job is rolled back to its savepoint and leaves the others alone;
+ * a refused job's denial is audited after that rollback, see lo_write_deny), commits once, and
+ * only then wakes each job's caller: every acknowledged write is durable.
  * Jobs run one at a time, so a job sees all earlier jobs' writes and no two race: the
  * workflow's counters (labels wanted, leased, done) need no further locking.
  */
@@ -21,6 +22,27 @@ struct lo_writer;
  * is inside a write transaction and whose who/actor are the caller's. A non-zero return rolls
  * the job's writes back and is returned to the caller with err. */
 typedef int (*lo_write_fn)(struct lo_app *wapp, void *ctx, struct lo_error *err);
+
+/* A refusal noted by a job (lo_write_deny): what was refused and the answer given. */
+struct lo_write_denial {
+    bool noted;
+    enum lo_action action;
+    char object_type[24];
+    int64_t object_id;
+    int code;                     /* LO_EFORBIDDEN or LO_ENOTFOUND */
+};
+
+/* Inside a job: the caller (wapp->who) was refused action on object_type object_id, answered
+ * code. A job cannot write the audited access_denied event itself (its writes are rolled back
+ * when it fails, and it must not end the shared transaction), so it notes the denial and
+ * returns its error as usual; after rolling the job back, the writer -- or lo_app_write on the
+ * command line, by the same code -- appends the event in the same transaction, outside the
+ * job's savepoint, so it commits with the batch. When that commit fails, the event is written
+ * again in a transaction of its own. The first denial of a job is kept; one that is not a
+ * user's, or with another code, is not recorded (as with lo__app_authorize). Thread: the
+ * job's. */
+void lo_write_deny(struct lo_app *wapp, enum lo_action action, const char *object_type,
+                   int64_t object_id, int code);
 
 /* Starts the writer on its own connection to db_path. */
 int lo_writer_start(const char *db_path, struct lo_writer **out, struct lo_error *err);

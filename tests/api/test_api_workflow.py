@@ -1390,6 +1390,98 @@ def _write(env, name, text):
     return path
 
 
+# ---- refusals inside workflow jobs are audited (docs/decisions/0009) --------------------------
+
+def _denials(env):
+    """The access_denied entries of the audit log, read by the local operator (the CLI)."""
+    p = env.cli("--json", "audit", "list")
+    return [e for e in json.loads(p.stdout) if e.get("kind") == "access_denied"]
+
+
+def _one_new_denial(env, before, name, actor, object_type, object_id, action, answer):
+    """Checks that exactly one access_denied entry came after the first `before` ones, and that
+    it names the actor, the object and the action; returns the entries."""
+    now = _denials(env)
+    new = now[len(before):]
+    want = {"actor": actor, "object_type": object_type, "object_id": object_id,
+            "payload": {"action": action, "answer": answer}}
+    got = [{k: e.get(k) for k in want} for e in new]
+    check(name, now[:len(before)] == before and got == [want],
+          f"new entries {got}, expected [{want}]")
+    return now
+
+
+def test_refusals_inside_workflow_jobs_are_audited(env):
+    # A lease route or an annotation edit refused inside its write job (the group-commit
+    # writer) leaves one audited access_denied entry, as every other refusal does, and changes
+    # nothing else.
+    ids = env.project("aud", ["a1", "a2", "a3"], {"review": {"mode": "all"}})
+    task = env.task("ann1", "aud")
+    lease, item = task["lease"], task["item"]["id"]
+    calls = [("submit", "POST", {"value": POS}), ("heartbeat", "POST", {}),
+             ("draft", "PUT", {"value": POS}), ("skip", "POST", {}),
+             ("flag", "POST", {"reason": "broken_data"})]
+    seen = _denials(env)
+    for op, method, body in calls:
+        st, j = env.call("ann2", method, f"/api/v1/tasks/{lease}/{op}", body)
+        check(f"another_users_{op}_on_a_lease_is_still_404", st == 404, f"{st} {j}")
+        seen = _one_new_denial(env, seen, f"another_users_{op}_on_a_lease_is_audited_once",
+                               "ann2", "item", item, "annotate", "not_found")
+    st, j = env.call("ann2", "POST", "/api/v1/tasks/00000000000000000000000000000000/submit",
+                     {"value": POS})
+    check("a_submit_on_an_unknown_lease_is_404", st == 404, f"{st} {j}")
+    check("an_unknown_lease_is_no_denial", _denials(env) == seen, "an entry was added")
+
+    # The command line runs the same job outside the writer, and audits it the same way.
+    p = subprocess.run([LO, "--db", env.db, "workflow", "submit", lease, "--as", "ann3",
+                        "--value", json.dumps(POS)], capture_output=True, text=True)
+    check("another_users_submit_on_the_command_line_fails", p.returncode != 0,
+          f"exit {p.returncode}: {p.stdout} {p.stderr}")
+    seen = _one_new_denial(env, seen, "another_users_submit_on_the_command_line_is_audited_once",
+                           "ann3", "item", item, "annotate", "not_found")
+
+    # None of it touched the lease: its holder submits.
+    st, j = env.submit("ann1", lease, {"value": POS})
+    check("the_lease_holder_still_submits_after_the_refusals", st == 201, f"{st} {j}")
+    check("the_lease_holders_submit_is_no_denial", _denials(env) == seen, "an entry was added")
+    aid = j.get("annotation") if isinstance(j, dict) else None
+
+    # A holder whose role in the project no longer allows the work: 403, on the project.
+    other = env.task("ann3", "aud")
+    env.cli("member", "add", "aud", "ann3", "--role", "vendor_manager")
+    project_id = env.sql("SELECT id FROM projects WHERE name = 'aud'")[0][0]
+    st, j = env.call("ann3", "POST", f"/api/v1/tasks/{other['lease']}/heartbeat", {})
+    check("a_lease_whose_holder_may_no_longer_annotate_is_403", st == 403, f"{st} {j}")
+    seen = _one_new_denial(env, seen, "a_lease_holder_refused_by_the_policy_is_audited_once",
+                           "ann3", "project", project_id, "annotate", "forbidden")
+    env.cli("member", "add", "aud", "ann3", "--role", "annotator")
+
+    # An annotation edit by a reviewer who is not its author: 403; by another annotator: 404.
+    path = f"/api/v1/annotations/{aid}"
+    st, j = env.call("rita", "PATCH", path, {"value": NEG}, {"If-Match": '"v1"'})
+    check("a_reviewers_edit_of_someone_elses_label_is_403", st == 403, f"{st} {j}")
+    seen = _one_new_denial(env, seen, "a_forbidden_annotation_edit_is_audited_once",
+                           "rita", "annotation", aid, "update", "forbidden")
+    st, j = env.call("ann2", "PATCH", path, {"value": NEG}, {"If-Match": '"v1"'})
+    check("another_annotators_edit_is_404", st == 404, f"{st} {j}")
+    seen = _one_new_denial(env, seen, "another_annotators_annotation_edit_is_audited_once",
+                           "ann2", "annotation", aid, "update", "not_found")
+    st, j = env.call("max", "GET", path)
+    check("the_refused_edits_changed_nothing",
+          st == 200 and j.get("version") == 1 and j.get("value") == POS, f"{st} {j}")
+    st, j = env.call("ann1", "PATCH", path, {"value": NEG}, {"If-Match": '"v1"'})
+    check("the_authors_edit_still_works_and_is_no_denial",
+          st == 200 and j.get("version") == 2 and _denials(env) == seen, f"{st} {j}")
+    # Not a job, but refused after the project check: the annotators' figures.
+    st, j = env.call("rita", "GET", "/api/v1/projects/aud/annotators")
+    check("a_reviewer_reading_the_annotators_figures_is_403", st == 403, f"{st} {j}")
+    seen = _one_new_denial(env, seen, "a_refused_read_of_the_annotators_figures_is_audited_once",
+                           "rita", "project", project_id, "update", "forbidden")
+    p = subprocess.run([LO, "--db", env.db, "audit", "verify"], capture_output=True, text=True)
+    check("the_audit_chain_with_the_denials_verifies", p.returncode == 0, p.stdout + p.stderr)
+    del ids
+
+
 def main():
     tmp = tempfile.mkdtemp()
     env = None
@@ -1410,6 +1502,7 @@ def main():
                      test_labels_around_a_flag_and_an_edit, test_dynamic_overlap,
                      test_review_share_consolidation_and_field, test_invalidate_since,
                      test_history_is_no_back_door, test_skills_languages_and_caps,
+                     test_refusals_inside_workflow_jobs_are_audited,
                      test_item_read_shows_the_workflow, test_late_submit):
             try:
                 test(env)
