@@ -125,6 +125,10 @@ static int jsonl_row(struct export_ctx *c, const struct lo_export_row *row)
         rc |= PUT(b, ",\"gold\":");
         rc |= lo_buf_puts(b, row->item.gold_json);
     }
+    if (row->item.gold_json && row->item.gold_section) { /* import reads it beside gold only */
+        rc |= PUT(b, ",\"gold_section\":");
+        rc |= put_str(b, row->item.gold_section);
+    }
     rc |= PUT(b, ",\"annotations\":[");
     for (size_t i = 0; i < row->n_annotations; i++) {
         const struct lo_annotation *a = &row->annotations[i];

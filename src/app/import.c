@@ -365,12 +365,43 @@ static int check_external_id(const char *id, struct lo_error *err)
     return 0;
 }
 
+/* Checks an export-shaped item's "gold_section": the heading text of the guideline section
+ * its gold answer comes from (gold feedback shows that section, docs/workflow.md). A
+ * non-blank string of one line, at most LO_LIMIT_GOLD_SECTION bytes, and only beside a gold
+ * answer. */
+static int check_gold_section(const json_t *v, bool has_gold, struct lo_error *err)
+{
+    if (!json_is_string(v))
+        return lo_error_field(err, LO_EINVAL, "gold_section",
+                              "gold_section must be a string: the heading of a guideline section");
+    size_t n = json_string_length(v);
+    if (n > LO_LIMIT_GOLD_SECTION)
+        return lo_error_field(err, LO_ELIMIT, "gold_section",
+                              "gold_section longer than %d bytes (LO_LIMIT_GOLD_SECTION)",
+                              LO_LIMIT_GOLD_SECTION);
+    const char *t = json_string_value(v);
+    bool blank = true;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '\n' || t[i] == '\r' || t[i] == '\0')
+            return lo_error_field(err, LO_EINVAL, "gold_section",
+                                  "gold_section must be one line: a heading's text");
+        blank = blank && (t[i] == ' ' || t[i] == '\t');
+    }
+    if (blank)
+        return lo_error_field(err, LO_EINVAL, "gold_section", "gold_section is empty");
+    if (!has_gold)
+        return lo_error_field(err, LO_EINVAL, "gold_section",
+                              "gold_section without gold: it names where a gold answer comes from");
+    return 0;
+}
+
 /* An item read and validated, waiting to be written with its batch. */
 struct pending_item {
     json_t *obj;                  /* held: annotation strings point into it */
     char ext[LO_LIMIT_EXTERNAL_ID + 1];
     char *payload_text;
     char *gold_text;
+    const char *gold_section;     /* borrowed from obj; NULL when none */
     struct lo_annotation *anns;
     char **ann_values;
     size_t n_anns;
@@ -519,6 +550,7 @@ static int prepare_item(struct import_ctx *c, json_t *obj, struct lo_str raw,
     json_t *anns = export_shape ? json_object_get(obj, "annotations") : NULL;
     json_t *preds = export_shape ? json_object_get(obj, "predictions") : NULL;
     json_t *gold = export_shape ? json_object_get(obj, "gold") : NULL;
+    json_t *section = export_shape ? json_object_get(obj, "gold_section") : NULL;
     if (anns && !json_is_array(anns)) {
         rc = lo_error_field(err, LO_EINVAL, "annotations", "annotations must be an array");
         goto fail;
@@ -538,6 +570,12 @@ static int prepare_item(struct import_ctx *c, json_t *obj, struct lo_str raw,
         rc = value_text(c, gold, payload, "gold", &p->gold_text, err);
         if (rc)
             goto fail;
+    }
+    if (section && !json_is_null(section)) {
+        rc = check_gold_section(section, p->gold_text != NULL, err);
+        if (rc)
+            goto fail;
+        p->gold_section = json_string_value(section);
     }
     if (na) {
         p->anns = calloc(na, sizeof(*p->anns));
@@ -595,6 +633,7 @@ static int flush_items(struct import_ctx *c, struct item_batch *b, struct lo_err
             .project_id = c->project.id,
             .external_id = b->p[i].ext,
             .payload_json = b->p[i].payload_text,
+            .gold_section = b->p[i].gold_section,
             .created_ms = c->now_ms,
         };
     rc = st->ops->item_insert_many(st, b->items, b->n,

@@ -655,9 +655,10 @@ static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf
         }
         if (w->cfg.gold_feedback) {
             json_decref(feedback);
-            feedback = json_pack("{s:b, s:o, s:i}", "correct", correct, "expected",
+            /* "section" (the guideline section the gold item names) is left out without one */
+            feedback = json_pack("{s:b, s:o, s:i, s:s*}", "correct", correct, "expected",
                                  lo__wf_parse_or_null(item.gold_json), "guideline_version",
-                                 w->p.guideline_version);
+                                 w->p.guideline_version, "section", item.gold_section);
         }
         rc = wf->task_put(st, &t, err);
     } else if (rework) {

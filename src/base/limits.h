@@ -15,6 +15,7 @@
 #define LO_LIMIT_NAME 256                      /* bytes in a project, annotator or field name */
 #define LO_LIMIT_EXTERNAL_ID 512               /* bytes in an item's external id */
 #define LO_LIMIT_LABEL 4096                    /* bytes in one label read from a long-format file */
+#define LO_LIMIT_GOLD_SECTION 512              /* bytes of a gold item's guideline heading */
 #define LO_LIMIT_SCHEMA_FIELDS 64              /* fields in one label schema */
 #define LO_LIMIT_SCHEMA_CLASSES 10000          /* classes in one classification field */
 #define LO_LIMIT_SCHEMA_BYTES (1024 * 1024)    /* bytes of a label schema document */

@@ -337,6 +337,11 @@ static const char migration_0004[] =
     /* An item's history is read by object. */
     "CREATE INDEX events_object ON events(object_type, object_id);\n";
 
+/* Gold feedback names the guideline section a gold item comes from (docs/workflow.md): the
+ * heading text the manager gave with the item, NULL when none. */
+static const char migration_0005[] =
+    "ALTER TABLE items ADD COLUMN gold_section TEXT;\n";
+
 const struct lo_migration lo__migrations[] = {
     { 1, "initial schema: projects, schema versions, guidelines, items, annotations, "
          "predictions, events",
@@ -349,6 +354,7 @@ const struct lo_migration lo__migrations[] = {
     { 4, "workflow: annotation author, status, version and pre-label use; reviews, flags, "
          "events by object",
       migration_0004 },
+    { 5, "items: the guideline section a gold item comes from", migration_0005 },
 };
 
 const size_t lo__migrations_count = sizeof(lo__migrations) / sizeof(lo__migrations[0]);

@@ -59,6 +59,8 @@ struct lo_item {
     const char *external_id;
     const char *payload_json;     /* a JSON object */
     const char *gold_json;        /* the known answer (a JSON value), NULL when none */
+    const char *gold_section;     /* the heading of the guideline section the gold answer comes
+                                   * from, NULL when none (migration 5) */
     int64_t created_ms;
 };
 
@@ -231,7 +233,9 @@ struct lo_store_ops {
     int (*guideline_list)(struct lo_store *st, int64_t project_id, struct lo_arena *arena,
                           lo_guideline_cb cb, void *ctx, struct lo_error *err);
 
-    /* Items. On an existing external id, mode decides; *id_out is the item's id either way. */
+    /* Items. On an existing external id, mode decides; *id_out is the item's id either way.
+     * LO_ITEM_UPDATE replaces gold_json and gold_section only when the item carries them (a
+     * NULL keeps the stored value). */
     int (*item_insert)(struct lo_store *st, const struct lo_item *item,
                        enum lo_item_conflict mode, int64_t *id_out,
                        enum lo_item_outcome *outcome, struct lo_error *err);

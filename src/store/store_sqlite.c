@@ -113,7 +113,7 @@ enum sq_stmt_id {
 /* item_insert_many writes this many rows per statement: one statement per row spends about
  * half its time starting and ending the statement (docs/internals/store.md). */
 #define SQ_ITEM_BATCH 32
-#define SQ_ITEM_ROW "(?,?,?,?,?)"
+#define SQ_ITEM_ROW "(?,?,?,?,?,?)"
 #define SQ_ITEM_ROWS4 SQ_ITEM_ROW "," SQ_ITEM_ROW "," SQ_ITEM_ROW "," SQ_ITEM_ROW
 #define SQ_ITEM_ROWS16 SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4 "," SQ_ITEM_ROWS4
 #define SQ_ITEM_ROWS32 SQ_ITEM_ROWS16 "," SQ_ITEM_ROWS16
@@ -177,15 +177,16 @@ static const char *const sq_sql[S_COUNT] = {
     [S_GUIDELINE_LIST] = "SELECT version, author, created_ms FROM guidelines"
                          " WHERE project_id = ?1 ORDER BY version DESC",
     [S_ITEM_INSERT] =
-        "INSERT INTO items (project_id, external_id, payload_json, gold_json, created_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (project_id, external_id) DO NOTHING",
+        "INSERT INTO items (project_id, external_id, payload_json, gold_json, gold_section,"
+        " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        " ON CONFLICT (project_id, external_id) DO NOTHING",
     [S_ITEM_INSERT_BATCH] =
-        "INSERT INTO items (project_id, external_id, payload_json, gold_json, created_ms)"
-        " VALUES " SQ_ITEM_ROWS32 " ON CONFLICT (project_id, external_id) DO NOTHING",
-    [S_ITEM_LOOKUP] = "SELECT id, payload_json, gold_json FROM items"
+        "INSERT INTO items (project_id, external_id, payload_json, gold_json, gold_section,"
+        " created_ms) VALUES " SQ_ITEM_ROWS32 " ON CONFLICT (project_id, external_id) DO NOTHING",
+    [S_ITEM_LOOKUP] = "SELECT id, payload_json, gold_json, gold_section FROM items"
                       " WHERE project_id = ?1 AND external_id = ?2",
-    [S_ITEM_UPDATE] = "UPDATE items SET payload_json = ?2, gold_json = coalesce(?3, gold_json)"
-                      " WHERE id = ?1",
+    [S_ITEM_UPDATE] = "UPDATE items SET payload_json = ?2, gold_json = coalesce(?3, gold_json),"
+                      " gold_section = coalesce(?4, gold_section) WHERE id = ?1",
     [S_ITEM_FIND] = "SELECT id FROM items WHERE project_id = ?1 AND external_id = ?2",
     [S_ITEM_SET_GOLD] = "UPDATE items SET gold_json = ?2 WHERE id = ?1",
     [S_ANNOTATION_INSERT] =
@@ -214,8 +215,8 @@ static const char *const sq_sql[S_COUNT] = {
      * a sort); annotations and predictions from their item_id indexes, starting at the
      * project's first item, already in (item id, id) order. No sort anywhere, so memory stays
      * flat. The price: rows of other projects in between are read and skipped. */
-    [S_EXPORT_ITEMS] = "SELECT id, external_id, payload_json, gold_json, created_ms FROM items"
-                       " WHERE +project_id = ?1 ORDER BY id",
+    [S_EXPORT_ITEMS] = "SELECT id, external_id, payload_json, gold_json, created_ms,"
+                       " gold_section FROM items WHERE +project_id = ?1 ORDER BY id",
     [S_EXPORT_ANNOTATIONS] =
         "SELECT item_id, id, annotator, value_json, created_ms, guideline_version,"
         " schema_version, workflow_stage, lease_id, working_seconds, source, status"
@@ -226,8 +227,8 @@ static const char *const sq_sql[S_COUNT] = {
     /* A page of items: a range of the rowid (id), "+" again keeping the planner off the
      * (project_id, external_id) index, which would read and sort the whole project. It reads
      * the page plus any rows of other projects interleaved in its id range. */
-    [S_ITEM_PAGE] = "SELECT id, external_id, payload_json, gold_json, created_ms FROM items"
-                    " WHERE +project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    [S_ITEM_PAGE] = "SELECT id, external_id, payload_json, gold_json, created_ms, gold_section"
+                    " FROM items WHERE +project_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     [S_VENDOR_INSERT] = "INSERT INTO vendors (name, created_ms) VALUES (?1, ?2)",
     [S_VENDOR_GET] = "SELECT id, name, created_ms FROM vendors WHERE name = ?1",
     [S_VENDOR_LIST] = "SELECT id, name, created_ms FROM vendors ORDER BY name",
@@ -717,15 +718,16 @@ static bool same_text(const unsigned char *stored, const char *given)
     return strcmp((const char *)stored, given) == 0;
 }
 
-/* Binds item to the five parameters starting at first (project, external id, payload, gold,
- * created). */
+/* Binds item to the six parameters starting at first (project, external id, payload, gold,
+ * gold section, created). */
 static void bind_item(sqlite3_stmt *stmt, int first, const struct lo_item *item)
 {
     sqlite3_bind_int64(stmt, first, item->project_id);
     lo__sq_bind_text(stmt, first + 1, item->external_id);
     lo__sq_bind_text(stmt, first + 2, item->payload_json ? item->payload_json : "{}");
     lo__sq_bind_text(stmt, first + 3, item->gold_json);
-    sqlite3_bind_int64(stmt, first + 4, item->created_ms);
+    lo__sq_bind_text(stmt, first + 4, item->gold_section);
+    sqlite3_bind_int64(stmt, first + 5, item->created_ms);
 }
 
 /* Settles one item after an INSERT ... DO NOTHING that stored the rows with ids fresh_lo ..
@@ -750,7 +752,9 @@ static int item_settle(struct sq_store *s, const struct lo_item *item,
     }
     int64_t id = sqlite3_column_int64(stmt, 0);
     bool same = same_text(sqlite3_column_text(stmt, 1), item->payload_json)
-                && (!item->gold_json || same_text(sqlite3_column_text(stmt, 2), item->gold_json));
+                && (!item->gold_json || same_text(sqlite3_column_text(stmt, 2), item->gold_json))
+                && (!item->gold_section
+                    || same_text(sqlite3_column_text(stmt, 3), item->gold_section));
     sqlite3_reset(stmt);
     *id_out = id;
     if (id >= fresh_lo && id <= fresh_hi) {
@@ -777,6 +781,7 @@ static int item_settle(struct sq_store *s, const struct lo_item *item,
     sqlite3_bind_int64(stmt, 1, id);
     lo__sq_bind_text(stmt, 2, item->payload_json ? item->payload_json : "{}");
     lo__sq_bind_text(stmt, 3, item->gold_json);
+    lo__sq_bind_text(stmt, 4, item->gold_section);
     rc = lo__sq_run(&s->base, stmt, "updating an item", err);
     if (rc)
         return rc;
@@ -841,7 +846,7 @@ static int sq_item_insert_many(struct lo_store *st, const struct lo_item *items,
         if (rc)
             return rc;
         for (int i = 0; i < SQ_ITEM_BATCH; i++)
-            bind_item(stmt, 1 + 5 * i, &chunk[i]);
+            bind_item(stmt, 1 + 6 * i, &chunk[i]);
         rc = item_exec(s, stmt, chunk[0].project_id, &stored, err);
         if (rc)
             return rc;
@@ -1294,6 +1299,7 @@ static int export_merge(struct sq_store *s, int64_t project_id, enum sq_stmt_id 
         row.item.payload_json = (const char *)sqlite3_column_text(items, 2);
         row.item.gold_json = (const char *)sqlite3_column_text(items, 3);
         row.item.created_ms = sqlite3_column_int64(items, 4);
+        row.item.gold_section = (const char *)sqlite3_column_text(items, 5);
         lo_buf_reset(&g->text);
         g->n_ann = 0;
         g->n_pred = 0;

@@ -108,8 +108,8 @@ static const char *const review_sql[R_COUNT] = {
                        " AND resolved_ms IS NULL RETURNING id, prior_state",
     [R_FLAG_OPEN] = "SELECT " FLAG_COLS " FROM flags WHERE project_id = ?1"
                     " AND resolved_ms IS NULL ORDER BY id LIMIT ?2",
-    [R_ITEM_GET] = "SELECT id, project_id, external_id, payload_json, gold_json, created_ms"
-                   " FROM items WHERE id = ?1",
+    [R_ITEM_GET] = "SELECT id, project_id, external_id, payload_json, gold_json, created_ms,"
+                   " gold_section FROM items WHERE id = ?1",
     [R_PRED_LATEST] = "SELECT id, item_id, model_name, model_version, value_json, score,"
                       " created_ms FROM predictions WHERE item_id = ?1 ORDER BY id DESC LIMIT 1",
     [R_EVENT_ITEM] = "SELECT id, project_id, kind, actor, object_type, object_id, payload_json,"
@@ -601,6 +601,7 @@ int lo__sq_wf_item_get(struct lo_store *st, int64_t item_id, struct lo_arena *ar
     out->payload_json = lo__sq_col_dup(s, 3, arena, &bad);
     out->gold_json = lo__sq_col_dup(s, 4, arena, &bad);
     out->created_ms = sqlite3_column_int64(s, 5);
+    out->gold_section = lo__sq_col_dup(s, 6, arena, &bad);
     if (bad)
         return lo__sq_nomem(s, "an item", err);
     sqlite3_reset(s);

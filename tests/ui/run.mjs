@@ -75,7 +75,12 @@ function setup(fx) {
   fx.cli('import', 'items', 'ui-adjbox', images);
   fx.cli('workflow', 'set', 'ui-adjbox', write('adjbox-wf.json', [{ overlap: { k: 2 } }]));
   project('ui-adj', 'sentiment.json', [{ id: 'adj-1', text: 'It works, I suppose. The lid cracked in a week.' }], { overlap: { k: 2 } });
-  project('ui-gold', 'sentiment.json', [{ id: 'gold-1', data: { text: 'Terrible. Broke on the first day.' }, gold: { sentiment: 'negative' } }], {
+  // Two gold items naming their guideline section (gold_section): one the guidelines have
+  // (written in other case), one they do not.
+  project('ui-gold', 'sentiment.json', [
+    { id: 'gold-1', data: { text: 'Terrible. Broke on the first day.' }, gold: { sentiment: 'negative' }, gold_section: 'Negative' },
+    { id: 'gold-2', data: { text: 'Oh great, another charger that lasts an hour.' }, gold: { sentiment: 'negative' }, gold_section: 'Sarcasm' },
+  ], {
     gold: { share: 0.9, feedback: true }, // the most the engine allows; main() asks again when not drawn
   });
   fx.cli('guideline', 'set', 'ui-gold', '-', { input: GUIDE });
@@ -436,22 +441,46 @@ async function adjudicateBoxes(page, srv, base) {
   await page.waitForSelector('[data-view=empty]');
 }
 
-async function gold(page, base) {
+// The next task of ui-gold: the label view, or null when the queue is empty.
+async function nextGold(page, base, first) {
   // Gold is drawn with probability gold.share (0.9 at most); the project has nothing else, so
-  // a draw without gold finds an empty queue: ask again (20 tries fail with p = 1e-20).
+  // a draw without gold may find an empty queue: ask again (20 tries fail with p = 1e-20).
   for (let i = 0; i < 20; i++) {
-    await page.goto(`${base}/p/ui-gold/label`);
+    if (i > 0 || first) await page.goto(`${base}/p/ui-gold/label`);
     await page.waitForSelector('[data-view=label], [data-view=empty]');
-    if ((await page.getAttribute('[data-view]', 'data-view')) === 'label') break;
+    if ((await page.getAttribute('[data-view]', 'data-view')) === 'label') return true;
   }
-  await page.waitForSelector('[data-view=label]');
-  await page.keyboard.press('1'); // positive: the gold answer is negative
-  await page.keyboard.press('Enter'); // the shortcut, from the chosen radio button
-  await page.waitForSelector('[data-view=gold-feedback]');
-  const fb = await page.textContent('[data-view=gold-feedback]');
-  t.check('gold_feedback_shows_expected_and_guideline', fb.includes('Not the expected answer') && fb.includes('negative') && fb.includes('would *not*'.replace(/\*/g, '')), fb);
-  await shot(page, '10-gold-feedback');
-  await page.click('[data-view=gold-feedback] button:has-text("Next task")');
+  return false;
+}
+
+async function gold(page, base) {
+  // Both gold items, in the order the server serves them; each names its guideline section.
+  const seen = new Set();
+  for (let n = 0; n < 2; n++) {
+    t.check(`gold_task_${n + 1}_served`, await nextGold(page, base, n === 0), 'the queue was empty');
+    const text = await page.textContent('[data-view=label]');
+    const which = text.includes('Terrible.') ? 'gold-1' : text.includes('another charger') ? 'gold-2' : '?';
+    seen.add(which);
+    await page.keyboard.press('1'); // positive: the gold answer is negative
+    await page.keyboard.press('Enter'); // the shortcut, from the chosen radio button
+    await page.waitForSelector('[data-view=gold-feedback]');
+    const fb = await page.textContent('[data-view=gold-feedback]');
+    const excerpt = await page.getAttribute('[data-view=gold-feedback] .guide-excerpt', 'data-section').catch(() => null);
+    if (which === 'gold-1') {
+      // The section the item names ("Negative"), matched to the heading "negative" regardless
+      // of case, shown with its heading; the guess (no data-section) would not say "found".
+      const heading = await page.textContent('[data-view=gold-feedback] .guide-body h2').catch(() => null);
+      t.check('gold_feedback_shows_expected_and_guideline', fb.includes('Not the expected answer') && fb.includes('negative') && fb.includes('would *not*'.replace(/\*/g, '')), fb);
+      t.check('gold_feedback_shows_the_named_section', excerpt === 'found' && heading === 'negative' && !fb.includes('would recommend the product'), `${excerpt} ${heading} ${fb}`);
+      await shot(page, '10-gold-feedback');
+    } else {
+      t.check('gold_feedback_says_a_named_section_is_missing', excerpt === 'missing' && fb.includes('Sarcasm') && fb.includes('not in the current guidelines') && !fb.includes('would *not*'.replace(/\*/g, '')), `${excerpt} ${fb}`);
+      await shot(page, '10b-gold-feedback-missing-section');
+    }
+    await page.click('[data-view=gold-feedback] button:has-text("Next task")');
+    await page.waitForSelector('[data-view=gold-feedback]', { state: 'detached' });
+  }
+  t.check('gold_items_both_served', seen.has('gold-1') && seen.has('gold-2'), [...seen].join(','));
   await page.waitForSelector('[data-view=empty]');
 }
 

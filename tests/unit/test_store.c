@@ -394,6 +394,82 @@ static void test_item_insert_many_matches_one_by_one_outcomes(struct lo_store *s
     CHECK_INT(c.items, N - 1);
 }
 
+/* Renders each item's gold section as "ext=section" ("-" when none), space-separated. */
+static int render_section(void *ctx, const struct lo_export_row *row)
+{
+    struct lo_buf *b = ctx;
+    lo_buf_printf(b, "%s%s=%s", b->len ? " " : "", row->item.external_id,
+                  row->item.gold_section ? row->item.gold_section : "-");
+    return 0;
+}
+
+static int sections_of(struct lo_store *st, int64_t pid, bool paged, char *out, size_t cap)
+{
+    struct lo_error err;
+    struct lo_buf b;
+    lo_buf_init(&b, 1 << 16);
+    int rc = paged ? st->ops->item_page(st, pid, 0, 100, render_section, &b, &err)
+                   : st->ops->export_scan(st, pid, render_section, &b, &err);
+    snprintf(out, cap, "%s", b.data ? b.data : "");
+    lo_buf_free(&b);
+    return rc;
+}
+
+static void test_item_gold_section_round_trips(struct lo_store *st)
+{
+    struct lo_error err;
+    enum { N = 40 }; /* one statement of item_insert_many's rows and a remainder */
+    static char ext[N][16];
+    struct lo_item items[N];
+    int64_t ids[N];
+    enum lo_item_outcome out[N];
+    int64_t pid = make_project(st, "gold");
+    CHECK(pid > 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(ext[i], sizeof(ext[i]), "g%02d", i);
+        items[i] = (struct lo_item){ .project_id = pid, .external_id = ext[i],
+                                     .payload_json = "{}", .gold_json = "{\"c\":\"a\"}",
+                                     .gold_section = i % 2 ? "Negative" : NULL,
+                                     .created_ms = T0 };
+    }
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->item_insert_many(st, items, N, LO_ITEM_SKIP, ids, out, &err), 0);
+    struct lo_item one = { .project_id = pid, .external_id = "z", .payload_json = "{}",
+                           .gold_json = "1", .gold_section = "Edge cases", .created_ms = T0 };
+    int64_t zid = 0;
+    enum lo_item_outcome oc;
+    CHECK_INT(st->ops->item_insert(st, &one, LO_ITEM_SKIP, &zid, &oc, &err), 0);
+    CHECK_INT(oc, LO_ITEM_INSERTED);
+
+    /* Updating: the same section is no change, a NULL keeps it, another replaces it. */
+    CHECK_INT(st->ops->item_insert(st, &one, LO_ITEM_UPDATE, &zid, &oc, &err), 0);
+    CHECK_INT(oc, LO_ITEM_UNCHANGED);
+    one.gold_section = NULL;
+    one.payload_json = "{\"v\":2}";
+    CHECK_INT(st->ops->item_insert(st, &one, LO_ITEM_UPDATE, &zid, &oc, &err), 0);
+    CHECK_INT(oc, LO_ITEM_UPDATED);
+    one.gold_section = "Sarcasm";
+    CHECK_INT(st->ops->item_insert(st, &one, LO_ITEM_UPDATE, &zid, &oc, &err), 0);
+    CHECK_INT(oc, LO_ITEM_UPDATED);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+
+    char scan[4096], page[4096];
+    CHECK_INT(sections_of(st, pid, false, scan, sizeof(scan)), 0);
+    CHECK_INT(sections_of(st, pid, true, page, sizeof(page)), 0);
+    CHECK(strstr(scan, "g00=- g01=Negative g02=- g03=Negative") == scan);
+    CHECK(strstr(scan, "g38=- g39=Negative z=Sarcasm") != NULL);
+    CHECK_STR(page, scan);
+
+    struct lo_arena arena;
+    lo_arena_init(&arena, 4096);
+    struct lo_item got;
+    CHECK_INT(st->ops->wf->item_get(st, ids[1], &arena, &got, &err), 0);
+    CHECK_STR(got.gold_section ? got.gold_section : "(null)", "Negative");
+    CHECK_INT(st->ops->wf->item_get(st, ids[2], &arena, &got, &err), 0);
+    CHECK(got.gold_section == NULL);
+    lo_arena_free(&arena);
+}
+
 struct captured {
     int rows;
     struct lo_item item;
@@ -1096,6 +1172,7 @@ static void test_audited_events_keep_their_chain_and_outlive_their_project(struc
     X(test_guidelines_are_versioned_and_old_versions_unchanged)                                \
     X(test_item_insert_skip_and_update_outcomes)                                               \
     X(test_item_insert_many_matches_one_by_one_outcomes)                                       \
+    X(test_item_gold_section_round_trips)                                                      \
     X(test_annotation_and_prediction_provenance_round_trip)                                    \
     X(test_unknown_provenance_reads_back_as_unknown)                                           \
     X(test_annotation_on_unknown_item_is_not_found)                                            \

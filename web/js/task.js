@@ -512,7 +512,7 @@ export class TaskView {
 
   showFeedback(fb) {
     const expected = fb.expected;
-    const section = this.guideSectionFor(expected);
+    const excerpt = this.feedbackExcerpt(fb);
     const cont = h('button', { type: 'button', class: 'primary', onclick: () => this.next() }, 'Next task');
     this.task = null;
     this.clearTimers();
@@ -524,7 +524,7 @@ export class TaskView {
         h('h2', null, fb.correct ? 'Correct — this was a gold item.' : 'Not the expected answer — this was a gold item.'),
         h('h3', null, 'Expected'),
         expected && typeof expected === 'object' && !Array.isArray(expected) ? valueList(this.schema, expected) : h('p', null, valueText(null, expected)),
-        section ? h('div', { class: 'guide-excerpt' }, h('h3', null, `From the guidelines${fb.guideline_version ? ` (version ${fb.guideline_version})` : ''}`), section) : null,
+        excerpt,
         cont,
       ),
     );
@@ -532,10 +532,57 @@ export class TaskView {
     cont.focus();
   }
 
-  // The guideline section whose heading or text names the expected class.
-  guideSectionFor(expected) {
+  // The guideline part of gold feedback: the section the gold item names (fb.section, its
+  // heading text), or without one the section whose heading names the expected class (a guess).
+  // A named section missing from the current guidelines is said to be missing, with its name.
+  feedbackExcerpt(fb) {
+    const title = `From the guidelines${fb.guideline_version ? ` (version ${fb.guideline_version})` : ''}`;
+    const named = typeof fb.section === 'string' && fb.section.trim() ? fb.section.trim() : null;
+    if (!named) {
+      const guess = this.guideSectionFor(fb.expected);
+      return guess ? h('div', { class: 'guide-excerpt' }, h('h3', null, title), guess) : null;
+    }
+    const section = this.guideSectionNamed(named);
+    if (section) return h('div', { class: 'guide-excerpt', 'data-section': 'found' }, h('h3', null, title), section);
+    return h(
+      'div',
+      { class: 'guide-excerpt', 'data-section': 'missing' },
+      h('h3', null, title),
+      h('p', { class: 'guide-missing' }, h('strong', null, named), ' — this section is not in the current guidelines.'),
+    );
+  }
+
+  // The guideline rendered as nodes (a fresh copy each time: sections are moved out of it).
+  guideNodes() {
     const g = this.info.guideline;
     if (!g || !g.body) return null;
+    return Array.from(renderMarkdown(g.body).childNodes);
+  }
+
+  // nodes[at] (a heading) and what follows it up to the next heading of its level or above.
+  static sectionAt(nodes, at) {
+    const level = Number(nodes[at].nodeName[1]);
+    const out = h('div', { class: 'guide-body' });
+    for (let i = at; i < nodes.length; i++) {
+      if (i > at && /^H[1-6]$/.test(nodes[i].nodeName) && Number(nodes[i].nodeName[1]) <= level) break;
+      out.append(nodes[i]);
+    }
+    return out;
+  }
+
+  // The section whose heading text is name (trimmed, case-insensitive), or null.
+  guideSectionNamed(name) {
+    const nodes = this.guideNodes();
+    if (!nodes) return null;
+    const want = name.trim().toLowerCase();
+    const at = nodes.findIndex((n) => /^H[1-6]$/.test(n.nodeName) && n.textContent.trim().toLowerCase() === want);
+    return at < 0 ? null : TaskView.sectionAt(nodes, at);
+  }
+
+  // The guideline section whose heading names the expected class.
+  guideSectionFor(expected) {
+    const nodes = this.guideNodes();
+    if (!nodes) return null;
     const words = [];
     const collect = (v) => {
       if (typeof v === 'string') words.push(v.toLowerCase());
@@ -543,20 +590,8 @@ export class TaskView {
       else if (v && typeof v === 'object') Object.values(v).forEach(collect);
     };
     collect(expected);
-    const frag = renderMarkdown(g.body);
-    const nodes = Array.from(frag.childNodes);
-    let best = -1;
-    nodes.forEach((n, i) => {
-      if (best < 0 && /^H[1-6]$/.test(n.nodeName) && words.some((w) => n.textContent.toLowerCase().includes(w))) best = i;
-    });
-    if (best < 0) return null;
-    const level = Number(nodes[best].nodeName[1]);
-    const out = h('div', { class: 'guide-body' });
-    for (let i = best; i < nodes.length; i++) {
-      if (i > best && /^H[1-6]$/.test(nodes[i].nodeName) && Number(nodes[i].nodeName[1]) <= level) break;
-      out.append(nodes[i]);
-    }
-    return out;
+    const at = nodes.findIndex((n) => /^H[1-6]$/.test(n.nodeName) && words.some((w) => n.textContent.toLowerCase().includes(w)));
+    return at < 0 ? null : TaskView.sectionAt(nodes, at);
   }
 
   async skip() {
