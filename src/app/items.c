@@ -61,6 +61,7 @@ static int item_view_cb(void *ctx, const struct lo_export_row *row)
             own[mine.n_annotations++] = row->annotations[i];
     mine.annotations = own;
     mine.item.gold_json = NULL;
+    mine.item.gold_section = NULL;
     mine.n_predictions = 0;
     mine.predictions = NULL;
     rc = v->cb(v->ctx, &mine);

@@ -76,6 +76,8 @@ static json_t *item_json(const struct lo_export_row *row, bool full)
     json_object_set_new(o, "external_id", json_string(it->external_id ? it->external_id : ""));
     json_object_set_new(o, "payload", stored_json(it->payload_json));
     json_object_set_new(o, "gold", stored_json(it->gold_json));
+    if (it->gold_json && it->gold_section)
+        json_object_set_new(o, "gold_section", json_string(it->gold_section));
     json_object_set_new(o, "created", time_json(it->created_ms));
     json_object_set_new(o, "n_annotations", json_integer((json_int_t)row->n_annotations));
     json_object_set_new(o, "n_predictions", json_integer((json_int_t)row->n_predictions));

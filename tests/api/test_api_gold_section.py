@@ -109,6 +109,26 @@ def test_feedback(fx, srv):
           isinstance(none, dict) and "section" not in none and none.get("correct") is False,
           str(none))
     check("a_plain_item_has_no_feedback", fb.get("plain") is None, str(answers.get("plain")))
+    # The item route: the manager sees the section beside the gold answer; the annotator, who
+    # was given the item, sees neither.
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+    try:
+        st, _, data = wf.call(conn, "GET", "/api/v1/projects/gs/items?limit=10", admin)
+        ids = {i["external_id"]: i["id"] for i in (wf.jbody(data) or {}).get("items", [])}
+        views = {}
+        for who, tok in (("manager", admin), ("annotator", ann)):
+            st, _, data = wf.call(conn, "GET", f"/api/v1/projects/gs/items/{ids.get('g-sec')}", tok)
+            views[who] = (st, wf.jbody(data) or {})
+    finally:
+        conn.close()
+    m = views["manager"][1]
+    check("item_route_shows_gold_section_to_the_manager",
+          views["manager"][0] == 200 and m.get("gold_section") == "Class A" and
+          m.get("gold") == {wf.FIELD: "a"}, str(views["manager"])[:300])
+    a = views["annotator"][1]
+    check("item_route_hides_gold_and_section_from_the_annotator",
+          views["annotator"][0] == 200 and a.get("gold") is None and "gold_section" not in a,
+          str(views["annotator"])[:300])
     return admin
 
 
