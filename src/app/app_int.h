@@ -74,9 +74,10 @@ int lo__app_item_task(struct lo_store *st, int64_t item_id, struct lo_arena *are
                       struct lo_task_row *out, bool *found, struct lo_error *err);
 /* Appends the item's "workflow" object, {"state", "final", "confidence", "method"}, as JSON
  * text: the one writer of that object, for the JSONL export and GET .../items/{id}. Without
- * with_final, final, confidence and method are null (an annotator's view: decisions/0008).
- * LO_ELIMIT when b's cap is reached (b is then partly written). */
-int lo__app_workflow_json(struct lo_buf *b, const struct lo_task_row *t, bool with_final);
+ * full, every member is null, the state too (an annotator's view: a gold item's state would
+ * tell it apart, decisions/0008). LO_ELIMIT when b's cap is reached (b is then partly
+ * written). */
+int lo__app_workflow_json(struct lo_buf *b, const struct lo_task_row *t, bool full);
 
 /* Recomputes the least prediction score of the project's tasks (after a predictions import). */
 int lo__wf_rescore(struct lo_app *app, int64_t project_id, struct lo_error *err);

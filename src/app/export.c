@@ -69,17 +69,17 @@ static int put_int_or_null(struct lo_buf *b, int v)
     return lo_buf_append(b, tmp + sizeof(tmp) - n, n);
 }
 
-int lo__app_workflow_json(struct lo_buf *b, const struct lo_task_row *t, bool with_final)
+int lo__app_workflow_json(struct lo_buf *b, const struct lo_task_row *t, bool full)
 {
     int rc = 0;
     rc |= PUT(b, "{\"state\":");
-    rc |= put_str(b, t->state);
+    rc |= put_str(b, full ? t->state : NULL);
     rc |= PUT(b, ",\"final\":");
-    rc |= with_final && t->final_json ? lo_buf_puts(b, t->final_json) : PUT(b, "null");
+    rc |= full && t->final_json ? lo_buf_puts(b, t->final_json) : PUT(b, "null");
     rc |= PUT(b, ",\"confidence\":");
-    rc |= with_final ? lo_json_put_double(b, t->confidence) : PUT(b, "null");
+    rc |= full ? lo_json_put_double(b, t->confidence) : PUT(b, "null");
     rc |= PUT(b, ",\"method\":");
-    rc |= put_str(b, with_final ? t->method : NULL);
+    rc |= put_str(b, full ? t->method : NULL);
     rc |= lo_buf_putc(b, '}');
     return rc ? LO_ELIMIT : 0;
 }

@@ -119,7 +119,8 @@ int lo_app_item_list(struct lo_app *app, const char *project, int64_t after_id, 
 }
 
 /* The item's "workflow" object as JSON text in out_arena (*out: NULL when the item is in no
- * workflow), in the open transaction. An annotator's has no final label (decisions/0008). */
+ * workflow), in the open transaction. An annotator's has every member null: no final label, and
+ * no state, which would tell a gold item apart (decisions/0008). */
 static int item_workflow(struct lo_app *app, int64_t item_id, bool restricted,
                          struct lo_arena *out_arena, const char **out, struct lo_error *err)
 {

@@ -462,18 +462,37 @@ struct history_ctx {
     const char *only_actor;       /* an annotator sees their own actions only */
 };
 
+/* The item events that are an annotator's own action on their own lease or label, the only ones
+ * an annotator is shown. A label submit leaves no event of its own; the transitions it causes
+ * (item_complete, item_to_review, ...) are left out, because a gold item, which never leaves
+ * the queue, has none of them (docs/decisions/0008-item-workflow-view.md). */
+static bool history_own_action(const char *kind)
+{
+    static const char *const own[] = { "item_rework_submitted", "item_flagged", "task_skipped",
+                                        "annotation_edited" };
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (!strcmp(kind, own[i]))
+            return true;
+    return false;
+}
+
 static int history_cb(void *ctx, const struct lo_event *e)
 {
     struct history_ctx *h = ctx;
-    if (h->only_actor && (!e->actor || strcmp(e->actor, h->only_actor)))
+    if (h->only_actor
+        && (!e->actor || strcmp(e->actor, h->only_actor) || !history_own_action(e->kind)))
         return 0;
+    json_t *payload = lo__wf_parse_or_null(e->payload_json);
+    if (h->only_actor && json_is_object(payload)) { /* the item's states: not for annotators */
+        json_object_del(payload, "from");
+        json_object_del(payload, "to");
+    }
     char at[32];
     lo_time_format(e->created_ms, at, sizeof(at));
     json_array_append_new(h->events,
                           json_pack("{s:I, s:s, s:s, s:s, s:I, s:o}", "id", (json_int_t)e->id,
                                     "kind", e->kind, "actor", e->actor, "at", at, "at_ms",
-                                    (json_int_t)e->created_ms, "payload",
-                                    lo__wf_parse_or_null(e->payload_json)));
+                                    (json_int_t)e->created_ms, "payload", payload));
     return 0;
 }
 
@@ -504,7 +523,7 @@ int lo_app_item_history(struct lo_app *app, const char *project, int64_t item_id
     if (!rc)
         rc = lo__app_annotator_view(app, p.id, &restricted, err);
     if (!rc && restricted) {
-        /* an annotator: only an item given to them, their own actions, no final label */
+        /* an annotator: only an item given to them, their own actions, no state or final */
         bool seen = false;
         rc = st->ops->wf->seen_has(st, app->who.user_id, item_id, &seen, err);
         if (!rc && !seen)
@@ -524,9 +543,11 @@ int lo_app_item_history(struct lo_app *app, const char *project, int64_t item_id
     }
     st->ops->rollback(st);
     if (!rc) {
+        /* an annotator gets no state: a gold item's (always queued) would tell it apart */
         *out = json_pack("{s:I, s:s, s:o, s:o}", "item", (json_int_t)item_id, "external_id",
                          item.external_id, "state",
-                         has_task ? json_string(t.state) : json_null(), "events", events);
+                         has_task && !restricted ? json_string(t.state) : json_null(), "events",
+                         events);
         if (has_task && t.final_json && !restricted)
             json_object_set_new(*out, "final",
                                 json_pack("{s:o, s:o, s:s}", "value", lo__wf_parse_or_null(t.final_json),

@@ -700,13 +700,20 @@ static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf
     }
     if (!rc)
         rc = wf->worker_put(st, &wk, err);
+    /* An annotator (may annotate, may not review: the item routes' test) gets no item_state: a
+     * gold item never leaves the queue, so its state would tell it apart from a regular item
+     * (docs/decisions/0008-item-workflow-view.md). */
+    bool annotator_view = false;
+    if (!rc)
+        rc = lo__app_annotator_view(app, w->p.id, &annotator_view, err);
     if (rc) {
         json_decref(feedback);
         return rc;
     }
-    j->out = json_pack("{s:I, s:s, s:b, s:f, s:o}", "annotation", (json_int_t)ann_id,
-                       "item_state", t.is_gold ? "queued" : t.state, "late", late,
+    j->out = json_pack("{s:I, s:b, s:f, s:o}", "annotation", (json_int_t)ann_id, "late", late,
                        "working_seconds", secs, "feedback", feedback);
+    if (!annotator_view)
+        json_object_set_new(j->out, "item_state", json_string(t.is_gold ? "queued" : t.state));
     return 0;
 }
 

@@ -1102,8 +1102,15 @@ static int job_release(struct lo_app *app, void *ctx, struct lo_error *err)
                            json_pack("{s:s, s:s}", "kind", l.kind, "reason",
                                      reason ? reason : ""),
                            err);
+    /* An annotator gets no item_state, as on a submit: on a regular item it may have moved on
+     * under their lease, a gold item's never does (docs/decisions/0008-item-workflow-view.md). */
+    bool annotator_view = false;
     if (!rc)
-        j->out = json_pack("{s:s, s:s}", "item_state", t.state, "lease", "released");
+        rc = lo__app_annotator_view(app, w.p.id, &annotator_view, err);
+    if (!rc)
+        j->out = json_pack("{s:s}", "lease", "released");
+    if (!rc && !annotator_view)
+        json_object_set_new(j->out, "item_state", json_string(t.state));
 out:
     lo__wf_project_free(&w);
     lo_arena_free(&arena);

@@ -160,6 +160,14 @@ class Env:
     def history(self, project, item, user="max"):
         return self.call(user, "GET", f"/api/v1/projects/{project}/items/{item}/history")
 
+    def state(self, project, item, user="max"):
+        """The item's workflow state as the manager (by default) reads it: an annotator's
+        submit answer has none (docs/decisions/0008-item-workflow-view.md)."""
+        st, j = self.call(user, "GET", f"/api/v1/projects/{project}/items/{item}")
+        if st != 200 or not isinstance(j, dict):
+            return f"GET item {item} as {user}: {st} {j}"
+        return (j.get("workflow") or {}).get("state")
+
 
 def err_field(j):
     return (j.get("error") or {}).get("field") if isinstance(j, dict) else None
@@ -270,7 +278,7 @@ def test_review_rework_overlap(env):
                  "value.label")
     st, first = env.submit("ann1", task["lease"], {"value": POS})
     check("submit_is_201_and_goes_to_review",
-          st == 201 and first.get("item_state") == "in_review" and first.get("late") is False
+          st == 201 and env.state("rv", x) == "in_review" and first.get("late") is False
           and isinstance(first.get("annotation"), int)
           and isinstance(first.get("working_seconds"), (int, float))
           and first.get("feedback") is None, f"{st} {first}")
@@ -311,7 +319,7 @@ def test_review_rework_overlap(env):
         return
     st, j = env.submit("ann1", rw["lease"], {"value": NEG})
     check("resubmitted_rework_goes_back_to_review",
-          st == 201 and j.get("item_state") == "in_review", f"{st} {j}")
+          st == 201 and env.state("rv", x) == "in_review", f"{st} {j}")
     rv2 = env.task("rita", "rv", "review")
     check("the_review_shows_the_reworked_label",
           rv2 is not None and [l.get("value") for l in rv2.get("labels", [])] == [NEG],
@@ -336,7 +344,7 @@ def test_review_rework_overlap(env):
     check("the_item_read_does_not_show_other_annotators_labels_before_submitting",
           st in (200, 404) and "ann1" not in json.dumps(j), f"{st} {str(j)[:300]}")
     st, j = env.submit("ann2", t2["lease"], {"value": NEG})
-    check("second_label_goes_to_review", st == 201 and j.get("item_state") == "in_review",
+    check("second_label_goes_to_review", st == 201 and env.state("rv", x) == "in_review",
           f"{st} {j}")
     rv3 = env.task("rita", "rv", "review")
     st, j = env.submit("rita", rv3["lease"], {"verdict": "accept", "comment": "fine"})
@@ -460,7 +468,8 @@ def test_flag_queue_requeue(env):
                  env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/flag", {}), 422, "reason")
     st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/flag",
                      {"reason": "broken_data", "comment": "the text is cut"})
-    check("flag_is_200_and_escalates", st == 200 and j.get("item_state") == "escalated",
+    check("flag_is_200_and_escalates",
+          st == 200 and "item_state" not in j and env.state("fl", a["item"]["id"]) == "escalated",
           f"{st} {j}")
     st, j = env.next("ann2", "fl")
     check("a_flagged_item_leaves_the_queue", st == 200 and j.get("task") is None, f"{st} {j}")
@@ -548,7 +557,8 @@ def test_late_submit(env):
           and all(isinstance(a_, float) and a_ >= 0.001 for a_ in over.values()), f"{st} {q}")
     st, j = env.submit("ann1", quiet["lease"], {"value": NEG})
     check("a_late_submit_on_a_lease_nobody_expired_yet_is_accepted_with_late_true",
-          st == 201 and j.get("late") is True and j.get("item_state") == "complete",
+          st == 201 and j.get("late") is True
+          and env.state("late2", quiet["item"]["id"]) == "complete",
           f"{st} {j}")
     st, j = env.call("ann1", "POST", f"/api/v1/tasks/{a['lease']}/heartbeat", {})
     check("a_heartbeat_cannot_revive_an_expired_lease", st == 409, f"{st} {j}")
@@ -579,7 +589,7 @@ def test_adjudication(env):
     env.label("ann1", "adj", POS, a1)
     _, st, j = env.label("ann2", "adj", NEG, a1)
     check("a_1_1_tie_goes_to_adjudication",
-          st == 201 and j.get("item_state") == "adjudication", f"{st} {j}")
+          st == 201 and env.state("adj", a1) == "adjudication", f"{st} {j}")
     st, j = env.next("ann1", "adj", "adjudicate")
     check("an_annotator_may_not_adjudicate", st == 403, f"{st} {j}")
     st, j = env.next("rita", "adj", "review")
@@ -650,8 +660,8 @@ def test_gold_pause_invalidate(env):
             st, r = env.submit("ann1", task["lease"], {"value": wrong})
             answered["gold"] += 1
             feedback_seen.append((gold_ids[item], r.get("feedback")))
-            if st != 201 or r.get("item_state") != "queued":
-                odd.append(("gold", st, r))
+            if st != 201 or env.state("gold", item) != "queued":
+                odd.append(("gold", st, r, env.state("gold", item)))
         else:
             st, r = env.submit("ann1", task["lease"], {"value": POS})
             answered["plain"] += 1
@@ -876,7 +886,7 @@ def test_author_edit_after_complete_and_working_time(env):
     time.sleep(0.3)
     st, j = env.submit("ann1", task["lease"], {"value": POS})
     check("an_unreviewed_single_label_completes_the_item",
-          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+          st == 201 and env.state("done", task["item"]["id"]) == "complete", f"{st} {j}")
     aid = j.get("annotation")
     st, a = env.call("ann1", "GET", f"/api/v1/annotations/{aid}")
     check("the_working_time_is_measured_on_the_server",
@@ -977,6 +987,94 @@ def test_gold_stays_hidden(env):
           st == 404 or (st == 200 and not j.get("gold")), f"{st} {str(j)[:300]}")
 
 
+def _as_annotator_sees(env, user, project, item, answer):
+    """What user, an annotator, can learn of an item after submitting a label of it: the
+    submit answer without its own numbers, the item read's workflow object and labels'
+    statuses, the history's state and event kinds."""
+    seen = {k: v for k, v in answer.items() if k not in ("annotation", "working_seconds")}
+    st, j = env.call(user, "GET", f"/api/v1/projects/{project}/items/{item}")
+    seen["read"] = (st, j.get("workflow") if isinstance(j, dict) else j,
+                    [a.get("status") for a in j.get("annotations", [])]
+                    if isinstance(j, dict) else None)
+    st, h = env.history(project, item, user)
+    seen["history"] = (st, h.get("state") if isinstance(h, dict) else h,
+                       [e.get("kind") for e in h.get("events", [])] if isinstance(h, dict)
+                       else None)
+    return seen
+
+
+def test_an_annotator_cannot_tell_gold_apart(env):
+    # Overlap 1, gold share > 0, feedback off: a gold item never leaves the queue while a
+    # regular one completes on its one label. What the annotator is shown must not say which
+    # was which (docs/decisions/0008-item-workflow-view.md, docs/workflow.md).
+    env.cli("project", "create", "gind")
+    for user, role in USERS.items():
+        env.cli("member", "add", "gind", user, "--role", role)
+    # regular items without labels (one label completes them), gold items with their answer
+    env.cli("import", "items", "gind", _write(
+        env, "gind.jsonl", "".join(json.dumps({"id": f"n{i}", "text": f"n{i}"}) + "\n"
+                                   for i in range(3))))
+    env.cli("import", "labels", "gind", _write(
+        env, "gind.csv", "item,annotator,label,gold\n"
+        + "".join(f"g{i},expert,pos,pos\n" for i in range(3))))
+    st, j = env.call("max", "PUT", "/api/v1/projects/gind/workflow",
+                     {"gold": {"share": 0.5, "feedback": False}})
+    check("gold_without_feedback_config_is_200",
+          st == 200 and (j.get("gold") or {}).get("feedback") is False
+          and (j.get("overlap") or {}).get("k") == 1, f"{st} {j}")
+    ids = env.item_ids("gind")
+    gold_ids = {ids[f"g{i}"] for i in range(3)}
+    seen = {}
+    for _ in range(6):  # ann1 is served every item once: both kinds come
+        task = env.task("ann1", "gind")
+        if task is None:
+            break
+        item = task["item"]["id"]
+        st, answer = env.submit("ann1", task["lease"], {"value": POS})
+        if st != 201:
+            ko("gind_submit", f"{st} {answer}")
+            return
+        seen.setdefault("gold" if item in gold_ids else "plain",
+                        (item, _as_annotator_sees(env, "ann1", "gind", item, answer)))
+    if set(seen) != {"gold", "plain"}:
+        ko("an_annotator_labels_a_gold_and_a_regular_item", f"{seen}")
+        return
+    (gold_item, gold), (plain_item, plain) = seen["gold"], seen["plain"]
+    # the manager sees the difference the annotator must not
+    check("the_manager_sees_the_gold_item_queued_and_the_regular_one_complete",
+          env.state("gind", gold_item) == "queued" and env.state("gind", plain_item) == "complete"
+          and "item_complete" in [e.get("kind") for e in env.history("gind", plain_item)[1]
+                                  .get("events", [])],
+          f"{env.state('gind', gold_item)} / {env.state('gind', plain_item)}")
+    check("an_annotators_submit_answer_has_no_item_state",
+          "item_state" not in gold and "item_state" not in plain
+          and gold.get("feedback") is None and gold.get("late") is False, f"{gold} / {plain}")
+    check("an_annotators_item_read_has_a_workflow_object_with_every_member_null",
+          plain["read"] == (200, {"state": None, "final": None, "confidence": None,
+                                  "method": None}, ["active"]), f"{plain['read']}")
+    check("an_annotators_history_has_no_state_and_no_transition_their_submit_caused",
+          plain["history"] == (200, None, []), f"{plain['history']}")
+    check("after_labeling_a_gold_and_a_regular_item_the_annotator_sees_the_same",
+          gold == plain, f"gold {gold} / regular {plain}")
+
+    # the annotator's own actions stay in their history, without the item's states
+    env.project("gflag", ["f1"], {})
+    task = env.task("ann2", "gflag")
+    st, j = env.call("ann2", "POST", f"/api/v1/tasks/{task['lease']}/flag",
+                     {"reason": "broken_data"})
+    st2, h = env.history("gflag", task["item"]["id"], "ann2")
+    events = h.get("events", []) if isinstance(h, dict) else []
+    check("an_annotators_history_shows_their_flag_without_the_items_states",
+          st == 200 and st2 == 200 and h.get("state") is None
+          and [(e.get("kind"), e.get("actor"), e.get("payload")) for e in events]
+          == [("item_flagged", "ann2", {"reason": "broken_data", "comment": ""})], f"{st2} {h}")
+    st, h = env.history("gflag", task["item"]["id"])
+    check("the_manager_sees_the_flag_with_the_states",
+          st == 200 and h.get("state") == "escalated"
+          and [(e.get("payload") or {}).get("to") for e in h.get("events", [])]
+          == ["escalated"], f"{st} {h}")
+
+
 def test_flag_from_adjudication(env):
     ids = env.project("fa", ["b1"], {"overlap": {"k": 2}})
     b1 = ids["b1"]
@@ -1030,12 +1128,14 @@ def test_routing_order_and_coverage(env):
     check("a_higher_item_priority_is_served_first", order == ["q1", "q2", "q0"], f"{order}")
 
     ids = env.project("cov0", ["u1", "u2"], {"overlap": {"k": 3, "coverage": 0.0}})
-    _, st, j = env.label("ann1", "cov0", POS)
+    task, st, j = env.label("ann1", "cov0", POS)
     check("overlap_k_on_coverage_0_means_one_label_per_item",
-          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+          st == 201 and env.state("cov0", task["item"]["id"]) == "complete", f"{st} {j}")
     ids = env.project("cov1", ["u1"], {"overlap": {"k": 3, "coverage": 1.0}})
-    states = [env.label(u, "cov1", POS, ids["u1"])[2].get("item_state")
-              for u in ("ann1", "ann2", "ann3")]
+    states = []
+    for u in ("ann1", "ann2", "ann3"):
+        env.label(u, "cov1", POS, ids["u1"])
+        states.append(env.state("cov1", ids["u1"]))
     check("overlap_k_3_on_every_item_wants_three_labels",
           states == ["queued", "queued", "complete"], f"{states}")
     st, h = env.history("cov1", ids["u1"])
@@ -1051,9 +1151,9 @@ def test_config_changes_apply_to_waiting_items(env):
                      {"overlap": {"k": 2}, "field": "label"})
     check("a_config_naming_a_schema_field_is_accepted", st == 200 and j.get("field") == "label",
           f"{st} {j}")
-    _, st, j = env.label("ann1", "chg", POS)
+    task, st, j = env.label("ann1", "chg", POS)
     check("a_raised_overlap_applies_to_items_not_labeled_yet",
-          st == 201 and j.get("item_state") == "queued", f"{st} {j}")
+          st == 201 and env.state("chg", task["item"]["id"]) == "queued", f"{st} {j}")
     rv = env.project("chg2", ["k3"], {"review": {"mode": "all"}})
     env.label("ann1", "chg2", POS)
     a = env.task("rita", "chg2", "review")
@@ -1067,6 +1167,8 @@ def test_submit_answers_have_the_documented_members(env):
     env.project("ans", ["j1"], {"review": {"mode": "all"}, "overlap": {"k": 2}})
     members = ("annotation", "item_state", "late", "working_seconds", "feedback")
     answers = {}
+    # an annotator's label answer has every member but item_state (decisions/0008)
+    members_of = {"label": tuple(m for m in members if m != "item_state")}
     _, _, answers["label"] = env.label("ann1", "ans", POS)
     rv = env.task("rita", "ans", "review")
     answers["review"] = env.submit("rita", rv["lease"], {"verdict": "accept"})[1]
@@ -1076,8 +1178,9 @@ def test_submit_answers_have_the_documented_members(env):
     adj = env.task("rob", "ans", "adjudicate")
     answers["adjudicate"] = env.submit("rob", adj["lease"], {"value": NEG})[1] if adj else {}
     for kind, j in answers.items():
+        want = members_of.get(kind, members)
         check(f"the_{kind}_submit_answer_has_the_documented_members",
-              isinstance(j, dict) and all(k in j for k in members)
+              isinstance(j, dict) and sorted(j) == sorted(want)
               and isinstance(j.get("working_seconds"), (int, float)), f"{j}")
 
 
@@ -1131,21 +1234,21 @@ def test_dynamic_overlap(env):
         if task is None:
             states.append(None)
             break
-        states.append(env.submit(user, task["lease"], {"value": POS})[1].get("item_state"))
+        env.submit(user, task["lease"], {"value": POS})
+        states.append(env.state("dyn", ids["x"]))
     check("dynamic_overlap_asks_k_min_labels_then_more_up_to_k_max_then_adjudication",
           states == ["queued", "queued", "adjudication"], f"item states after each label: {states}")
-    del ids
 
 
 def test_review_share_consolidation_and_field(env):
-    env.project("rs1", ["a"], {"review": {"mode": "random", "share": 1.0}})
+    ids = env.project("rs1", ["a"], {"review": {"mode": "random", "share": 1.0}})
     _, st, j = env.label("ann1", "rs1", POS)
     check("random_review_with_share_1_reviews_every_label",
-          st == 201 and j.get("item_state") == "in_review", f"{st} {j}")
-    env.project("rs0", ["a"], {"review": {"mode": "random", "share": 0.0}})
+          st == 201 and env.state("rs1", ids["a"]) == "in_review", f"{st} {j}")
+    ids = env.project("rs0", ["a"], {"review": {"mode": "random", "share": 0.0}})
     _, st, j = env.label("ann1", "rs0", POS)
     check("random_review_with_share_0_reviews_none",
-          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+          st == 201 and env.state("rs0", ids["a"]) == "complete", f"{st} {j}")
 
     ids = env.project("oc", ["a"], {"overlap": {"k": 2}, "consolidation": "onecoin"})
     env.label("ann1", "oc", POS)
@@ -1153,7 +1256,7 @@ def test_review_share_consolidation_and_field(env):
     st2, h = env.history("oc", ids["a"])
     final = (h.get("final") or {}) if isinstance(h, dict) else {}
     check("onecoin_consolidation_names_its_method",
-          st == 201 and j.get("item_state") == "complete" and final.get("method") == "onecoin"
+          st == 201 and h.get("state") == "complete" and final.get("method") == "onecoin"
           and final.get("value") == POS and isinstance(final.get("confidence"), float),
           f"{st} {j} {h}")
 
@@ -1166,12 +1269,12 @@ def test_review_share_consolidation_and_field(env):
     env.label("ann1", "two", {"note": "first", "label": "pos", "topic": "a"})
     _, st, j = env.label("ann2", "two", {"note": "second", "label": "pos", "topic": "b"})
     check("the_compared_field_defaults_to_the_first_single_choice_field",
-          st == 201 and j.get("item_state") == "complete", f"{st} {j}")
+          st == 201 and env.state("two", ids["a"]) == "complete", f"{st} {j}")
     ids = env.project("two2", ["a"], {"overlap": {"k": 2}, "field": "topic"}, fields=fields)
     env.label("ann1", "two2", {"label": "pos", "topic": "a"})
     _, st, j = env.label("ann2", "two2", {"label": "pos", "topic": "b"})
     check("a_named_field_is_the_one_compared",
-          st == 201 and j.get("item_state") == "adjudication", f"{st} {j}")
+          st == 201 and env.state("two2", ids["a"]) == "adjudication", f"{st} {j}")
 
 
 def test_invalidate_since(env):
@@ -1225,8 +1328,8 @@ def _statuses(j):
 def test_item_read_shows_the_workflow(env):
     # GET .../items/{id}: the item's state and, once complete, its final label with confidence
     # and method (the export's "workflow" object), and each label's status; an annotator sees
-    # the state of an item given to them, their own labels with their status, never the final
-    # label (docs/decisions/0008-item-workflow-view.md).
+    # of an item given to them their own labels with their status, and a workflow object with
+    # every member null: no final label, no state (docs/decisions/0008-item-workflow-view.md).
     ids = env.project("iw", ["w1", "w2"], {"review": {"mode": "all"}, "overlap": {"k": 2}})
     w1, w2 = ids["w1"], ids["w2"]
     item = f"/api/v1/projects/iw/items/{w1}"
@@ -1239,9 +1342,12 @@ def test_item_read_shows_the_workflow(env):
     rv = env.task("rita", "iw", "review")
     env.submit("rita", rv["lease"], {"verdict": "reject", "reasons": ["wrong_label"]})
     st, j = env.call("ann1", "GET", item)
-    check("item_read_shows_the_annotator_their_rejected_label_and_the_rework_state",
-          st == 200 and (j.get("workflow") or {}).get("state") == "rework"
+    check("item_read_shows_the_annotator_their_rejected_label_but_not_the_rework_state",
+          st == 200 and j.get("workflow") == {"state": None, "final": None,
+                                              "confidence": None, "method": None}
           and _statuses(j) == [("ann1", POS, "rejected")], f"{st} {j}")
+    check("the_manager_reads_the_rework_state", env.state("iw", w1) == "rework",
+          env.state("iw", w1))
     rw = env.task("ann1", "iw")
     env.submit("ann1", rw["lease"], {"value": NEG})
     rv = env.task("rita", "iw", "review")
@@ -1271,8 +1377,8 @@ def test_item_read_shows_the_workflow(env):
           st == 200 and (j.get("workflow") or {}).get("final") == NEG, f"{st} {j}")
 
     st, j = env.call("ann1", "GET", item)
-    check("an_annotator_sees_the_state_but_not_the_final_label_confidence_or_method",
-          st == 200 and j.get("workflow") == {"state": "complete", "final": None,
+    check("an_annotator_sees_neither_the_state_nor_the_final_label_confidence_or_method",
+          st == 200 and j.get("workflow") == {"state": None, "final": None,
                                               "confidence": None, "method": None}, f"{st} {j}")
     check("an_annotator_sees_their_own_labels_with_their_status_only",
           st == 200 and _statuses(j) == [("ann1", POS, "rejected"), ("ann1", NEG, "active")],
@@ -1496,6 +1602,7 @@ def main():
                      test_author_edit_after_complete_and_working_time,
                      test_cookie_writes_need_csrf, test_review_leases_and_skips,
                      test_requests_that_name_the_wrong_thing, test_gold_stays_hidden,
+                     test_an_annotator_cannot_tell_gold_apart,
                      test_flag_from_adjudication, test_routing_order_and_coverage,
                      test_config_changes_apply_to_waiting_items,
                      test_submit_answers_have_the_documented_members, test_consolidate,

@@ -6,6 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 
 lease_of() { jget "$1" 'j["task"]["lease"]'; }
+# An item's state as a manager or admin learns it (an annotator is shown none: decisions/0008).
+state_as() { "$LO" workflow history "$1" "$2" ${3:+--as "$3"} | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
 
 run init; expect_rc "init" 0
 cat >"$T/schema.json" <<'JSON'
@@ -45,7 +47,12 @@ expect_rc "a value outside the schema is refused" 1
 expect_eq "the error names value.label" "$(jget "$out$err" 'j["error"]["field"]')" "value.label"
 run workflow submit "$(lease_of "$t1")" --as ann1 --value '{"label":"a"}' --idempotency-key k1
 expect_rc "submit" 0; first=$out
-expect_eq "the label waits for review" "$(jget "$out" 'j["item_state"]')" "in_review"
+item1=$(jget "$t1" 'j["task"]["item"]["id"]')
+expect_eq "the annotator's submit answer has no item_state" "$(jget "$out" '"item_state" in j')" "false"
+expect_eq "the label waits for review" "$(state_as p "$item1" boss)" "in_review"
+run workflow history p "$item1" --as ann1
+expect_eq "the annotator's history has no state" "$(jget "$out" 'j["state"]')" "null"
+expect_eq "nor the item_to_review their submit caused" "$(jget "$out" '[e["kind"] for e in j["events"]]')" "[]"
 run workflow submit "$(lease_of "$t1")" --as ann1 --value '{"label":"c"}' --idempotency-key k1
 expect_eq "a repeated submit returns the first answer" "$out" "$first"
 run workflow submit "$(lease_of "$t1")" --as ann1 --value '{"label":"c"}'
@@ -66,7 +73,11 @@ expect_eq "with the reviewer's reasons" "$(jget "$t2" 'j["task"]["previous"]["re
 expect_eq "and comment" "$(jget "$t2" 'j["task"]["previous"]["comment"]')" "it is b"
 expect_eq "beside the previous label" "$(jget "$t2" 'j["task"]["previous"]["value"]["label"]')" "a"
 run workflow submit "$(lease_of "$t2")" --as ann1 --value '{"label":"b"}'
-expect_eq "the rework goes to review" "$(jget "$out" 'j["item_state"]')" "in_review"
+expect_eq "the rework answer has no item_state either" "$(jget "$out" '"item_state" in j')" "false"
+expect_eq "the rework goes to review" "$(state_as p "$item1" boss)" "in_review"
+run workflow history p "$item1" --as ann1
+expect_eq "the annotator's history: their rework, without the item's states" \
+  "$(jget "$out" '[(e["kind"], "from" in e["payload"], "to" in e["payload"]) for e in j["events"]]')" '[["item_rework_submitted", false, false]]'
 run workflow next p --as rev1 --kind review
 run workflow submit "$(lease_of "$out")" --as rev1 --verdict accept
 expect_eq "accepted, one more label wanted" "$(jget "$out" 'j["item_state"]')" "queued"
@@ -85,7 +96,6 @@ run workflow submit "$(lease_of "$t3")" --as ann2 --value '{"label":"b"}'
 run workflow next p --as rev1 --kind review
 run workflow submit "$(lease_of "$out")" --as rev1 --verdict accept
 expect_eq "two agreeing labels complete the item" "$(jget "$out" 'j["item_state"]')" "complete"
-item1=$(jget "$t1" 'j["task"]["item"]["id"]')
 run workflow history p "$item1"
 expect_eq "the final label" "$(jget "$out" 'j["final"]["value"]["label"]')" "b"
 expect_eq "by majority" "$(jget "$out" 'j["final"]["method"]')" "majority"
@@ -140,7 +150,8 @@ expect_eq "and the rows are the same rows" "$(csvq "$T/copy.csv" "len(rows)")" "
 # --- flags, the manager's queue, pause ------------------------------------------------------
 run workflow next p --as ann2; t4=$out
 run workflow flag "$(lease_of "$t4")" --as ann2 --reason broken_data --comment "empty text"
-expect_eq "a flagged item leaves the queue" "$(jget "$out" 'j["item_state"]')" "escalated"
+expect_eq "the annotator's flag answer has no item_state" "$(jget "$out" '"item_state" in j')" "false"
+expect_eq "a flagged item leaves the queue" "$(state_as p "$(jget "$t4" 'j["task"]["item"]["id"]')" boss)" "escalated"
 run workflow queue p
 expect_eq "the manager sees the flag" "$(jget "$out" '[f["reason"] for f in j["flagged"]]')" '["broken_data"]'
 flagged=$(jget "$out" 'j["flagged"][0]["item"]')
@@ -265,14 +276,14 @@ run import items img "$T/img.jsonl"
 for u in ann1 ann2; do "$LO" member add img "$u" --role annotator >/dev/null; done
 echo '{"overlap":{"k":2}}' >"$T/wf2.json"
 run workflow set img "$T/wf2.json"; expect_rc "workflow on the boxes project" 0
+item=$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select i.id from items i join projects p on p.id=i.project_id where p.name='img'\").fetchone()[0])")
 run workflow next img --as ann1
 run workflow submit "$(lease_of "$out")" --as ann1 \
   --value '{"objects":[{"x":10,"y":10,"w":40,"h":20,"label":"car"},{"x":150,"y":50,"w":10,"h":10,"label":"tree"}]}'
-expect_eq "one label of two: still queued" "$(jget "$out" 'j["item_state"]')" "queued"
+expect_eq "one label of two: still queued" "$(state_as img "$item")" "queued"
 run workflow next img --as ann2
 run workflow submit "$(lease_of "$out")" --as ann2 --value '{"objects":[{"x":12,"y":10,"w":40,"h":20,"label":"car"}]}'
-expect_eq "two labels: complete" "$(jget "$out" 'j["item_state"]')" "complete"
-item=$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select i.id from items i join projects p on p.id=i.project_id where p.name='img'\").fetchone()[0])")
+expect_eq "two labels: complete" "$(state_as img "$item")" "complete"
 run workflow history img "$item"
 expect_eq "boxes merged by consensus" "$(jget "$out" 'j["final"]["method"]')" "consensus"
 expect_eq "the car both drew, averaged; the tree only one drew, dropped" \
