@@ -8,11 +8,15 @@
 // accepts; the API then shows the final labels and the events. Besides: a task whose text holds
 // <img onerror> and <script> shows them as text and runs nothing; guideline Markdown is rendered
 // without raw HTML or javascript: links; adjudication shows every label; gold feedback after a
-// submit; keyboard-only labeling; the page's CSP refuses inline script. No waits on time: every
-// wait is for something on the page.
+// submit; keyboard-only labeling; the page's CSP refuses inline script. Accessibility: axe-core
+// (WCAG 2.0/2.1 A and AA) on every view that is screenshot (a11y_<view>), a visible focus
+// indicator on every tab stop of the labeling view, and colour never the only signal (span
+// tags and line styles, box patterns, field errors in words). No waits on time: every wait is
+// for something on the page.
 
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ROOT, Fixture, Server, binary, browser, signIn, Report } from './lib.mjs';
 
 const ART = process.env.UI_ARTIFACTS || join(ROOT, 'build', 'ui-artifacts');
@@ -89,11 +93,68 @@ function setup(fx) {
   fx.cli('member', 'add', 'ui-misc', 'pm', '--role', 'manager');
 }
 
+// axe-core, as tests/ui/package-lock.json pins it (run.sh's npm ci installs it).
+const AXE_SRC = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+// Runs axe-core on the page as it is and returns its violations, each with its rule, impact,
+// node count and first targets. The page's CSP (script-src 'self', Trusted Types with no policy)
+// refuses page.addScriptTag: an inline <script> is blocked by script-src, and setting its text
+// throws under Trusted Types. page.evaluate goes through the DevTools protocol, which the CSP
+// does not govern, so axe's source is evaluated that way; the server's policy stays as it is.
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SRC);
+  return page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, n: v.nodes.length, targets: v.nodes.slice(0, 3).map((x) => x.target.join(' ')) }));
+  }, AXE_TAGS);
+}
+
+// One check per screenshot view: a11y_<view> fails on any WCAG 2.0/2.1 A or AA violation.
+async function a11y(page, name) {
+  const view = name.replace(/^\d+[a-z]?-/, '').replace(/-/g, '_');
+  const v = await axeViolations(page);
+  t.check(`a11y_${view}`, v.length === 0, v.map((x) => `${x.id} (${x.impact}, ${x.n}): ${x.targets.join(' | ')}`).join('; '));
+}
+
+// Tabs through the whole page (every tab stop, until one comes round again) and checks that
+// each stop shows a focus indicator: a computed outline (style not none, width > 0) or a box
+// shadow, different from the same element's style once the focus has moved on.
+async function focusVisibleOnEveryStop(page, view) {
+  const style = (i) =>
+    page.evaluate((k) => {
+      const el = k < 0 ? document.activeElement : window.__stops[k];
+      const c = getComputedStyle(el);
+      return { outline: `${c.outlineStyle} ${c.outlineWidth} ${c.outlineColor}`, on: (c.outlineStyle !== 'none' && parseFloat(c.outlineWidth) > 0) || c.boxShadow !== 'none', shadow: c.boxShadow };
+    }, i);
+  await page.evaluate(() => (window.__stops = []));
+  const stops = [];
+  for (let n = 0; n < 150; n++) {
+    await page.keyboard.press('Tab');
+    const at = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return { k: -1 };
+      const seen = window.__stops.indexOf(el);
+      if (seen >= 0) return { k: seen, again: true };
+      window.__stops.push(el);
+      const what = el.tagName.toLowerCase() + (el.type ? `[${el.type}]` : '') + (el.className && typeof el.className === 'string' ? `.${el.className.split(' ')[0]}` : '');
+      return { k: window.__stops.length - 1, what: `${what} "${(el.getAttribute('aria-label') || el.textContent || el.value || '').trim().slice(0, 24)}"` };
+    });
+    if (stops.length) stops[stops.length - 1].off = await style(stops.length - 1);
+    if (at.again) break;
+    if (at.k < 0) continue; // past the last stop: the browser's own UI, then round again
+    stops.push({ what: at.what, focused: await style(-1) });
+  }
+  const bad = stops.filter((x) => !x.focused.on || (x.off && x.focused.outline === x.off.outline && x.focused.shadow === x.off.shadow));
+  t.check(`focus_visible_on_every_stop_${view}`, stops.length >= 8 && bad.length === 0, `${stops.length} stops; without a visible change: ${bad.map((x) => `${x.what} (${x.focused.outline} / ${x.off ? x.off.outline : '?'})`).join('; ')}`);
+}
+
 async function shot(page, name) {
   // From the top: a full-page capture of a scrolled page draws the sticky task header where
   // the scroll left it, over the content.
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
+  await a11y(page, name);
 }
 
 // Watches a page for anything the XSS payloads would do: a dialog, a global they set, a
@@ -115,6 +176,8 @@ async function labelClassification(page, srv) {
   await page.click('[data-project="ui-cls"] a:has-text("Start labeling")');
   await page.waitForSelector('[data-view=label]');
   await shot(page, '02-label-classification');
+  await focusVisibleOnEveryStop(page, 'label_classification');
+  await page.focus('fieldset[data-field=sentiment] input[value=positive]'); // where the view put it
   // The hostile text is on the page as text, and did nothing.
   const shown = await page.textContent('.item-text .pre');
   t.check('xss_text_is_shown_literally', shown === XSS_TEXT, shown);
@@ -156,6 +219,7 @@ async function labelClassification(page, srv) {
   await page.waitForSelector('[data-view=empty]');
   const left = await page.textContent('[data-view=empty] [role=status]');
   t.check('submit_with_enter_then_nothing_left', /Nothing to do/.test(left), left);
+  await shot(page, '02b-empty');
 }
 
 async function labelSpans(page) {
@@ -230,6 +294,47 @@ async function labelSpans(page) {
   const keysBox = await page.textContent('.keys-box');
   t.check('keys_panel_lists_the_span_keys', keysBox.includes('In the text') && keysBox.includes('label the selection') && !keysBox.includes('On the image'), keysBox);
   await page.keyboard.press(']'); // the chosen span with its handles, for the screenshot
+  // Colour is never the only signal: each class shown is named in a tag at its spans' starts,
+  // and the classes' underlines differ in line style too; every class's tag is readable.
+  const sig = await page.evaluate(() => {
+    const names = {};
+    for (const b of document.querySelectorAll('.cls-bar button.cls')) names[/\bc\d\b/.exec(b.className)[0]] = b.lastChild.textContent.trim();
+    const shown = {};
+    for (const m of document.querySelectorAll('.span-text mark.sp')) {
+      const c = /\bc\d\b/.exec(m.className)[0];
+      const e = (shown[c] = shown[c] || { tags: [], line: getComputedStyle(m).borderBottomStyle });
+      const tag = m.querySelector(':scope > .tag');
+      if (tag) e.tags.push(tag.textContent);
+    }
+    const lum = (rgb) => {
+      const [r, g, b] = rgb.match(/[\d.]+/g).slice(0, 3).map((v) => {
+        const x = Number(v) / 255;
+        return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      });
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const probe = document.createElement('div');
+    document.body.append(probe);
+    const contrast = [];
+    for (let i = 0; i < 10; i++) {
+      const tag = document.createElement('span');
+      tag.className = `tag c${i}`;
+      tag.textContent = 'X';
+      probe.append(tag);
+      const cs = getComputedStyle(tag);
+      const [a, b] = [lum(cs.color), lum(cs.backgroundColor)].sort((x, y) => y - x);
+      contrast.push(Math.round(((a + 0.05) / (b + 0.05)) * 100) / 100);
+    }
+    probe.remove();
+    return { names, shown, contrast };
+  });
+  const shownCls = Object.keys(sig.shown);
+  t.check(
+    'span_classes_named_in_tags_and_line_styles',
+    shownCls.length >= 2 && shownCls.every((c) => sig.shown[c].tags.length >= 1 && sig.shown[c].tags.every((x) => x === sig.names[c])) && new Set(shownCls.map((c) => sig.shown[c].line)).size === shownCls.length,
+    JSON.stringify(sig.shown),
+  );
+  t.check('span_tags_readable_in_every_class_colour', sig.contrast.every((x) => x >= 4.5), JSON.stringify(sig.contrast));
   await shot(page, '03-label-spans');
   await page.click('.actions button:has-text("Submit")');
   await page.waitForSelector('[data-view=empty]');
@@ -336,7 +441,12 @@ async function labelBoxes(page) {
   const tr = await page.getAttribute('.bx-view', 'transform');
   t.check('zoom_and_pan_move_the_view_not_the_boxes', before === after && /scale\((?!1\))/.test(tr), `${before} ${after} ${tr}`);
   await page.keyboard.press('0');
+  await page.evaluate(() => (document.querySelector('.keys-box').open = true)); // axe sees the keys too
   await shot(page, '04-label-boxes');
+  // With a box chosen, so that its panel (class, x, y, width, height, delete) is tabbed too.
+  await page.focus('.bx-stage');
+  await page.keyboard.press(']');
+  await focusVisibleOnEveryStop(page, 'label_boxes');
   await page.click('.actions button:has-text("Submit")');
   await page.waitForSelector('[data-view=empty]');
 }
@@ -510,6 +620,15 @@ async function draftsAndLeases(page, srv, base) {
   await page.waitForFunction((l) => { const v = document.querySelector('[data-view=label]'); return v && v.dataset.lease !== l; }, lease);
   const item2 = await page.textContent('.item-id');
   t.check('skip_moves_to_another_item', item2 !== item, `${item} ${item2}`);
+  // A refused submit (the required class missing): the field says so in words, not only with
+  // its red border, until it is changed.
+  await page.click('.actions button:has-text("Submit")');
+  await page.waitForSelector('fieldset[data-field=sentiment].invalid .field-error');
+  const said = await page.textContent('fieldset[data-field=sentiment] .field-error');
+  t.check('field_error_in_words_not_only_colour', /^Not accepted: \S/.test(said), said);
+  await shot(page, '11a-field-error');
+  await page.keyboard.press('3'); // neutral: the field is fine now
+  t.check('field_error_cleared_by_a_change', (await page.$$('.field.invalid, .field-error')).length === 0);
   // Flag with a reason and a comment.
   const lease2 = await page.getAttribute('[data-view=label]', 'data-lease');
   await page.click('.actions button:has-text("Flag")');

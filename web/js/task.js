@@ -381,6 +381,12 @@ export class TaskView {
 
   afterChange() {
     this.lastActivity = Date.now();
+    for (const w of this.widgets) {
+      if (!w.el.classList.contains('invalid')) continue;
+      w.el.classList.remove('invalid');
+      const note = w.el.querySelector(':scope > .field-error');
+      if (note) note.remove();
+    }
     this.undoBtn.disabled = this.history.length === 0;
     if (this.fixBtn) this.fixBtn.disabled = deepEqual(this.last, this.reviewed || {});
     clearTimeout(this.draftTimer);
@@ -449,10 +455,18 @@ export class TaskView {
     const msg = e instanceof ApiError && e.field ? `${e.field}: ${e.message}` : e.message;
     announce(`Not accepted: ${msg}`, 'error');
     if (e.field) {
-      const name = String(e.field).split(/[.[]/)[0];
+      // The server names the member of the submitted body: value.<field>[...] (or <field>).
+      const name = String(e.field).replace(/^value(?=[.[])\.?/, '').split(/[.[]/)[0];
       const w = this.widgets.find((x) => x.field.name === name);
       if (w) {
+        // The red border is not the only signal: the field says in words what is wrong.
         w.el.classList.add('invalid');
+        let note = w.el.querySelector(':scope > .field-error');
+        if (!note) {
+          note = h('p', { class: 'field-error' });
+          w.el.querySelector('legend').after(note);
+        }
+        note.textContent = `Not accepted: ${e.message}`;
         w.focus();
       }
     }

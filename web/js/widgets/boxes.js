@@ -89,7 +89,8 @@ export function boxesWidget(field, ctx) {
     h('button', { type: 'button', class: 'small', 'aria-label': 'zoom in', onclick: () => zoomAt(1.25) }, '+'),
     h('button', { type: 'button', class: 'small', 'aria-label': 'zoom out', onclick: () => zoomAt(0.8) }, '−'),
     h('button', { type: 'button', class: 'small', 'aria-label': 'fit the image', onclick: () => fit() }, 'Fit'),
-    h('button', { type: 'button', class: 'small', 'aria-label': 'add a box', onclick: () => addCentered() }, 'New box'),
+    // The visible text is the name (WCAG 2.5.3, label in name): no aria-label that differs.
+    h('button', { type: 'button', class: 'small', title: 'N', onclick: () => addCentered() }, 'New box'),
   ];
   const info = h('p', { class: 'hint', 'aria-live': 'polite' });
   const panel = h('div', { class: 'bx-panel' });
