@@ -573,6 +573,33 @@ static int feedback_cb(void *ctx, const struct lo_review_row *r)
     return 0;
 }
 
+/* The gold object of lo_app_wf_me. An annotator (lo__app_annotator_view) of a project with gold
+ * feedback off is shown their record as of the start of the current UTC day ("as_of"): a live
+ * record would move on a gold answer only, so polling after each submit would say which item
+ * was gold (docs/decisions/0008-item-workflow-view.md). "as_of" is there whenever that rule
+ * applies, not only once a gold answer was counted today: its appearing would say the same. */
+static json_t *me_gold_json(const struct lo_worker_row *wk, bool lagged, int64_t now)
+{
+    int64_t today = now / DAY_MS;
+    int64_t correct = wk->gold_correct, total = wk->gold_total;
+    double p_below = wk->p_below;
+    if (lagged && wk->gold_day == today) { /* a gold answer today: the record before it */
+        correct = wk->gold_day_correct;
+        total = wk->gold_day_total;
+        p_below = wk->gold_day_p_below;
+    } /* else every answer counted is from before today */
+    double acc = total ? (double)correct / (double)total : NAN;
+    json_t *g = json_pack("{s:I, s:I, s:o, s:o}", "correct", (json_int_t)correct, "total",
+                          (json_int_t)total, "accuracy", lo__wf_num_or_null(acc), "p_below",
+                          lo__wf_num_or_null(p_below));
+    if (lagged) {
+        char at[32];
+        lo_time_format(today * DAY_MS, at, sizeof(at));
+        json_object_set_new(g, "as_of", json_string(at));
+    }
+    return g;
+}
+
 int lo_app_wf_me(struct lo_app *app, const char *project, json_t **out, struct lo_error *err)
 {
     struct lo_store *st = app->store;
@@ -592,18 +619,30 @@ int lo_app_wf_me(struct lo_app *app, const char *project, json_t **out, struct l
     rc = lo__app_find_project_for(app, project, LO_ACT_READ, &arena, &p, err);
     enum lo_role role = LO_ROLE_NONE;
     struct lo_worker_row wk;
-    struct lo_wf_counts c;
-    bool found;
-    int64_t now = lo_clock_now_ms(&app->clock), labels = 0, item;
+    struct lo_wf_counts c = { 0 };
+    bool found, restricted = false, lagged = false;
+    int64_t now = lo_clock_now_ms(&app->clock), labels = 0, item, open = 0;
     double secs = 0;
     json_t *feedback = json_array();
     bool rework = false;
     if (!rc)
         rc = lo__app_member_role(app, p.id, &role, err);
     if (!rc)
-        rc = wf->worker_get(st, p.id, app->who.user_id, &arena, &wk, &found, err);
-    if (!rc)
+        rc = lo__app_annotator_view(app, p.id, &restricted, err);
+    if (!rc && restricted) {
+        /* An annotator: the queue they could still be given, and no project-wide counts; both
+         * would move differently after a gold label than after a regular one (overlap 1). */
+        struct wf_project w;
+        rc = lo__wf_project_load(app, p.id, p.name, true, &arena, &w, err);
+        lagged = !rc && !w.cfg.gold_feedback;
+        lo__wf_project_free(&w);
+        if (!rc)
+            rc = wf->task_count_open(st, p.id, app->who.user_id, &open, err);
+    } else if (!rc) {
         rc = wf->task_counts(st, p.id, &c, err);
+    }
+    if (!rc)
+        rc = wf->worker_get(st, p.id, app->who.user_id, &arena, &wk, &found, err);
     if (!rc)
         rc = wf->annotation_tally(st, p.id, app->who.user_id, now - WEEK_MS, &labels, &secs, err);
     if (!rc)
@@ -620,17 +659,16 @@ int lo_app_wf_me(struct lo_app *app, const char *project, json_t **out, struct l
     }
     st->ops->rollback(st);
     if (!rc) {
-        double acc = wk.gold_total ? (double)wk.gold_correct / (double)wk.gold_total : NAN;
-        *out = json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I, s:f}, "
-                         "s:{s:I, s:I, s:o, s:o}, s:b, s:o}",
+        *out = json_pack("{s:s, s:s, s:{s:I, s:I, s:I, s:I}, s:o, s:{s:I, s:f}, s:o, s:b, s:o}",
                          "project", p.name, "role", lo_role_name(role), "queue", "label",
-                         (json_int_t)c.queued, "rework", (json_int_t)(rework ? 1 : 0), "review",
-                         (json_int_t)c.in_review, "adjudicate", (json_int_t)c.adjudication,
-                         "counts", counts_json(&c), "week", "labels", (json_int_t)labels,
-                         "working_seconds", secs, "gold", "correct",
-                         (json_int_t)wk.gold_correct, "total", (json_int_t)wk.gold_total,
-                         "accuracy", lo__wf_num_or_null(acc), "p_below", lo__wf_num_or_null(wk.p_below),
-                         "paused", wk.paused, "feedback", feedback);
+                         (json_int_t)(restricted ? open : c.queued), "rework",
+                         (json_int_t)(rework ? 1 : 0), "review",
+                         (json_int_t)(restricted ? 0 : c.in_review), "adjudicate",
+                         (json_int_t)(restricted ? 0 : c.adjudication), "counts",
+                         restricted ? json_null() : counts_json(&c), "week", "labels",
+                         (json_int_t)labels, "working_seconds", secs, "gold",
+                         me_gold_json(&wk, lagged, now), "paused", wk.paused, "feedback",
+                         feedback);
     } else {
         json_decref(feedback);
     }

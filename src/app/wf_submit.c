@@ -634,6 +634,15 @@ static int submit_label(struct lo_app *app, struct lease_job *j, const struct wf
         if (rc)
             return rc;
         bool correct = item.gold_json && gold_correct(w, item.gold_json, value);
+        /* The record as of the start of the day, before the day's first gold answer counts:
+         * what an annotator is shown of it while feedback is off (lo_app_wf_me). Kept with
+         * feedback on too, so that turning it off mid-day shows the right figures. */
+        if (wk.gold_day != today) {
+            wk.gold_day = today;
+            wk.gold_day_correct = wk.gold_correct;
+            wk.gold_day_total = wk.gold_total;
+            wk.gold_day_p_below = wk.p_below;
+        }
         wk.gold_total++;
         wk.gold_correct += correct;
         double p_below = NAN;

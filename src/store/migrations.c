@@ -342,6 +342,16 @@ static const char migration_0004[] =
 static const char migration_0005[] =
     "ALTER TABLE items ADD COLUMN gold_section TEXT;\n";
 
+/* An annotator is shown their gold record as of the start of the UTC day when gold feedback is
+ * off (docs/decisions/0008-item-workflow-view.md): the record just before their first gold
+ * answer of day gold_day (days since the epoch; 0: none yet), kept so that a restart changes
+ * nothing of what they are shown. */
+static const char migration_0006[] =
+    "ALTER TABLE workers ADD COLUMN gold_day INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE workers ADD COLUMN gold_day_correct INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE workers ADD COLUMN gold_day_total INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE workers ADD COLUMN gold_day_p_below REAL;\n";
+
 const struct lo_migration lo__migrations[] = {
     { 1, "initial schema: projects, schema versions, guidelines, items, annotations, "
          "predictions, events",
@@ -355,6 +365,8 @@ const struct lo_migration lo__migrations[] = {
          "events by object",
       migration_0004 },
     { 5, "items: the guideline section a gold item comes from", migration_0005 },
+    { 6, "workers: the gold record at the start of the day of their last gold answer",
+      migration_0006 },
 };
 
 const size_t lo__migrations_count = sizeof(lo__migrations) / sizeof(lo__migrations[0]);

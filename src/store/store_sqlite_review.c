@@ -52,7 +52,8 @@ enum review_stmt {
 
 #define WORKER_COLS                                                                            \
     "project_id, user_id, vendor_id, paused, paused_ms, pause_reason, p_below, skills,"        \
-    " cap_per_day, labels, day, labels_day, gold_correct, gold_total"
+    " cap_per_day, labels, day, labels_day, gold_correct, gold_total, gold_day,"               \
+    " gold_day_correct, gold_day_total, gold_day_p_below"
 #define ANN_COLS                                                                               \
     "id, item_id, user_id, annotator, value_json, created_ms, guideline_version,"              \
     " schema_version, workflow_stage, lease_id, working_seconds, status, version, prelabel"
@@ -69,7 +70,8 @@ static const char *const review_sql[R_COUNT] = {
     [R_WORKER_GET] = "SELECT " WORKER_COLS " FROM workers WHERE project_id = ?1"
                      " AND user_id = ?2",
     [R_WORKER_PUT] = "INSERT OR REPLACE INTO workers (" WORKER_COLS ") VALUES"
-                     " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+                     " ?17, ?18)",
     [R_WORKER_LIST] = "SELECT " WORKER_COLS " FROM workers WHERE project_id = ?1"
                       " ORDER BY user_id",
     [R_VENDOR_LABELS] = "SELECT coalesce(sum(CASE WHEN vendor_id = ?2 THEN labels END), 0),"
@@ -157,6 +159,10 @@ static int read_worker(sqlite3_stmt *s, struct lo_arena *arena, struct lo_worker
     w->labels_day = sqlite3_column_int64(s, 11);
     w->gold_correct = sqlite3_column_int64(s, 12);
     w->gold_total = sqlite3_column_int64(s, 13);
+    w->gold_day = sqlite3_column_int64(s, 14);
+    w->gold_day_correct = sqlite3_column_int64(s, 15);
+    w->gold_day_total = sqlite3_column_int64(s, 16);
+    w->gold_day_p_below = lo__sq_col_double(s, 17);
     return bad ? LO_ENOMEM : 0;
 }
 
@@ -179,6 +185,7 @@ int lo__sq_wf_worker_get(struct lo_store *st, int64_t project_id, int64_t user_i
         out->project_id = project_id;
         out->user_id = user_id;
         out->p_below = NAN;
+        out->gold_day_p_below = NAN;
         out->skills = "";
         return 0;
     }
@@ -208,6 +215,10 @@ int lo__sq_wf_worker_put(struct lo_store *st, const struct lo_worker_row *w, str
     sqlite3_bind_int64(s, 12, w->labels_day);
     sqlite3_bind_int64(s, 13, w->gold_correct);
     sqlite3_bind_int64(s, 14, w->gold_total);
+    sqlite3_bind_int64(s, 15, w->gold_day);
+    sqlite3_bind_int64(s, 16, w->gold_day_correct);
+    sqlite3_bind_int64(s, 17, w->gold_day_total);
+    lo__sq_bind_double(s, 18, w->gold_day_p_below);
     return lo__sq_run(st, s, "storing a worker", err);
 }
 

@@ -28,6 +28,7 @@ enum wf_stmt {
     W_TASK_NEXT_STATE,
     W_TASK_NEXT_ASSIGNED,
     W_TASK_COUNTS,
+    W_TASK_COUNT_OPEN,
     W_TASK_OVERDUE,
     W_LEASE_INSERT,
     W_LEASE_GET,
@@ -58,11 +59,13 @@ enum wf_stmt {
     "id, project_id, item_id, user_id, kind, annotation_id, state, created_ms, expires_ms,"    \
     " draft_json, draft_ms, idem_key, answer_json"
 
-/* The candidate query: queued tasks with room the user has not seen. */
-#define CAND_SQL                                                                               \
-    "SELECT " TASK_COLS " FROM tasks t WHERE t.project_id = ?1 AND t.state = 'queued'"         \
-    " AND t.is_gold = ?2 AND (t.is_gold OR t.done + t.leased < t.wanted)"                      \
+/* The candidate query: queued tasks with room the user has not seen (?2: gold or not). The
+ * count of what an annotator could still be given (W_TASK_COUNT_OPEN) shares the filter. */
+#define CAND_WHERE                                                                             \
+    " t.project_id = ?1 AND t.state = 'queued'"                                                \
+    " AND (t.is_gold OR t.done + t.leased < t.wanted)"                                         \
     " AND NOT EXISTS (SELECT 1 FROM seen s WHERE s.user_id = ?3 AND s.item_id = t.item_id)"
+#define CAND_SQL "SELECT " TASK_COLS " FROM tasks t WHERE t.is_gold = ?2 AND" CAND_WHERE
 
 static const char *const wf_sql[W_COUNT] = {
     [W_CONFIG_GET] = "SELECT config_json, version FROM workflows WHERE project_id = ?1",
@@ -108,6 +111,8 @@ static const char *const wf_sql[W_COUNT] = {
         "   AND l.state = 'live' AND l.kind = ?3) AND ?4 = ?4"
         " ORDER BY t.state_ms, t.item_id LIMIT 1",
     [W_TASK_COUNTS] = "SELECT state, count(*) FROM tasks WHERE project_id = ?1 GROUP BY state",
+    /* CAND_WHERE without ?2 (both kinds): SQLite allows the gap in the numbers */
+    [W_TASK_COUNT_OPEN] = "SELECT count(*) FROM tasks t WHERE" CAND_WHERE,
     [W_TASK_OVERDUE] = "SELECT " TASK_COLS " FROM tasks WHERE project_id = ?1"
                        " AND state != 'complete' AND is_gold = 0 AND created_ms < ?2"
                        " ORDER BY created_ms, item_id LIMIT ?3",
@@ -372,6 +377,25 @@ static int w_task_counts(struct lo_store *st, int64_t project_id, struct lo_wf_c
             out->complete = n;
     }
     return rc;
+}
+
+static int w_task_count_open(struct lo_store *st, int64_t project_id, int64_t user_id,
+                             int64_t *out, struct lo_error *err)
+{
+    sqlite3_stmt *s;
+    *out = 0;
+    int rc = lo__sq_stmt(st, &wf_part, W_TASK_COUNT_OPEN, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, project_id);
+    sqlite3_bind_int64(s, 3, user_id);
+    rc = lo__sq_step(st, s, "counting open tasks", err);
+    if (rc < 0)
+        return rc;
+    if (rc == 1)
+        *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return 0;
 }
 
 static int w_task_overdue(struct lo_store *st, int64_t project_id, int64_t cutoff_ms, int limit,
@@ -690,6 +714,7 @@ const struct lo_wf_store_ops lo__sq_wf_ops = {
     .task_candidates = w_task_candidates,
     .task_next_in_state = w_task_next_in_state,
     .task_counts = w_task_counts,
+    .task_count_open = w_task_count_open,
     .task_overdue = w_task_overdue,
     .lease_create = w_lease_create,
     .lease_get = w_lease_get,

@@ -73,6 +73,11 @@ struct lo_worker_row {
     const char *skills;
     int cap_per_day;              /* 0: the project's */
     int64_t labels, day, labels_day, gold_correct, gold_total;
+    /* The gold record just before the first gold answer of UTC day gold_day (days since the
+     * epoch; 0: none yet), with the p_below of that record: what an annotator is shown of their
+     * own record on that day when feedback is off (docs/decisions/0008-item-workflow-view.md). */
+    int64_t gold_day, gold_day_correct, gold_day_total;
+    double gold_day_p_below;      /* NAN: not judged yet */
 };
 
 /* A workflow annotation: the common fields plus author id, status, version, pre-label use. */
@@ -150,6 +155,10 @@ struct lo_wf_store_ops {
                               int64_t *item_out, struct lo_error *err);
     int (*task_counts)(struct lo_store *st, int64_t project_id, struct lo_wf_counts *out,
                        struct lo_error *err);
+    /* How many tasks task_candidates could still return to user_id, gold and regular together:
+     * queued, with room or gold, on items user_id has not seen. */
+    int (*task_count_open)(struct lo_store *st, int64_t project_id, int64_t user_id,
+                           int64_t *out, struct lo_error *err);
     /* Tasks not complete created before cutoff_ms, oldest first, at most limit. */
     int (*task_overdue)(struct lo_store *st, int64_t project_id, int64_t cutoff_ms, int limit,
                         struct lo_arena *arena, lo_task_row_cb cb, void *ctx,

@@ -1075,6 +1075,138 @@ def test_an_annotator_cannot_tell_gold_apart(env):
           == ["escalated"], f"{st} {h}")
 
 
+def _me(env, user, project):
+    st, me = env.call(user, "GET", f"/api/v1/projects/{project}/me")
+    if st != 200 or not isinstance(me, dict):
+        raise RuntimeError(f"GET me of {user} in {project}: {st} {me}")
+    return me
+
+
+def _me_but_week(me):
+    """The /me answer without the caller's week (labels and time move on every submit)."""
+    return {k: v for k, v in me.items() if k != "week"}
+
+
+def _live_gold(env, project, user):
+    """user's gold record as the manager reads it (GET .../annotators)."""
+    st, j = env.call("max", "GET", f"/api/v1/projects/{project}/annotators")
+    rows = [a for a in (j.get("annotators") or []) if a.get("user") == user] \
+        if isinstance(j, dict) else []
+    if st != 200 or len(rows) != 1:
+        raise RuntimeError(f"GET annotators of {project}: {st} {j}")
+    return rows[0]["gold"]
+
+
+def _day_start_iso():
+    day = int(time.time()) // 86400
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(day * 86400))
+
+
+def test_an_annotators_me_does_not_tell_gold_apart(env):
+    # Overlap 1, gold share > 0, feedback off: a gold label moves the annotator's gold record
+    # and nothing in the project's counts, a regular label moves the counts (queued -1,
+    # complete +1) and no gold record. GET .../me must change the same way after either
+    # (docs/decisions/0008-item-workflow-view.md, "The annotator's figures").
+    env.cli("project", "create", "gme")
+    for user, role in USERS.items():
+        env.cli("member", "add", "gme", user, "--role", role)
+    env.cli("import", "items", "gme", _write(
+        env, "gme.jsonl", "".join(json.dumps({"id": f"n{i}", "text": f"n{i}"}) + "\n"
+                                  for i in range(3))))
+    env.cli("import", "labels", "gme", _write(
+        env, "gme.csv", "item,annotator,label,gold\n"
+        + "".join(f"g{i},expert,pos,pos\n" for i in range(3))))
+    st, j = env.call("max", "PUT", "/api/v1/projects/gme/workflow",
+                     {"gold": {"share": 0.5, "feedback": False}})
+    check("gme_config_is_200", st == 200 and (j.get("overlap") or {}).get("k") == 1,
+          f"{st} {j}")
+    ids = env.item_ids("gme")
+    gold_ids = {ids[f"g{i}"] for i in range(3)}
+    first = _me(env, "ann3", "gme")
+    check("an_annotators_me_counts_what_they_could_still_be_given_and_no_project_counts",
+          first["queue"] == {"label": 6, "rework": 0, "review": 0, "adjudicate": 0}
+          and first["counts"] is None and first["role"] == "annotator"
+          and first["gold"] == {"correct": 0, "total": 0, "accuracy": None, "p_below": None,
+                                "as_of": _day_start_iso()}, f"{first}")
+    changes = {}
+    for _ in range(6):  # ann3 is served every item once: both kinds come
+        before = _me(env, "ann3", "gme")
+        task = env.task("ann3", "gme")
+        if task is None:
+            break
+        item = task["item"]["id"]
+        st, answer = env.submit("ann3", task["lease"], {"value": POS})
+        if st != 201:
+            ko("gme_submit", f"{st} {answer}")
+            return
+        after = _me(env, "ann3", "gme")
+        kind = "gold" if item in gold_ids else "plain"
+        if kind not in changes:
+            expect = _me_but_week(before)
+            expect["queue"] = dict(expect["queue"], label=expect["queue"]["label"] - 1)
+            changes[kind] = (item, _me_but_week(after) == expect, _me_but_week(before),
+                             _me_but_week(after))
+        if len(changes) == 2:
+            break
+    if set(changes) != {"gold", "plain"}:
+        ko("an_annotator_labels_a_gold_and_a_regular_item_gme", f"{changes}")
+        return
+    (gold_item, gold_same, gb, ga), (plain_item, plain_same, pb, pa) = \
+        changes["gold"], changes["plain"]
+    check("the_manager_sees_the_gold_item_queued_and_the_regular_one_complete_gme",
+          env.state("gme", gold_item) == "queued" and env.state("gme", plain_item) == "complete",
+          f"{env.state('gme', gold_item)} / {env.state('gme', plain_item)}")
+    check("after_a_gold_label_me_changes_only_by_one_fewer_item_to_label", gold_same,
+          f"before {gb} after {ga}")
+    check("after_a_regular_label_me_changes_only_by_one_fewer_item_to_label", plain_same,
+          f"before {pb} after {pa}")
+    live = _live_gold(env, "gme", "ann3")
+    me = _me(env, "ann3", "gme")
+    check("the_manager_reads_the_live_gold_record_the_annotator_sees_as_of_the_days_start",
+          live["total"] >= 1 and live["correct"] == live["total"]
+          and me["gold"]["total"] == 0 and me["gold"].get("as_of") == _day_start_iso(),
+          f"manager {live}, annotator {me['gold']}")
+    st, mine = env.call("max", "GET", "/api/v1/projects/gme/me")
+    check("the_managers_own_me_keeps_the_project_counts",
+          st == 200 and isinstance(mine.get("counts"), dict)
+          and mine["counts"].get("complete", 0) >= 1
+          and mine["queue"]["label"] == mine["counts"]["queued"]
+          and "as_of" not in mine["gold"], f"{st} {mine}")
+
+    # feedback on: the submit answer says openly what was gold, so the record is live
+    st, j = env.call("max", "PUT", "/api/v1/projects/gme/workflow",
+                     {"gold": {"share": 0.5, "feedback": True}})
+    me = _me(env, "ann3", "gme")
+    check("with_feedback_on_the_annotators_me_shows_the_live_gold_record",
+          st == 200 and me["gold"] == live, f"{st} {me['gold']}, live {live}")
+    st, j = env.call("max", "PUT", "/api/v1/projects/gme/workflow",
+                     {"gold": {"share": 0.5, "feedback": False}})
+    lagged = _me(env, "ann3", "gme")["gold"]
+    check("with_feedback_off_again_the_record_is_as_of_the_days_start",
+          st == 200 and lagged["total"] == 0 and lagged.get("as_of") == _day_start_iso(),
+          f"{st} {lagged}")
+
+    # a restart changes nothing of what is shown (the record is stored, not remembered)
+    env.srv.stop()
+    env.srv = t.Server(env.db, "--rate", "0", "--quiet")
+    check("after_a_restart_the_annotator_is_shown_the_same_gold_record",
+          _me(env, "ann3", "gme")["gold"] == lagged, f"{_me(env, 'ann3', 'gme')['gold']}")
+
+    # the next day: every gold answer so far is from before it, so the record is the live one
+    con = sqlite3.connect(env.db, timeout=60)
+    try:
+        with con:
+            n = con.execute("UPDATE workers SET gold_day = gold_day - 1 WHERE user_id ="
+                            " (SELECT id FROM users WHERE name = 'ann3') AND project_id ="
+                            " (SELECT id FROM projects WHERE name = 'gme')").rowcount
+    finally:
+        con.close()
+    me = _me(env, "ann3", "gme")
+    check("on_the_next_day_the_annotator_sees_the_record_up_to_yesterday",
+          n == 1 and {k: v for k, v in me["gold"].items() if k != "as_of"} == live
+          and me["gold"].get("as_of") == _day_start_iso(), f"{n} {me['gold']}, live {live}")
+
+
 def test_flag_from_adjudication(env):
     ids = env.project("fa", ["b1"], {"overlap": {"k": 2}})
     b1 = ids["b1"]
@@ -1603,6 +1735,7 @@ def main():
                      test_cookie_writes_need_csrf, test_review_leases_and_skips,
                      test_requests_that_name_the_wrong_thing, test_gold_stays_hidden,
                      test_an_annotator_cannot_tell_gold_apart,
+                     test_an_annotators_me_does_not_tell_gold_apart,
                      test_flag_from_adjudication, test_routing_order_and_coverage,
                      test_config_changes_apply_to_waiting_items,
                      test_submit_answers_have_the_documented_members, test_consolidate,

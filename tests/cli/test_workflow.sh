@@ -167,6 +167,16 @@ expect_eq "resumed: tasks again" "$(jget "$out" 'j["task"]["kind"]')" "label"
 run workflow me p --as ann1
 expect_eq "me: labels this week" "$(jget "$out" 'j["week"]["labels"]')" "2"
 expect_eq "me: the reviewer's feedback" "$(jget "$out" '[f["verdict"] for f in j["feedback"]]')" '["accept", "reject"]'
+expect_eq "me: an annotator gets no project counts, nor review or adjudication queues" \
+  "$(jget "$out" '[j["counts"], j["queue"]["review"], j["queue"]["adjudicate"]]')" "[null, 0, 0]"
+expect_eq "me: nor, with gold feedback off, their gold record beyond today's start" \
+  "$(jget "$out" 'j["gold"]["as_of"].endswith("T00:00:00.000Z")')" "true"
+expect_eq "me: queue.label is what they could still be given (they had i1, i2 and i3)" \
+  "$(jget "$out" 'j["queue"]["label"]')" "0"
+run workflow me p --as boss
+expect_eq "me: a manager's has the project counts and the live gold record" \
+  "$(jget "$out" '[sorted(j["counts"]), "as_of" in j["gold"]]')" \
+  '[["adjudication", "complete", "escalated", "in_review", "queued", "rework"], false]'
 
 # --- consolidation by inference over the project ----------------------------------------
 run workflow consolidate p --method nonsense --json

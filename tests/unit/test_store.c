@@ -1125,6 +1125,104 @@ static int count_event(void *ctx, const struct lo_event *e)
     return 0;
 }
 
+/* ---- workflow: what an annotator could still be given, their gold record ------------------ */
+
+static int wants_one(void *ctx, int64_t item_id, bool is_gold)
+{
+    (void)ctx;
+    (void)item_id;
+    (void)is_gold;
+    return 1;
+}
+
+static int64_t open_count(struct lo_store *st, int64_t pid, int64_t user)
+{
+    struct lo_error err;
+    int64_t n = -1;
+    if (st->ops->wf->task_count_open(st, pid, user, &n, &err))
+        return -1;
+    return n;
+}
+
+static void test_open_tasks_count_what_a_user_could_still_be_given(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    lo_arena_init(&arena, 4096);
+    int64_t pid = make_project(st, "open");
+    CHECK(pid > 0);
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    int64_t a = add_item(st, pid, "a", "{}"), b = add_item(st, pid, "b", "{}");
+    struct lo_item gi = { .project_id = pid, .external_id = "g", .payload_json = "{}",
+                          .gold_json = "{\"c\":\"x\"}", .created_ms = T0 };
+    int64_t g = 0, added = 0;
+    enum lo_item_outcome oc;
+    CHECK_INT(st->ops->item_insert(st, &gi, LO_ITEM_SKIP, &g, &oc, &err), 0);
+    CHECK_INT(st->ops->wf->task_sync(st, pid, T0, wants_one, NULL, &added, &err), 0);
+    CHECK_INT(added, 3);
+    CHECK_INT(open_count(st, pid, 7), 3);
+
+    /* an item they were given no longer counts for them, gold or not */
+    CHECK_INT(st->ops->wf->seen_add(st, 7, a, &err), 0);
+    CHECK_INT(open_count(st, pid, 7), 2);
+    CHECK_INT(st->ops->wf->seen_add(st, 7, g, &err), 0);
+    CHECK_INT(open_count(st, pid, 7), 1);
+    CHECK_INT(open_count(st, pid, 8), 3);
+
+    /* a regular item without room (leased as often as wanted) is not offered; gold always is */
+    struct lo_task_row t;
+    CHECK_INT(st->ops->wf->task_get(st, b, &arena, &t, &err), 0);
+    t.leased = 1;
+    CHECK_INT(st->ops->wf->task_put(st, &t, &err), 0);
+    CHECK_INT(st->ops->wf->task_get(st, g, &arena, &t, &err), 0);
+    t.leased = 5;
+    CHECK_INT(st->ops->wf->task_put(st, &t, &err), 0);
+    CHECK_INT(open_count(st, pid, 8), 2);
+    CHECK_INT(open_count(st, pid, 7), 0);
+
+    /* an item out of the queue is not offered */
+    CHECK_INT(st->ops->wf->task_get(st, a, &arena, &t, &err), 0);
+    t.state = "complete";
+    CHECK_INT(st->ops->wf->task_put(st, &t, &err), 0);
+    CHECK_INT(open_count(st, pid, 8), 1);
+    CHECK_INT(open_count(st, pid + 1000, 8), 0);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    lo_arena_free(&arena);
+}
+
+static void test_worker_gold_record_of_the_day_round_trips(struct lo_store *st)
+{
+    struct lo_error err;
+    struct lo_arena arena;
+    lo_arena_init(&arena, 4096);
+    int64_t pid = make_project(st, "wk");
+    CHECK(pid > 0);
+    struct lo_worker_row w;
+    bool found = true;
+    CHECK_INT(st->ops->begin(st, true, &err), 0);
+    CHECK_INT(st->ops->wf->worker_get(st, pid, 5, &arena, &w, &found, &err), 0);
+    CHECK(!found);
+    CHECK(w.gold_day == 0 && w.gold_day_total == 0 && isnan(w.gold_day_p_below));
+    w.gold_correct = 9;
+    w.gold_total = 10;
+    w.p_below = 0.125;
+    w.gold_day = 20500;
+    w.gold_day_correct = 3;
+    w.gold_day_total = 4;
+    CHECK_INT(st->ops->wf->worker_put(st, &w, &err), 0);
+    CHECK_INT(st->ops->wf->worker_get(st, pid, 5, &arena, &w, &found, &err), 0);
+    CHECK(found);
+    CHECK(w.gold_day == 20500 && w.gold_day_correct == 3 && w.gold_day_total == 4);
+    CHECK(isnan(w.gold_day_p_below)); /* not judged then */
+    CHECK(w.gold_correct == 9 && w.gold_total == 10 && w.p_below == 0.125);
+    w.gold_day_p_below = 0.75;
+    CHECK_INT(st->ops->wf->worker_put(st, &w, &err), 0);
+    CHECK_INT(st->ops->wf->worker_get(st, pid, 5, &arena, &w, &found, &err), 0);
+    CHECK(w.gold_day_p_below == 0.75);
+    CHECK_INT(st->ops->commit(st, &err), 0);
+    lo_arena_free(&arena);
+}
+
 static void test_audited_events_keep_their_chain_and_outlive_their_project(struct lo_store *st)
 {
     struct lo_error err;
@@ -1187,7 +1285,9 @@ static void test_audited_events_keep_their_chain_and_outlive_their_project(struc
     X(test_users_vendors_and_memberships_round_trip)                                           \
     X(test_sessions_and_tokens_are_found_by_hash_and_revoked)                                  \
     X(test_throttle_state_is_kept_per_key)                                                     \
-    X(test_audited_events_keep_their_chain_and_outlive_their_project)
+    X(test_audited_events_keep_their_chain_and_outlive_their_project)                           \
+    X(test_open_tasks_count_what_a_user_could_still_be_given)                                  \
+    X(test_worker_gold_record_of_the_day_round_trips)
 
 /* ---- the SQLite backend --------------------------------------------------------------------- */
 
