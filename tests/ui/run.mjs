@@ -594,6 +594,21 @@ async function gold(page, base) {
   await page.waitForSelector('[data-view=empty]');
 }
 
+// The home card's gold figure: live where the project gives gold feedback (ui-gold: the two
+// wrong answers just given), and "before today (UTC)" where it does not (ui-cls, no gold
+// answered), since there an annotator's record counts from the start of the UTC day
+// (docs/api-workflow.md, Me).
+async function homeGold(page, base) {
+  await page.goto(`${base}/`);
+  await page.waitForSelector('[data-view=home] [data-project="ui-gold"]');
+  const stats = (p) =>
+    page.$$eval(`[data-project="${p}"] .stat`, (els) => Object.fromEntries(els.map((e) => [e.querySelector('.stat-l').textContent, e.querySelector('.stat-v').textContent])));
+  const live = await stats('ui-gold');
+  const quiet = await stats('ui-cls');
+  t.check('home_gold_live_with_feedback_on', live['gold accuracy'] === '0% of 2' && !('gold accuracy before today (UTC)' in live), JSON.stringify(live));
+  t.check('home_gold_says_before_today_with_feedback_off', quiet['gold accuracy before today (UTC)'] === 'no gold yet' && !('gold accuracy' in quiet), JSON.stringify(quiet));
+}
+
 // Work in progress survives a reload (the draft is saved on the server and comes back with the
 // same lease); a heartbeat keeps the lease while the user works; skip and flag move on.
 async function draftsAndLeases(page, srv, base) {
@@ -733,6 +748,7 @@ async function main() {
     await adjudicate(rev, srv, srv.base);
     await adjudicateBoxes(rev, srv, srv.base);
     await gold(ann, srv.base);
+    await homeGold(ann, srv.base);
     await draftsAndLeases(ann, srv, srv.base);
     await cspRefusesInline(ann, srv.base);
 

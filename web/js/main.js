@@ -126,16 +126,8 @@ function projectCard(p, me) {
   const name = p.name;
   const links = [];
   const role = (me && me.role) || session.role;
-  // docs/api-workflow.md: queue {label, rework, review, adjudicate}; servers before 58e6b57
-  // sent the item states (queued, in_review, adjudication) and my_rework: read either.
-  const raw = (me && me.queue) || {};
-  const pick = (...keys) => keys.map((k) => raw[k]).find((v) => typeof v === 'number');
-  const q = {
-    label: pick('label', 'queued'),
-    rework: 'my_rework' in raw ? Number(!!raw.my_rework) : raw.rework || 0,
-    review: pick('review', 'in_review'),
-    adjudicate: pick('adjudicate', 'adjudication'),
-  };
+  // docs/api-workflow.md, Me: queue {label, rework, review, adjudicate}.
+  const q = (me && me.queue) || {};
   links.push(h('a', { class: 'button primary', href: `/p/${enc(name)}/label`, 'data-nav': '' }, q.rework ? 'Rework and label' : 'Start labeling'));
   if (['reviewer', 'manager', 'admin'].includes(role) || ['reviewer', 'manager', 'admin'].includes(session.role)) {
     links.push(h('a', { class: 'button', href: `/p/${enc(name)}/review`, 'data-nav': '' }, `Review${q.review !== undefined ? ` (${q.review})` : ''}`));
@@ -148,8 +140,11 @@ function projectCard(p, me) {
     if (q.review !== undefined && ['reviewer', 'manager', 'admin'].includes(role)) stats.push(stat('waiting for review', String(q.review)));
     stats.push(stat('labels this week', String(me.week ? me.week.labels : 0)));
     stats.push(stat('time this week', me.week ? fmtDuration(me.week.working_seconds || 0) : '0:00'));
+    // With gold feedback off an annotator's record is the one as of 00:00 UTC (as_of): today's
+    // answers count from tomorrow, and the label says so.
     const g = me.gold || {};
-    stats.push(stat('gold accuracy', g.total ? `${Math.round((g.accuracy ?? g.correct / g.total) * 100)}% of ${g.total}` : 'no gold yet'));
+    const acc = g.total ? `${Math.round((g.accuracy ?? g.correct / g.total) * 100)}% of ${g.total}` : 'no gold yet';
+    stats.push(stat(g.as_of ? 'gold accuracy before today (UTC)' : 'gold accuracy', acc));
   }
   const fb = me && Array.isArray(me.feedback) ? me.feedback : [];
   return h(
