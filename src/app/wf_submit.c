@@ -111,14 +111,32 @@ static const struct lo_schema_field *structured_field(const struct lo_schema *s)
     return NULL;
 }
 
+/* How the annotators' objects split, found by consolidating with a support of 1 (every object
+ * anyone drew): tie, some object was drawn by exactly half of them (the majority rule's tie);
+ * partial, some object was not drawn by all of them. */
+struct structured_vote {
+    bool tie;
+    bool partial;
+};
+
+static void vote_note(struct structured_vote *v, size_t support, size_t n)
+{
+    if (2 * support == n)
+        v->tie = true;
+    if (support < n)
+        v->partial = true;
+}
+
 /* Box or span consolidation of n labels (values[i], whole value objects) on field f: an
  * object is kept when a majority of the annotators drew it (boxes clustered at IoU >= 0.5 with
  * one class, spans by a vote on every character; quality/consolidate.h). *final_out is the
  * first label's value with f replaced by the consensus (malloc'd JSON text); *confidence the
- * mean share of annotators behind each kept object (1 when all agree there is none). */
+ * mean share of annotators behind each kept object (1 when all agree there is none); *vote how
+ * the objects split (struct structured_vote). */
 static int consolidate_structured(const struct lo_schema_field *f, const char *const *values,
                                   size_t n, struct lo_arena *arena, char **final_out,
-                                  double *confidence, struct lo_error *err)
+                                  double *confidence, struct structured_vote *vote,
+                                  struct lo_error *err)
 {
     size_t cap = 0, m = 0;
     json_t **docs = calloc(n, sizeof(*docs));
@@ -161,6 +179,13 @@ static int consolidate_structured(const struct lo_schema_field *f, const char *c
         o.min_support = majority;
         struct lo_consensus_box *cb = NULL;
         rc = lo_boxes_consolidate(boxes, who, m, &o, arena, &cb, &nout, NULL, err);
+        o.min_support = 1;
+        struct lo_consensus_box *all = NULL;
+        size_t nall = 0;
+        if (!rc)
+            rc = lo_boxes_consolidate(boxes, who, m, &o, arena, &all, &nall, NULL, err);
+        for (size_t i = 0; !rc && i < nall; i++)
+            vote_note(vote, all[i].support, n);
         for (size_t i = 0; !rc && i < nout; i++) {
             json_array_append_new(arr, json_pack("{s:f, s:f, s:f, s:f, s:s}", "x", cb[i].box.x,
                                                  "y", cb[i].box.y, "w", cb[i].box.w, "h",
@@ -171,6 +196,12 @@ static int consolidate_structured(const struct lo_schema_field *f, const char *c
     } else if (!rc) {
         struct lo_consensus_span *cs = NULL;
         rc = lo_spans_consolidate(spans, who, m, majority, arena, &cs, &nout, err);
+        struct lo_consensus_span *all = NULL;
+        size_t nall = 0;
+        if (!rc)
+            rc = lo_spans_consolidate(spans, who, m, 1, arena, &all, &nall, err);
+        for (size_t i = 0; !rc && i < nall; i++)
+            vote_note(vote, all[i].support, n);
         for (size_t i = 0; !rc && i < nout; i++) {
             json_array_append_new(arr, json_pack("{s:I, s:I, s:s}", "start",
                                                  (json_int_t)cs[i].span.start, "end",
@@ -193,6 +224,29 @@ static int consolidate_structured(const struct lo_schema_field *f, const char *c
         json_decref(docs[i]);
     free(docs);
     return rc;
+}
+
+/* The consensus of all of t's active labels on the schema's boxes or spans field (arena text),
+ * its confidence and how the objects split. */
+static int merge_structured(struct lo_app *app, const struct wf_project *w,
+                            const struct lo_task_row *t, struct lo_arena *arena,
+                            const char **final_out, double *confidence,
+                            struct structured_vote *vote, struct lo_error *err)
+{
+    struct label_set all = { 0 };
+    struct wf_project plain = { .p = w->p };
+    struct collect_ctx c2 = { app, &plain, &all, arena, err };
+    char *merged = NULL;
+    int rc = app->store->ops->wf->annotation_list(app->store, t->item_id, "active", arena,
+                                                  collect_cb, &c2, err);
+    if (!rc)
+        rc = consolidate_structured(structured_field(w->schema), all.value, all.n, arena,
+                                    &merged, confidence, vote, err);
+    if (rc)
+        return rc;
+    *final_out = lo_arena_strndup(arena, merged, strlen(merged));
+    free(merged);
+    return *final_out ? 0 : lo_error_set(err, LO_ENOMEM, "out of memory");
 }
 
 /* The item has a new accepted label, or lost one: decide whether it needs more, is complete,
@@ -222,19 +276,29 @@ int lo__wf_decide_final(struct lo_app *app, const struct wf_project *w, struct l
     uint32_t label = 0;
     double conf = NAN;
     const char *method = "single";
+    const char *merged_final = NULL; /* the boxes or spans consensus, when method is that */
     bool comparable = w->field != NULL;
     size_t n_classes = comparable ? class_count(w->field) : 0;
     if (t->done < t->wanted) {
         d = LO_WF_NEED_MORE;
     } else if (!comparable || ls.n == 0) {
         /* Nothing to vote on: one label decides; several boxes or spans labels are merged
-         * (below); other fields (free text) go to an adjudicator, who composes the final. */
+         * object by object, unless the objects split as the project's adjudicate_on says
+         * (a tie: an object drawn by exactly half; any disagreement: one not drawn by all);
+         * other fields (free text) go to an adjudicator, who composes the final. */
         d = LO_WF_DONE;
         method = "single";
-        if (t->done > 1 && structured_field(w->schema))
+        if (t->done > 1 && structured_field(w->schema)) {
             method = "consensus";
-        else if (t->done > 1)
+            struct structured_vote vote = { 0 };
+            rc = merge_structured(app, w, t, arena, &merged_final, &conf, &vote, err);
+            if (rc)
+                return rc;
+            if (w->cfg.adjudicate_on == LO_WF_DISAGREE_ANY ? vote.partial : vote.tie)
+                d = LO_WF_ADJUDICATE;
+        } else if (t->done > 1) {
             d = LO_WF_ADJUDICATE;
+        }
     } else if (o->dynamic && n_classes >= 2) {
         d = lo_wf_dynamic_overlap(o, n_classes, ls.n, ls.labels, ls.q, &label, &conf);
         method = "onecoin";
@@ -301,21 +365,7 @@ int lo__wf_decide_final(struct lo_app *app, const struct wf_project *w, struct l
     }
     /* Complete: the final value is the first agreeing label's whole value, or for boxes and
      * spans the consensus of all labels. */
-    const char *final = NULL;
-    char *merged = NULL;
-    if (!strcmp(method, "consensus")) {
-        struct label_set all = { 0 };
-        struct wf_project plain = { .p = w->p };
-        struct collect_ctx c2 = { app, &plain, &all, arena, err };
-        rc = st->ops->wf->annotation_list(st, t->item_id, "active", arena, collect_cb, &c2, err);
-        if (!rc)
-            rc = consolidate_structured(structured_field(w->schema), all.value, all.n, arena,
-                                        &merged, &conf, err);
-        if (rc)
-            return rc;
-        final = lo_arena_strndup(arena, merged, strlen(merged));
-        free(merged);
-    }
+    const char *final = merged_final;
     for (size_t i = 0; i < ls.n && !final; i++)
         if (!comparable || ls.labels[i] == label)
             final = ls.value[i];

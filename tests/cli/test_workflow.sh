@@ -276,27 +276,67 @@ expect_eq "the overdue item comes before a higher priority" "$(jget "$out" 'j["t
 run workflow queue late
 expect_eq "and is reported" "$(jget "$out" '[o["item"] for o in j["overdue"]] != []')" "true"
 
-# --- boxes with overlap 2: the final label is the consensus of both -----------------------
+# --- boxes with overlap 2: merged by consensus; an object only one drew is a tie -------------
 cat >"$T/boxes.json" <<'JSON'
 {"fields":[{"name":"objects","type":"boxes","classes":["car","tree"]}]}
 JSON
 run project create img --schema "$T/boxes.json"; expect_rc "a boxes project" 0
-echo '{"id":"photo1","image":"p1.png","width":200,"height":100}' >"$T/img.jsonl"
+for i in 1 2; do echo "{\"id\":\"photo$i\",\"image\":\"p$i.png\",\"width\":200,\"height\":100}"; done >"$T/img.jsonl"
 run import items img "$T/img.jsonl"
 for u in ann1 ann2; do "$LO" member add img "$u" --role annotator >/dev/null; done
 echo '{"overlap":{"k":2}}' >"$T/wf2.json"
 run workflow set img "$T/wf2.json"; expect_rc "workflow on the boxes project" 0
-item=$(python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select i.id from items i join projects p on p.id=i.project_id where p.name='img'\").fetchone()[0])")
-run workflow next img --as ann1
-run workflow submit "$(lease_of "$out")" --as ann1 \
-  --value '{"objects":[{"x":10,"y":10,"w":40,"h":20,"label":"car"},{"x":150,"y":50,"w":10,"h":10,"label":"tree"}]}'
-expect_eq "one label of two: still queued" "$(state_as img "$item")" "queued"
-run workflow next img --as ann2
-run workflow submit "$(lease_of "$out")" --as ann2 --value '{"objects":[{"x":12,"y":10,"w":40,"h":20,"label":"car"}]}'
-expect_eq "two labels: complete" "$(state_as img "$item")" "complete"
-run workflow history img "$item"
+img_item() { python3 -c "import sqlite3; print(sqlite3.connect('$LABELOPS_DB').execute(\"select i.id from items i join projects p on p.id=i.project_id where p.name='img' and i.external_id='$1'\").fetchone()[0])"; }
+photo1=$(img_item photo1); photo2=$(img_item photo2)
+# Each annotator labels both photos: on photo1 both draw the car (a little apart) and ann1 also
+# a tree; on photo2 both draw the car only.
+for u in ann1 ann2; do
+  for _ in 1 2; do
+    run workflow next img --as "$u"
+    ext=$(jget "$out" 'j["task"]["item"]["external_id"]')
+    x=10; [ "$u" = ann2 ] && x=12
+    extra=""; [ "$u:$ext" = ann1:photo1 ] && extra=',{"x":150,"y":50,"w":10,"h":10,"label":"tree"}'
+    run workflow submit "$(lease_of "$out")" --as "$u" --value "{\"objects\":[{\"x\":$x,\"y\":10,\"w\":40,\"h\":20,\"label\":\"car\"}$extra]}"
+    expect_rc "$u labels $ext" 0
+  done
+done
+expect_eq "two labels that agree on every object: complete" "$(state_as img "$photo2")" "complete"
+run workflow history img "$photo2"
 expect_eq "boxes merged by consensus" "$(jget "$out" 'j["final"]["method"]')" "consensus"
-expect_eq "the car both drew, averaged; the tree only one drew, dropped" \
+expect_eq "the car both drew, averaged" \
   "$(jget "$out" '[(b["label"], b["x"], b["w"]) for b in j["final"]["value"]["objects"]]')" '[["car", 11.0, 40.0]]'
+expect_eq "a tree only one of two drew is a tie: adjudication" "$(state_as img "$photo1")" "adjudication"
+run workflow history img "$photo1"
+expect_contains "the event says so" "$out" "item_to_adjudication"
+# Overlap 3 on a third photo: the tree one of three drew is outvoted and dropped.
+echo '{"id":"photo3","image":"p3.png","width":200,"height":100}' >"$T/img3.jsonl"
+echo '{"overlap":{"k":3}}' >"$T/wf3.json"
+run workflow set img "$T/wf3.json"; expect_rc "overlap 3 on the boxes project" 0
+run import items img "$T/img3.jsonl"; expect_rc "a third photo" 0
+photo3=$(img_item photo3)
+echo "pw-ann3-0123456789" | "$LO" user add --role annotator ann3 >/dev/null
+"$LO" member add img ann3 --role annotator >/dev/null
+for u in ann1 ann2 ann3; do
+  run workflow next img --as "$u"
+  expect_eq "$u is given photo3" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "photo3"
+  extra=""; [ "$u" = ann1 ] && extra=',{"x":150,"y":50,"w":10,"h":10,"label":"tree"}'
+  run workflow submit "$(lease_of "$out")" --as "$u" --value "{\"objects\":[{\"x\":10,\"y\":10,\"w\":40,\"h\":20,\"label\":\"car\"}$extra]}"
+done
+expect_eq "three labels, the tree one of three: complete" "$(state_as img "$photo3")" "complete"
+run workflow history img "$photo3"
+expect_eq "the tree dropped, the car kept" \
+  "$(jget "$out" '[b["label"] for b in j["final"]["value"]["objects"]]')" '["car"]'
+# With adjudicate_on any_disagreement, one of three leaving out an object is enough.
+echo '{"id":"photo4","image":"p4.png","width":200,"height":100}' >"$T/img4.jsonl"
+echo '{"overlap":{"k":3},"adjudicate_on":"any_disagreement"}' >"$T/wf4.json"
+run workflow set img "$T/wf4.json"; expect_rc "any_disagreement on the boxes project" 0
+run import items img "$T/img4.jsonl"
+photo4=$(img_item photo4)
+for u in ann1 ann2 ann3; do
+  run workflow next img --as "$u"
+  extra=""; [ "$u" = ann1 ] && extra=',{"x":150,"y":50,"w":10,"h":10,"label":"tree"}'
+  run workflow submit "$(lease_of "$out")" --as "$u" --value "{\"objects\":[{\"x\":10,\"y\":10,\"w\":40,\"h\":20,\"label\":\"car\"}$extra]}"
+done
+expect_eq "any_disagreement: the tree one of three drew sends it to adjudication" "$(state_as img "$photo4")" "adjudication"
 
 finish

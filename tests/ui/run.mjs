@@ -50,6 +50,10 @@ The reviewer would *not* recommend it. Raw HTML is text: <img src=x onerror="win
 const LONG_SENTENCES = Array.from({ length: 40 }, (_, i) => `Sentence ${i} tells of Ada Lovelace 🙂 and Charles Babbage in London, Zürich and 東京 on day ${i}.`);
 const LONG_TEXT = `A short first paragraph.\n\n${LONG_SENTENCES.join(' ')}\nThe last line.`;
 
+// Two annotators' spans on one sentence, for adjudication: code points 0-12 "Ada Lovelace",
+// 17-32 "Charles Babbage", 36-42 "London".
+const ADJ_SPAN_TEXT = 'Ada Lovelace met Charles Babbage in London.';
+
 function setup(fx) {
   for (const [u, role] of [['ann', 'annotator'], ['ann2', 'annotator'], ['rev', 'reviewer'], ['pm', 'manager']]) fx.user(u, role, PW(u));
   const write = (name, rows) => {
@@ -79,6 +83,7 @@ function setup(fx) {
   fx.cli('import', 'items', 'ui-adjbox', images);
   fx.cli('workflow', 'set', 'ui-adjbox', write('adjbox-wf.json', [{ overlap: { k: 2 } }]));
   project('ui-adj', 'sentiment.json', [{ id: 'adj-1', text: 'It works, I suppose. The lid cracked in a week.' }], { overlap: { k: 2 } });
+  project('ui-adjspan', 'ner.json', [{ id: 'adjspan-1', text: ADJ_SPAN_TEXT }], { overlap: { k: 2 } });
   // Two gold items naming their guideline section (gold_section): one the guidelines have
   // (written in other case), one they do not.
   project('ui-gold', 'sentiment.json', [
@@ -551,6 +556,54 @@ async function adjudicateBoxes(page, srv, base) {
   await page.waitForSelector('[data-view=empty]');
 }
 
+// Spans in adjudication: each annotator's spans stacked on their own copy of the text, named;
+// the reviewer starts from one label, relabels a span and adds one by keyboard; the item's
+// final label is the composed one.
+async function adjudicateSpans(page, srv, base) {
+  const labels = {
+    ann: [{ start: 0, end: 12, label: 'PER' }, { start: 36, end: 42, label: 'LOC' }],
+    ann2: [{ start: 0, end: 12, label: 'PER' }, { start: 17, end: 32, label: 'ORG' }],
+  };
+  for (const [u, v] of Object.entries(labels)) {
+    const n = await srv.api(u, 'POST', '/api/v1/projects/ui-adjspan/tasks/next', { kind: 'label' });
+    const r = await srv.api(u, 'POST', `/api/v1/tasks/${n.data.task.lease}/submit`, { value: { entities: v } }, { 'Idempotency-Key': `adjspan-${u}` });
+    t.check(`span_adjudication_setup_${u}`, r.status === 201, JSON.stringify(r.data));
+  }
+  await page.goto(`${base}/p/ui-adjspan/adjudicate`);
+  await page.waitForSelector('[data-view=adjudicate], [data-view=empty]');
+  if (!t.check('span_adjudication_served', (await page.getAttribute('[data-view]', 'data-view')) === 'adjudicate', JSON.stringify((await srv.api('rev', 'GET', '/api/v1/projects/ui-adjspan/me')).data))) return;
+  // One row per annotator, each naming them and showing their spans (text and class tag).
+  const rows = await page.$$eval('.compare .stacked .stack-row', (rs) =>
+    rs.map((r) => ({ who: r.querySelector('.who').textContent, text: r.querySelector('.span-text').textContent })),
+  );
+  const has = (who, ...parts) => rows.some((r) => r.who === who && parts.every((x) => r.text.includes(x)));
+  t.check(
+    'span_adjudication_stacks_each_annotator',
+    rows.length === 2 && has('ann', ADJ_SPAN_TEXT.slice(0, 12), 'London') && has('ann2', 'Charles Babbage') && rows.every((r) => /PER/.test(r.text)) &&
+      rows.some((r) => r.who === 'ann2' && /ORG/.test(r.text) && !/LOC/.test(r.text)) && rows.some((r) => r.who === 'ann' && /LOC/.test(r.text) && !/ORG/.test(r.text)),
+    JSON.stringify(rows),
+  );
+  await shot(page, '12b-adjudicate-spans');
+  await page.click('.picks button:has-text("ann2")');
+  // Compose: the second span (Charles Babbage, ORG) becomes PER; London is added as LOC.
+  await page.focus('fieldset[data-field=entities] .span-text');
+  await page.keyboard.press(']');
+  await page.keyboard.press(']');
+  await page.keyboard.press('1');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 36; i++) await page.keyboard.press('ArrowRight');
+  for (let i = 0; i < 6; i++) await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('3');
+  await page.click('.actions button:has-text("Submit final label")');
+  await page.waitForSelector('[data-view=empty]');
+  const items = (await srv.api('rev', 'GET', '/api/v1/projects/ui-adjspan/items?limit=10')).data.items;
+  const it = (await srv.api('rev', 'GET', `/api/v1/projects/ui-adjspan/items/${items[0].id}`)).data;
+  const wf = it.workflow || {};
+  const got = JSON.stringify(((wf.final || {}).entities || []).map((e) => [e.start, e.end, e.label]).sort((a, b) => a[0] - b[0]));
+  t.check('span_adjudication_final_is_the_composed_label', wf.state === 'complete' && got === JSON.stringify([[0, 12, 'PER'], [17, 32, 'PER'], [36, 42, 'LOC']]), JSON.stringify(wf));
+}
+
 // The next task of ui-gold: the label view, or null when the queue is empty.
 async function nextGold(page, base, first) {
   // Gold is drawn with probability gold.share (0.9 at most); the project has nothing else, so
@@ -747,6 +800,7 @@ async function main() {
     await finalState(srv);
     await adjudicate(rev, srv, srv.base);
     await adjudicateBoxes(rev, srv, srv.base);
+    await adjudicateSpans(rev, srv, srv.base);
     await gold(ann, srv.base);
     await homeGold(ann, srv.base);
     await draftsAndLeases(ann, srv, srv.base);
