@@ -1003,22 +1003,27 @@ def _as_annotator_sees(env, user, project, item, answer):
     return seen
 
 
+def _gold_without_feedback_project(env, name):
+    """A project with overlap 1, three regular items (n0..n2, unlabeled) and three gold items
+    (g0..g2, answer pos), gold share 0.5 and feedback off; answers the PUT of its workflow."""
+    env.cli("project", "create", name)
+    for user, role in USERS.items():
+        env.cli("member", "add", name, user, "--role", role)
+    env.cli("import", "items", name, _write(
+        env, f"{name}.jsonl", "".join(json.dumps({"id": f"n{i}", "text": f"n{i}"}) + "\n"
+                                      for i in range(3))))
+    env.cli("import", "labels", name, _write(
+        env, f"{name}.csv", "item,annotator,label,gold\n"
+        + "".join(f"g{i},expert,pos,pos\n" for i in range(3))))
+    return env.call("max", "PUT", f"/api/v1/projects/{name}/workflow",
+                    {"gold": {"share": 0.5, "feedback": False}})
+
+
 def test_an_annotator_cannot_tell_gold_apart(env):
     # Overlap 1, gold share > 0, feedback off: a gold item never leaves the queue while a
     # regular one completes on its one label. What the annotator is shown must not say which
     # was which (docs/decisions/0008-item-workflow-view.md, docs/workflow.md).
-    env.cli("project", "create", "gind")
-    for user, role in USERS.items():
-        env.cli("member", "add", "gind", user, "--role", role)
-    # regular items without labels (one label completes them), gold items with their answer
-    env.cli("import", "items", "gind", _write(
-        env, "gind.jsonl", "".join(json.dumps({"id": f"n{i}", "text": f"n{i}"}) + "\n"
-                                   for i in range(3))))
-    env.cli("import", "labels", "gind", _write(
-        env, "gind.csv", "item,annotator,label,gold\n"
-        + "".join(f"g{i},expert,pos,pos\n" for i in range(3))))
-    st, j = env.call("max", "PUT", "/api/v1/projects/gind/workflow",
-                     {"gold": {"share": 0.5, "feedback": False}})
+    st, j = _gold_without_feedback_project(env, "gind")
     check("gold_without_feedback_config_is_200",
           st == 200 and (j.get("gold") or {}).get("feedback") is False
           and (j.get("overlap") or {}).get("k") == 1, f"{st} {j}")
@@ -1107,17 +1112,7 @@ def test_an_annotators_me_does_not_tell_gold_apart(env):
     # and nothing in the project's counts, a regular label moves the counts (queued -1,
     # complete +1) and no gold record. GET .../me must change the same way after either
     # (docs/decisions/0008-item-workflow-view.md, "The annotator's figures").
-    env.cli("project", "create", "gme")
-    for user, role in USERS.items():
-        env.cli("member", "add", "gme", user, "--role", role)
-    env.cli("import", "items", "gme", _write(
-        env, "gme.jsonl", "".join(json.dumps({"id": f"n{i}", "text": f"n{i}"}) + "\n"
-                                  for i in range(3))))
-    env.cli("import", "labels", "gme", _write(
-        env, "gme.csv", "item,annotator,label,gold\n"
-        + "".join(f"g{i},expert,pos,pos\n" for i in range(3))))
-    st, j = env.call("max", "PUT", "/api/v1/projects/gme/workflow",
-                     {"gold": {"share": 0.5, "feedback": False}})
+    st, j = _gold_without_feedback_project(env, "gme")
     check("gme_config_is_200", st == 200 and (j.get("overlap") or {}).get("k") == 1,
           f"{st} {j}")
     ids = env.item_ids("gme")
