@@ -777,6 +777,14 @@ async function main() {
     await ann.goto(`${srv.base}/`);
     await ann.waitForSelector('[data-view=signin]');
     await shot(ann, '00-signin');
+    // A wrong password: the form says so in words (an alert), keeps the name, and stays.
+    await ann.fill('#si-name', 'ann');
+    await ann.fill('#si-pw', 'not-the-password-0');
+    await ann.click('form.signin button[type=submit]');
+    await ann.waitForFunction(() => document.querySelector('form.signin [role=alert]').textContent !== '');
+    const siErr = await ann.textContent('form.signin [role=alert]');
+    t.check('signin_wrong_password_says_so', /wrong user name or password/.test(siErr) && (await ann.inputValue('#si-name')) === 'ann' && (await ann.$('[data-view=signin]')) !== null, siErr);
+    await shot(ann, '00b-signin-error');
     await signIn(ann, srv.base, 'ann', PW('ann'));
     await shot(ann, '01-home');
     const home = await ann.textContent('main');
