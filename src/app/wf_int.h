@@ -87,6 +87,11 @@ int lo__wf_decide(struct lo_app *app, const struct wf_project *w, struct lo_task
 int lo__wf_decide_final(struct lo_app *app, const struct wf_project *w, struct lo_task_row *t,
                         int64_t now, bool refinal, struct lo_arena *arena,
                         struct lo_error *err);
+/* For an adjudicator to start from: the majority merge of the item's active labels on the
+ * schema's boxes or spans field, as {"<field>": [objects]} (*out, a new reference); *out NULL
+ * when the schema has no such field or the item has fewer than two active labels. */
+int lo__wf_merged_objects(struct lo_app *app, const struct wf_project *w, int64_t item_id,
+                          struct lo_arena *arena, json_t **out, struct lo_error *err);
 /* Validates a value (an object) against the schema and the item; *text_out is its JSON text
  * (malloc'd). An error names "value.<field path>". */
 int lo__wf_check_value(struct lo_app *app, const struct wf_project *w, int64_t item_id,

@@ -226,27 +226,49 @@ static int consolidate_structured(const struct lo_schema_field *f, const char *c
     return rc;
 }
 
-/* The consensus of all of t's active labels on the schema's boxes or spans field (arena text),
- * its confidence and how the objects split. */
-static int merge_structured(struct lo_app *app, const struct wf_project *w,
-                            const struct lo_task_row *t, struct lo_arena *arena,
-                            const char **final_out, double *confidence,
-                            struct structured_vote *vote, struct lo_error *err)
+/* The consensus of all of an item's active labels on the schema's boxes or spans field (arena
+ * text), its confidence, how the objects split, and *n_labels how many labels it merged. */
+static int merge_structured(struct lo_app *app, const struct wf_project *w, int64_t item_id,
+                            struct lo_arena *arena, const char **final_out, double *confidence,
+                            struct structured_vote *vote, size_t *n_labels, struct lo_error *err)
 {
     struct label_set all = { 0 };
     struct wf_project plain = { .p = w->p };
     struct collect_ctx c2 = { app, &plain, &all, arena, err };
     char *merged = NULL;
-    int rc = app->store->ops->wf->annotation_list(app->store, t->item_id, "active", arena,
+    int rc = app->store->ops->wf->annotation_list(app->store, item_id, "active", arena,
                                                   collect_cb, &c2, err);
     if (!rc)
         rc = consolidate_structured(structured_field(w->schema), all.value, all.n, arena,
                                     &merged, confidence, vote, err);
     if (rc)
         return rc;
+    *n_labels = all.n;
     *final_out = lo_arena_strndup(arena, merged, strlen(merged));
     free(merged);
     return *final_out ? 0 : lo_error_set(err, LO_ENOMEM, "out of memory");
+}
+
+int lo__wf_merged_objects(struct lo_app *app, const struct wf_project *w, int64_t item_id,
+                          struct lo_arena *arena, json_t **out, struct lo_error *err)
+{
+    *out = NULL;
+    const struct lo_schema_field *f = structured_field(w->schema);
+    if (!f)
+        return 0;
+    const char *merged = NULL;
+    double conf = 0;
+    struct structured_vote vote = { 0 };
+    size_t n = 0;
+    int rc = merge_structured(app, w, item_id, arena, &merged, &conf, &vote, &n, err);
+    if (rc || n < 2)
+        return rc;
+    json_t *doc = json_loads(merged, 0, NULL);
+    json_t *objects = json_object_get(doc, f->name);
+    if (objects)
+        *out = json_pack("{s:O}", f->name, objects);
+    json_decref(doc);
+    return *out ? 0 : lo_error_set(err, LO_ENOMEM, "out of memory");
 }
 
 /* The item has a new accepted label, or lost one: decide whether it needs more, is complete,
@@ -291,7 +313,9 @@ int lo__wf_decide_final(struct lo_app *app, const struct wf_project *w, struct l
         if (t->done > 1 && structured_field(w->schema)) {
             method = "consensus";
             struct structured_vote vote = { 0 };
-            rc = merge_structured(app, w, t, arena, &merged_final, &conf, &vote, err);
+            size_t merged_n = 0;
+            rc = merge_structured(app, w, t->item_id, arena, &merged_final, &conf, &vote,
+                                  &merged_n, err);
             if (rc)
                 return rc;
             if (w->cfg.adjudicate_on == LO_WF_DISAGREE_ANY ? vote.partial : vote.tie)

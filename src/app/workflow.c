@@ -539,9 +539,16 @@ static int task_json(struct lo_app *app, const struct wf_project *w, const struc
         if (!rc)
             rc = annotations_json_cb(labels, &a);
     }
-    if (!rc && !strcmp(l->kind, "adjudicate")) /* every label that went round, rejected too */
+    json_object_set_new(t, "merged", json_null());
+    if (!rc && !strcmp(l->kind, "adjudicate")) { /* every label that went round, rejected too */
         rc = st->ops->wf->annotation_list(st, l->item_id, NULL, arena, adjudication_json_cb,
                                           labels, err);
+        json_t *merged = NULL;
+        if (!rc)
+            rc = lo__wf_merged_objects(app, w, l->item_id, arena, &merged, err);
+        if (merged)
+            json_object_set_new(t, "merged", merged);
+    }
     if (rc) {
         json_decref(t);
         return rc;

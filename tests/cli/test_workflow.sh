@@ -308,6 +308,12 @@ expect_eq "the car both drew, averaged" \
 expect_eq "a tree only one of two drew is a tie: adjudication" "$(state_as img "$photo1")" "adjudication"
 run workflow history img "$photo1"
 expect_contains "the event says so" "$out" "item_to_adjudication"
+"$LO" member add img rev1 --role reviewer >/dev/null
+run workflow next img --as rev1 --kind adjudicate
+expect_eq "the adjudicator is given photo1" "$(jget "$out" 'j["task"]["item"]["external_id"]')" "photo1"
+expect_eq "with both labels" "$(jget "$out" 'len(j["task"]["labels"])')" "2"
+expect_eq "and the merge to start from: the car both drew, not the tree" \
+  "$(jget "$out" '[(b["label"], b["x"]) for b in j["task"]["merged"]["objects"]]')" '[["car", 11.0]]'
 # Overlap 3 on a third photo: the tree one of three drew is outvoted and dropped.
 echo '{"id":"photo3","image":"p3.png","width":200,"height":100}' >"$T/img3.jsonl"
 echo '{"overlap":{"k":3}}' >"$T/wf3.json"

@@ -550,6 +550,11 @@ async function adjudicateBoxes(page, srv, base) {
   const styles = new Set(tags.map((x) => x[0]));
   t.check('box_overlay_names_every_annotator', JSON.stringify(names) === JSON.stringify(['ann2: car', 'ann2: pedestrian', 'ann: car']), JSON.stringify(names));
   t.check('box_overlay_colour_and_pattern_per_annotator', styles.size === 2 && [...styles].every((c) => /\ba\d\b/.test(c) && /\bp\d\b/.test(c)), JSON.stringify([...styles]));
+  // The editor starts from the car both drew (the server's merge), not ann2's pedestrian, and
+  // leaves the scene they disagree on unchosen.
+  const start = await page.$$eval('.bx-boxes .box text', (ts) => ts.map((x) => x.textContent));
+  const scene = await page.$$eval('fieldset[data-field=scene] input:checked', (is) => is.map((i) => i.value));
+  t.check('box_adjudication_starts_from_the_merge', JSON.stringify(start) === JSON.stringify(['car']) && scene.length === 0, JSON.stringify({ start, scene }));
   await shot(page, '12-adjudicate-boxes');
   await page.click('.picks button:has-text("ann2")');
   await page.click('.actions button:has-text("Submit final label")');
@@ -583,6 +588,10 @@ async function adjudicateSpans(page, srv, base) {
       rows.some((r) => r.who === 'ann2' && /ORG/.test(r.text) && !/LOC/.test(r.text)) && rows.some((r) => r.who === 'ann' && /LOC/.test(r.text) && !/ORG/.test(r.text)),
     JSON.stringify(rows),
   );
+  // The editor starts from what both agree on: the PER span both marked, nothing else.
+  await page.click('fieldset[data-field=entities] .span-details summary'); // the list opens on demand
+  const startList = await page.$$eval('fieldset[data-field=entities] .span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
+  t.check('span_adjudication_starts_from_the_agreement', startList.length === 1 && startList[0].startsWith('0–12') && startList[0].endsWith('PER'), JSON.stringify(startList));
   await shot(page, '12b-adjudicate-spans');
   await page.click('.picks button:has-text("ann2")');
   // Compose: the second span (Charles Babbage, ORG) becomes PER; London is added as LOC.

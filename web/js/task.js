@@ -190,6 +190,7 @@ export class TaskView {
     else if (task.draft && typeof task.draft === 'object' && !('value' in task.draft)) start = task.draft;
     else if (task.kind === 'rework' && task.previous) start = task.previous.value;
     else if (task.kind === 'review' && task.labels && task.labels[0]) start = task.labels[0].value;
+    else if (task.kind === 'adjudicate') start = this.agreement(task);
     else if (task.prelabel && task.prelabel.value) {
       start = task.prelabel.value;
       this.prelabel = clone(task.prelabel.value);
@@ -251,6 +252,21 @@ export class TaskView {
     );
   }
 
+  // What an adjudicator starts from: every field on which the labels that count all agree, and
+  // the server's majority merge of the boxes or spans field (task.merged: the objects most
+  // annotators drew). Null when there is no such field and no agreement.
+  agreement(task) {
+    const counting = (task.labels || []).filter((l) => !l.status || l.status === 'active');
+    const start = {};
+    if (counting.length >= 2)
+      for (const f of this.schema.fields) {
+        const v = counting[0].value[f.name];
+        if (v !== undefined && counting.every((l) => deepEqual(l.value[f.name], v))) start[f.name] = clone(v);
+      }
+    Object.assign(start, clone(task.merged || {}));
+    return Object.keys(start).length ? start : null;
+  }
+
   comparePanel(task) {
     const labels = task.labels || [];
     const rows = this.schema.fields.map((f) => {
@@ -277,7 +293,12 @@ export class TaskView {
     const picks = labels.map((l) =>
       h('button', { type: 'button', class: 'small', onclick: () => this.replaceValue(l.value, `Started from ${l.annotator}’s label.`) }, `Start from ${l.annotator}’s label`),
     );
-    return h('section', { class: 'compare', 'aria-label': 'the labels to reconcile' }, h('h2', null, `${labels.length} labels`), rows, h('div', { class: 'picks' }, picks), h('p', { class: 'hint' }, 'Pick one label to start from, then correct it below, or compose the final label yourself.'));
+    const agreed = task.kind === 'adjudicate' ? this.agreement(task) : null;
+    if (agreed) picks.unshift(h('button', { type: 'button', class: 'small', onclick: () => this.replaceValue(agreed, 'Started from what the labels agree on.') }, 'Start from what they agree on'));
+    const hint = agreed
+      ? `The editor starts from what the labels agree on${task.merged ? ' (the objects most annotators drew)' : ''}; add what is missing, or start from one label.`
+      : 'Pick one label to start from, then correct it below, or compose the final label yourself.';
+    return h('section', { class: 'compare', 'aria-label': 'the labels to reconcile' }, h('h2', null, `${labels.length} labels`), rows, h('div', { class: 'picks' }, picks), h('p', { class: 'hint' }, hint));
   }
 
   guidePanel() {
