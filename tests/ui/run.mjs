@@ -552,6 +552,7 @@ async function adjudicateBoxes(page, srv, base) {
   t.check('box_overlay_colour_and_pattern_per_annotator', styles.size === 2 && [...styles].every((c) => /\ba\d\b/.test(c) && /\bp\d\b/.test(c)), JSON.stringify([...styles]));
   // The editor starts from the car both drew (the server's merge), not ann2's pedestrian, and
   // leaves the scene they disagree on unchosen.
+  await page.waitForSelector('.bx-boxes .box', { timeout: 5000 }).catch(() => {}); // none: the check says so
   const start = await page.$$eval('.bx-boxes .box text', (ts) => ts.map((x) => x.textContent));
   const scene = await page.$$eval('fieldset[data-field=scene] input:checked', (is) => is.map((i) => i.value));
   t.check('box_adjudication_starts_from_the_merge', JSON.stringify(start) === JSON.stringify(['car']) && scene.length === 0, JSON.stringify({ start, scene }));
@@ -590,6 +591,9 @@ async function adjudicateSpans(page, srv, base) {
   );
   // The editor starts from what both agree on: the PER span both marked, nothing else.
   await page.click('fieldset[data-field=entities] .span-details summary'); // the list opens on demand
+  // (filled on the details' toggle event, which comes after the click; an empty start never
+  // fills it, and the check below says so)
+  await page.waitForSelector('fieldset[data-field=entities] .span-list li', { timeout: 5000 }).catch(() => {});
   const startList = await page.$$eval('fieldset[data-field=entities] .span-list li button.linkish', (bs) => bs.map((b) => b.textContent));
   t.check('span_adjudication_starts_from_the_agreement', startList.length === 1 && startList[0].startsWith('0–12') && startList[0].endsWith('PER'), JSON.stringify(startList));
   await shot(page, '12b-adjudicate-spans');
