@@ -175,18 +175,18 @@ static int consolidate_structured(const struct lo_schema_field *f, const char *c
     json_t *arr = json_array();
     double support = 0;
     if (!rc && f->type == LO_FIELD_BOXES) {
+        /* The clusters do not depend on min_support: every cluster once, those with a
+         * majority kept. */
         struct lo_box_consolidate_opts o = lo_box_consolidate_defaults();
-        o.min_support = majority;
-        struct lo_consensus_box *cb = NULL;
-        rc = lo_boxes_consolidate(boxes, who, m, &o, arena, &cb, &nout, NULL, err);
         o.min_support = 1;
-        struct lo_consensus_box *all = NULL;
+        struct lo_consensus_box *cb = NULL;
         size_t nall = 0;
-        if (!rc)
-            rc = lo_boxes_consolidate(boxes, who, m, &o, arena, &all, &nall, NULL, err);
-        for (size_t i = 0; !rc && i < nall; i++)
-            vote_note(vote, all[i].support, n);
-        for (size_t i = 0; !rc && i < nout; i++) {
+        rc = lo_boxes_consolidate(boxes, who, m, &o, arena, &cb, &nall, NULL, err);
+        for (size_t i = 0; !rc && i < nall; i++) {
+            vote_note(vote, cb[i].support, n);
+            if (cb[i].support < majority)
+                continue;
+            nout++;
             json_array_append_new(arr, json_pack("{s:f, s:f, s:f, s:f, s:s}", "x", cb[i].box.x,
                                                  "y", cb[i].box.y, "w", cb[i].box.w, "h",
                                                  cb[i].box.h, "label",
@@ -227,7 +227,8 @@ static int consolidate_structured(const struct lo_schema_field *f, const char *c
 }
 
 /* The consensus of all of an item's active labels on the schema's boxes or spans field (arena
- * text), its confidence, how the objects split, and *n_labels how many labels it merged. */
+ * text), its confidence, how the objects split, and *n_labels (when not NULL) how many labels
+ * it merged. */
 static int merge_structured(struct lo_app *app, const struct wf_project *w, int64_t item_id,
                             struct lo_arena *arena, const char **final_out, double *confidence,
                             struct structured_vote *vote, size_t *n_labels, struct lo_error *err)
@@ -243,7 +244,8 @@ static int merge_structured(struct lo_app *app, const struct wf_project *w, int6
                                     &merged, confidence, vote, err);
     if (rc)
         return rc;
-    *n_labels = all.n;
+    if (n_labels)
+        *n_labels = all.n;
     *final_out = lo_arena_strndup(arena, merged, strlen(merged));
     free(merged);
     return *final_out ? 0 : lo_error_set(err, LO_ENOMEM, "out of memory");
@@ -313,9 +315,8 @@ int lo__wf_decide_final(struct lo_app *app, const struct wf_project *w, struct l
         if (t->done > 1 && structured_field(w->schema)) {
             method = "consensus";
             struct structured_vote vote = { 0 };
-            size_t merged_n = 0;
-            rc = merge_structured(app, w, t->item_id, arena, &merged_final, &conf, &vote,
-                                  &merged_n, err);
+            rc = merge_structured(app, w, t->item_id, arena, &merged_final, &conf, &vote, NULL,
+                                  err);
             if (rc)
                 return rc;
             if (w->cfg.adjudicate_on == LO_WF_DISAGREE_ANY ? vote.partial : vote.tie)
